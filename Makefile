@@ -1,0 +1,53 @@
+# Vigie — the two commands: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+PORT   ?= 5000
+MO     := portal/translations/en/LC_MESSAGES/messages.mo
+
+.PHONY: run test lint format bench install translations extract-messages worker clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+translations: $(MO)
+
+$(MO): portal/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d portal/translations
+
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo ""
+	@echo "  Vigie is running on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	@echo "  Emails and SMS land in http://127.0.0.1:$(PORT)/dev/outbox"
+	@echo ""
+	@exec $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
+
+worker: install translations
+	$(PY) worker.py
+
+test: install translations
+	$(PY) -m pytest -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install translations
+	$(PY) -m pytest -p no:cacheprovider tests/bench -s
+
+extract-messages: install
+	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates
+	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations
+
+clean:
+	rm -rf $(VENV) instance tests/.cache

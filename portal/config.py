@@ -1,0 +1,95 @@
+"""Settings, read from the environment only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(env: str, instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError("SECRET_KEY must be set when VIGIE_ENV=production.")
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load(instance_path: str) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ.get("VIGIE_ENV", "development")
+    if env not in {"development", "production"}:
+        raise ConfigError("VIGIE_ENV must be 'development' or 'production'.")
+    instance = Path(instance_path)
+    production = env == "production"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'vigie.db'}"
+    if production and database_url.startswith("sqlite"):
+        raise ConfigError("DATABASE_URL must point to PostgreSQL when VIGIE_ENV=production.")
+    redis_url = os.environ.get("REDIS_URL") or None
+    return {
+        "VIGIE_ENV": env,
+        "SECRET_KEY": _secret_key(env, instance),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "QUEUE_BACKEND": "rq" if redis_url else "inprocess",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ["fr", "en"],
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "INVITATION_MAX_AGE": 14 * 24 * 3600,
+        "OUTBOX_SWEEP_AFTER": 60,
+        "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5")),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND") or ("smtp" if os.environ.get("MAIL_SERVER") else "outbox"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL")),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Vigie <no-reply@vigie.test>"),
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND") or ("brevo" if os.environ.get("SMS_API_KEY") else "outbox"),
+        "SMS_API_URL": os.environ.get("SMS_API_URL", "https://api.brevo.com/v3"),
+        "SMS_API_KEY": os.environ.get("SMS_API_KEY") or None,
+        "SMS_SENDER": os.environ.get("SMS_SENDER", "Vigie"),
+        "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", "10")),
+        "SMS_WEBHOOK_TOKEN": os.environ.get("SMS_WEBHOOK_TOKEN") or None,
+        "SMS_WEBHOOK_URL": os.environ.get("SMS_WEBHOOK_URL") or None,
+    }
+
+
+def _normalise_db_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

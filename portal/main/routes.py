@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from flask import current_app, request, session, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.htmx import redirect_to, render
+from portal.main import bp
+from portal.main.forms import LanguageForm
+from portal.services import dashboard
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return render("main/landing.html")
+    return render("main/dashboard.html", summary=dashboard.summary_for(current_user, request_tenancy()))
+
+
+def request_tenancy():
+    from portal.services.tenancy import current
+
+    return current()
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        if current_user.is_authenticated:
+            current_user.language = form.language.data
+            db.session.commit()
+    target = request.form.get("next") or url_for("main.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.home")
+    return redirect_to(target)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok", "queue": current_app.config["QUEUE_BACKEND"]}

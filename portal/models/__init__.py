@@ -1,0 +1,22 @@
+"""Every model, importable from one place (Alembic reads Base.metadata from here)."""
+
+from portal.models.audit import AuditEvent
+from portal.models.base import Base, utcnow
+from portal.models.organisations import Establishment, Organisation
+from portal.models.outbox import Message, OutboxJob
+from portal.models.users import ROLES, Invitation, Membership, User, normalise_email
+
+__all__ = [
+    "ROLES",
+    "AuditEvent",
+    "Base",
+    "Establishment",
+    "Invitation",
+    "Membership",
+    "Message",
+    "Organisation",
+    "OutboxJob",
+    "User",
+    "normalise_email",
+    "utcnow",
+]

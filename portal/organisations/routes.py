@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.htmx import redirect_to, render
+from portal.organisations import bp
+from portal.organisations.forms import EmptyForm, InviteForm, SwitchOrganisationForm
+from portal.services import accounts, team, tenancy
+
+
+@bp.post("/organisations/switch")
+@login_required
+def switch():
+    form = SwitchOrganisationForm()
+    if not form.validate_on_submit() or not form.organisation_id.data.isdigit():
+        abort(400)
+    membership = tenancy.switch(current_user.id, int(form.organisation_id.data))
+    flash(_("Vous travaillez maintenant pour %(name)s.", name=membership.organisation.legal_name), "success")
+    return redirect_to(url_for("main.home"))
+
+
+@bp.route("/team", methods=["GET", "POST"])
+@login_required
+def team_page():
+    current = tenancy.current()
+    form = InviteForm()
+    status = 200
+    if request.method == "POST":
+        current.require_role("owner")
+        if form.validate_on_submit():
+            invitation = accounts.invite(
+                current,
+                current_user,
+                form.email.data,
+                role=form.role.data,
+                first_name=form.first_name.data or "",
+                last_name=form.last_name.data or "",
+            )
+            flash(_("Invitation envoyée à %(email)s.", email=invitation.email), "success")
+            return redirect_to(url_for("organisations.team_page"))
+        status = 422
+    return render(
+        "organisations/team.html",
+        "organisations/_invite_form.html",
+        team=team.team_of(current),
+        form=form,
+        action_form=EmptyForm(),
+        can_manage=current.role == "owner",
+        status=status,
+    )
+
+
+@bp.post("/team/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(invitation_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    invitation = team.revoke(tenancy.current(), current_user, invitation_id)
+    flash(_("Invitation de %(email)s annulée.", email=invitation.email), "success")
+    return redirect_to(url_for("organisations.team_page"))
+
+
+@bp.post("/team/invitations/<int:invitation_id>/resend")
+@login_required
+def resend_invitation(invitation_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    invitation = team.resend(tenancy.current(), current_user, invitation_id)
+    flash(_("Invitation renvoyée à %(email)s.", email=invitation.email), "success")
+    return redirect_to(url_for("organisations.team_page"))

@@ -1,0 +1,139 @@
+"""Queue backends that carry outbox rows to workers.
+
+- ``RQQueue``: Redis + RQ, for production (``REDIS_URL`` set); run ``python worker.py``.
+- ``InProcessQueue``: the embedded default; worker and sweeper threads inside the web process.
+- ``ManualQueue``: for tests; records pushes and runs them when the test calls ``drain()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue as stdlib_queue
+import threading
+import time
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+JOB_TIMEOUTS = {"email": 60, "sms": 60, "sync": 900, "default": 300}
+QUEUE_NAMES = tuple(JOB_TIMEOUTS)
+SWEEP_INTERVAL = 15
+
+
+def run_one(app: Flask, outbox_id: int) -> str:
+    from portal.extensions import db
+    from portal.services import outbox
+
+    with app.app_context():
+        try:
+            return outbox.run(outbox_id)
+        finally:
+            db.session.remove()
+
+
+def sweep_once(app: Flask) -> int:
+    from portal.extensions import db
+    from portal.services import outbox
+
+    with app.app_context():
+        try:
+            return outbox.sweep()
+        except Exception:  # noqa: BLE001 - the sweeper must survive a database or Redis outage
+            log.exception("outbox sweep failed")
+            return 0
+        finally:
+            db.session.remove()
+
+
+class RQQueue:
+    def __init__(self, app: Flask):
+        from redis import Redis
+
+        self.app = app
+        self.redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+
+    def rq_queue(self, name: str):
+        from rq import Queue
+
+        return Queue(name, connection=self.redis, default_timeout=JOB_TIMEOUTS.get(name, 300))
+
+    def push(self, rows: list[tuple[int, str]]) -> None:
+        from redis.exceptions import RedisError
+
+        from portal.services.outbox import mark_pushed
+
+        pushed = []
+        for outbox_id, name in rows:
+            try:
+                self.rq_queue(name).enqueue("portal.jobs.run_outbox", outbox_id, description=f"outbox {outbox_id}")
+            except RedisError as exc:
+                log.warning("Redis unavailable, outbox %s stays pending: %s", outbox_id, exc)
+                break
+            pushed.append(outbox_id)
+        mark_pushed(pushed)
+
+    def start(self) -> None:
+        """Workers are separate processes (worker.py)."""
+
+
+class InProcessQueue:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.items: stdlib_queue.Queue[int] = stdlib_queue.Queue()
+        self._lock = threading.Lock()
+        self._started = False
+
+    def push(self, rows: list[tuple[int, str]]) -> None:
+        from portal.services.outbox import mark_pushed
+
+        self.start()
+        for outbox_id, _name in rows:
+            self.items.put(outbox_id)
+        mark_pushed([outbox_id for outbox_id, _ in rows])
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._work, name="vigie-worker", daemon=True).start()
+        threading.Thread(target=self._sweep, name="vigie-sweeper", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            outbox_id = self.items.get()
+            try:
+                run_one(self.app, outbox_id)
+            except Exception:  # noqa: BLE001 - keep the worker thread alive
+                log.exception("outbox %s crashed", outbox_id)
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(SWEEP_INTERVAL)
+            sweep_once(self.app)
+
+
+class ManualQueue:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.pushed: list[int] = []
+
+    def push(self, rows: list[tuple[int, str]]) -> None:
+        self.pushed.extend(outbox_id for outbox_id, _ in rows)
+
+    def start(self) -> None:
+        pass
+
+    def drain(self) -> list[str]:
+        results = []
+        while self.pushed:
+            results.append(run_one(self.app, self.pushed.pop(0)))
+        return results
+
+
+BACKENDS = {"rq": RQQueue, "inprocess": InProcessQueue, "manual": ManualQueue}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["vigie_queue"] = BACKENDS[app.config["QUEUE_BACKEND"]](app)

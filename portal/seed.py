@@ -1,0 +1,168 @@
+"""The demo world: a few companies and one account per role. Idempotent (upserts by SIREN/email)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Establishment, Membership, Organisation, User
+
+DEMO_PASSWORD = "vigie-demo"
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    siren: str
+    legal_name: str
+    legal_form: str
+    address: str
+    postal_code: str
+    city: str
+    naf_code: str
+    kinds: tuple[str, ...]
+    sirets: tuple[str, ...]
+
+
+ORGANISATIONS = (
+    DemoOrganisation(
+        "812345676",
+        "Menuiserie Martin",
+        "SARL",
+        "14 rue des Charpentiers",
+        "69007",
+        "Lyon",
+        "43.32A",
+        ("supplier",),
+        ("81234567600017",),
+    ),
+    DemoOrganisation(
+        "521087437",
+        "Constructor SA",
+        "SA",
+        "8 avenue de la Grande Armée",
+        "75017",
+        "Paris",
+        "41.20B",
+        ("client",),
+        ("52108743700013", "52108743700021"),
+    ),
+    DemoOrganisation(
+        "830124590",
+        "Demolitor SAS",
+        "SAS",
+        "27 quai de la Loire",
+        "44200",
+        "Nantes",
+        "43.11Z",
+        ("client",),
+        ("83012459000019",),
+    ),
+    DemoOrganisation(
+        "790456123",
+        "Batie Construction",
+        "SAS",
+        "5 boulevard Gambetta",
+        "33000",
+        "Bordeaux",
+        "78.20Z",
+        ("agency",),
+        ("79045612300013",),
+    ),
+    DemoOrganisation(
+        "443278908",
+        "Cabinet Durand & Associés",
+        "SELARL",
+        "3 place Bellecour",
+        "69002",
+        "Lyon",
+        "69.20Z",
+        ("accounting_firm",),
+        ("44327890800019",),
+    ),
+    DemoOrganisation(
+        "901234781",
+        "Vigie Opérations",
+        "SAS",
+        "10 rue de la Paix",
+        "75002",
+        "Paris",
+        "63.11Z",
+        ("operator",),
+        ("90123478100010",),
+    ),
+)
+
+ACCOUNTS = (
+    ("fournisseur@vigie.test", "Paul", "Martin", "+33612345678", (("812345676", "owner"),)),
+    ("constructor@vigie.test", "Claire", "Bernard", "+33623456789", (("521087437", "owner"), ("830124590", "owner"))),
+    ("agence@vigie.test", "Sophie", "Lefèvre", "+33634567890", (("790456123", "owner"),)),
+    ("cabinet@vigie.test", "Julien", "Durand", "+33645678901", (("443278908", "collaborator"),)),
+    ("operateur@vigie.test", "Nadia", "Rousseau", "+33656789012", (("901234781", "operator"),)),
+)
+
+ROLE_LABELS = {
+    "fournisseur@vigie.test": "fournisseur — Menuiserie Martin",
+    "constructor@vigie.test": "client — Constructor SA et Demolitor SAS",
+    "agence@vigie.test": "agence d'intérim — Batie Construction",
+    "cabinet@vigie.test": "collaborateur — Cabinet Durand & Associés",
+    "operateur@vigie.test": "opérateur de la plateforme",
+}
+
+
+def _organisation(spec: DemoOrganisation) -> Organisation:
+    organisation = db.session.scalar(select(Organisation).where(Organisation.siren == spec.siren))
+    if organisation is None:
+        organisation = Organisation(siren=spec.siren)
+        db.session.add(organisation)
+    organisation.legal_name = spec.legal_name
+    organisation.legal_form = spec.legal_form
+    organisation.address = spec.address
+    organisation.postal_code = spec.postal_code
+    organisation.city = spec.city
+    organisation.naf_code = spec.naf_code
+    for kind in ("supplier", "client", "agency", "accounting_firm", "operator"):
+        setattr(organisation, f"is_{kind}", kind in spec.kinds)
+    db.session.flush()
+    existing = set(
+        db.session.scalars(select(Establishment.siret).where(Establishment.organisation_id == organisation.id))
+    )
+    for index, siret in enumerate(spec.sirets):
+        if siret not in existing:
+            db.session.add(
+                Establishment(
+                    organisation_id=organisation.id,
+                    siret=siret,
+                    name=spec.legal_name if index == 0 else f"{spec.legal_name} — établissement secondaire",
+                    address=spec.address,
+                    postal_code=spec.postal_code,
+                    city=spec.city,
+                    is_head_office=index == 0,
+                )
+            )
+    return organisation
+
+
+def seed_demo() -> list[tuple[str, str]]:
+    organisations = {spec.siren: _organisation(spec) for spec in ORGANISATIONS}
+    for email, first_name, last_name, phone, roles in ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, first_name=first_name, last_name=last_name, mobile_phone=phone)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+        for siren, role in roles:
+            organisation_id = organisations[siren].id
+            membership = db.session.scalar(
+                select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation_id)
+            )
+            if membership is None:
+                db.session.add(Membership(user_id=user.id, organisation_id=organisation_id, role=role))
+    db.session.commit()
+    return [(email, ROLE_LABELS[email]) for email, *_ in ACCOUNTS]
+
+
+def is_empty() -> bool:
+    return db.session.scalar(select(Organisation.id).limit(1)) is None

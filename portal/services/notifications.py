@@ -1,0 +1,150 @@
+"""Emails and SMS: rendered now, stored as Message rows, delivered by a job after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.integrations import DeliveryError, Outgoing
+from portal.integrations.mail import OutboxMailer, SMTPMailer
+from portal.integrations.sms import WEBHOOK_STATUSES, BrevoSMS, OutboxSMS
+from portal.models import Message, utcnow
+from portal.services import audit, outbox
+
+log = logging.getLogger(__name__)
+
+
+def queue_email(
+    to: str, template: str, *, language: str = "fr", organisation_id: int | None = None, **context
+) -> Message:
+    with force_locale(language):
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        text = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", subject=subject, **context)
+    message = Message(
+        channel="email",
+        recipient=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        template=template,
+        organisation_id=organisation_id,
+    )
+    return _queue(message, "email")
+
+
+def queue_sms(to: str, text: str, *, tag: str = "", organisation_id: int | None = None) -> Message:
+    message = Message(channel="sms", recipient=to, body_text=text, template=tag, organisation_id=organisation_id)
+    return _queue(message, "sms")
+
+
+def _queue(message: Message, queue: str) -> Message:
+    db.session.add(message)
+    db.session.flush()
+    outbox.enqueue("deliver_message", queue=queue, message_id=message.id)
+    return message
+
+
+def mailer():
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "smtp":
+        return SMTPMailer(
+            config["MAIL_SERVER"],
+            config["MAIL_PORT"],
+            config["MAIL_DEFAULT_SENDER"],
+            username=config["MAIL_USERNAME"],
+            password=config["MAIL_PASSWORD"],
+            use_tls=config["MAIL_USE_TLS"],
+            use_ssl=config["MAIL_USE_SSL"],
+            timeout=config["MAIL_TIMEOUT"],
+        )
+    return OutboxMailer()
+
+
+def sms_gateway():
+    config = current_app.config
+    if config["SMS_BACKEND"] == "brevo":
+        return BrevoSMS(
+            config["SMS_API_URL"],
+            config["SMS_API_KEY"] or "",
+            config["SMS_SENDER"],
+            timeout=config["SMS_TIMEOUT"],
+            webhook_url=config["SMS_WEBHOOK_URL"],
+        )
+    return OutboxSMS()
+
+
+def deliver(message_id: int) -> None:
+    """Send one message. Idempotent: a message already sent is left alone."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.status != "queued":
+        return
+    backend = mailer() if message.channel == "email" else sms_gateway()
+    outgoing = Outgoing(
+        id=message.id,
+        recipient=message.recipient,
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        tag=message.template,
+    )
+    message.attempts += 1
+    try:
+        receipt = backend.send(outgoing)
+    except DeliveryError as exc:
+        message.failure_reason = exc.reason
+        final = exc.permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+        if final:
+            message.status = "failed"
+        db.session.commit()
+        if not final:
+            raise
+        log.warning("message %s failed for good: %s", message.id, exc.reason)
+        return
+    message.status = "sent"
+    message.provider_id = receipt.provider_id
+    message.segments = receipt.segments
+    message.sent_at = utcnow()
+    message.failure_reason = None
+    db.session.commit()
+
+
+def retry(message_id: int, *, actor_id: int) -> Message:
+    """Send a failed message again (an operator's action)."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound()
+    if message.status != "failed":
+        raise ValueError("only a failed message can be sent again")
+    message.status = "queued"
+    message.attempts = 0
+    outbox.enqueue("deliver_message", queue=message.channel, message_id=message.id)
+    audit.record("message.retried", user_id=actor_id, organisation_id=message.organisation_id, message_id=message.id)
+    db.session.commit()
+    return message
+
+
+def record_sms_report(provider_id: str, status: str) -> bool:
+    """Apply a delivery report from the SMS gateway; returns whether a message was updated."""
+    if status not in WEBHOOK_STATUSES:
+        return False
+    message = db.session.scalar(select(Message).where(Message.channel == "sms", Message.provider_id == provider_id))
+    if message is None:
+        return False
+    new_status, reason = WEBHOOK_STATUSES[status]
+    if message.status == new_status:
+        return False
+    message.status = new_status
+    if new_status == "delivered":
+        message.delivered_at = utcnow()
+        message.failure_reason = None
+    else:
+        message.failure_reason = reason
+    db.session.commit()
+    return True

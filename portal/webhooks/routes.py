@@ -1,0 +1,33 @@
+"""Callbacks from providers. Authenticated by a shared token, exempt from CSRF."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import abort, current_app, request
+
+from portal.extensions import csrf
+from portal.services import notifications
+from portal.webhooks import bp
+
+
+def _authorised() -> bool:
+    expected = current_app.config["SMS_WEBHOOK_TOKEN"]
+    if not expected:
+        return False
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
+
+
+@bp.post("/brevo/sms")
+@csrf.exempt
+def brevo_sms_report():
+    if not current_app.config["SMS_WEBHOOK_TOKEN"]:
+        abort(404)
+    if not _authorised():
+        return {"error": "unauthorised"}, 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or "messageId" not in payload or "msg_status" not in payload:
+        return {"error": "messageId and msg_status are required"}, 400
+    updated = notifications.record_sms_report(str(payload["messageId"]), str(payload["msg_status"]))
+    return {"updated": updated}, 200
