@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, g, session
@@ -21,7 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    instance_path = (overrides or {}).get("INSTANCE_PATH", app.instance_path)
+    instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("VIGIE_INSTANCE_PATH") or app.instance_path
     app.instance_path = instance_path
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.load(instance_path))

@@ -1,0 +1,209 @@
+"""Fixtures: an app per test on SQLite and, when reachable, on PostgreSQL; clients; helpers.
+
+Real services: ``VIGIE_TEST_DATABASE_URL`` and ``VIGIE_TEST_REDIS_URL`` (defaults: the local
+PostgreSQL and Redis). When they cannot be reached the tests that need them are skipped, unless
+``VIGIE_REQUIRE_SERVICES=1`` (set by .ci/run), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import event, text
+from stdnum import luhn
+
+from portal import create_app
+from portal.extensions import db
+
+REQUIRE_SERVICES = os.environ.get("VIGIE_REQUIRE_SERVICES") == "1"
+PG_URL = os.environ.get("VIGIE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_test")
+REDIS_URL = os.environ.get("VIGIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
+DEMO_PASSWORD = "vigie-demo"
+
+
+def _missing(service: str, problem: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{service} is required (VIGIE_REQUIRE_SERVICES=1) but unreachable: {problem}", pytrace=False)
+    pytest.skip(f"{service} unreachable: {problem}")
+
+
+def _ensure_pg_database(url: str) -> str | None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        return str(exc).strip()
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    problem = _ensure_pg_database(PG_URL)
+    if problem:
+        _missing("PostgreSQL", problem)
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except RedisError as exc:
+        _missing("Redis", str(exc))
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def pg_schema(postgres_url):
+    """Create the schema once per session on PostgreSQL (tests truncate between them)."""
+    app = create_app(_base_config(postgres_url, "/tmp/vigie-pg-instance"))
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.create_all()
+        db.engine.dispose()
+    return postgres_url
+
+
+def _base_config(database_url: str, instance_path: str) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": instance_path,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
+        "QUEUE_BACKEND": "manual",
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_BACKEND": "outbox",
+        "SMS_BACKEND": "outbox",
+        "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("pg_schema")
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on the test database; extra settings override the defaults."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app({**_base_config(database_url, str(tmp_path / "instance")), **overrides})
+        with app.app_context():
+            if database_url.startswith("sqlite"):
+                db.create_all()
+            elif not apps:
+                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                db.session.commit()
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo world, seeded; returns ids by handy names."""
+    from portal.models import Organisation, User
+    from portal.seed import seed_demo
+
+    with app.app_context():
+        seed_demo()
+        orgs = {o.legal_name: o.id for o in db.session.scalars(db.select(Organisation))}
+        users = {u.email: u.id for u in db.session.scalars(db.select(User))}
+    return {"orgs": orgs, "users": users}
+
+
+def csrf_from(html: bytes | str) -> str:
+    if isinstance(html, bytes):
+        html = html.decode()
+    match = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def token_for(client, path: str = "/login") -> str:
+    return csrf_from(client.get(path).data)
+
+
+def login(client, email: str, password: str = DEMO_PASSWORD, **extra):
+    token = token_for(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token}, **extra)
+
+
+def post(client, path: str, data: dict | None = None, **kwargs):
+    """POST a form the way a browser does: with the CSRF token of the page."""
+    return client.post(path, data={"csrf_token": token_for(client, "/"), **(data or {})}, **kwargs)
+
+
+def valid_siren(seed: int) -> str:
+    base = f"{seed:08d}"
+    return base + luhn.calc_check_digit(base)
+
+
+def drain(app) -> list[str]:
+    return app.extensions["vigie_queue"].drain()
+
+
+@contextmanager
+def count_queries(app):
+    """Count SQL statements run while the block executes."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def _count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
