@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.forms import email_validators
 
-ROLE_CHOICES = [("member", _l("Membre")), ("owner", _l("Propriétaire"))]
+ROLE_CHOICES = [SelectChoice("member", _l("Membre")), SelectChoice("owner", _l("Propriétaire"))]
 
 
 class SwitchOrganisationForm(FlaskForm):

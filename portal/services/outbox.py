@@ -51,13 +51,13 @@ def run(outbox_id: int) -> str:
     db.session.commit()
     if not claimed:
         return "skipped"
-    row = db.session.get(OutboxJob, outbox_id)
+    row = db.session.get(OutboxJob, outbox_id, populate_existing=True)
     log.info("outbox %s: running %s(%s), attempt %s", row.id, row.job, row.args, row.attempts)
     try:
         HANDLERS[row.job](**row.args)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         db.session.rollback()
-        row = db.session.get(OutboxJob, outbox_id)
+        row = db.session.get(OutboxJob, outbox_id, populate_existing=True)
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             row.status = "failed"
