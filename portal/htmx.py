@@ -40,7 +40,7 @@ def flashes_oob() -> str:
     messages = get_flashed_messages(with_categories=True)
     if not messages:
         return ""
-    return render_template("_flashes.html", messages=messages, oob=True)
+    return render_template("_flashes.html", flash_messages=messages, oob=True)
 
 
 def set_trigger(response: Response, trigger: dict | str) -> Response:

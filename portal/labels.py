@@ -45,6 +45,6 @@ def template_globals() -> dict:
         "message_status_labels": MESSAGE_STATUS_LABELS,
         "format_date": format_date,
         "format_datetime": format_datetime,
-        "today": today,
+        "today": lambda: today(),
         "current_locale": current_locale,
     }

@@ -33,7 +33,9 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, demo):
 
 def test_login_over_htmx_swaps_the_form_or_redirects(client, demo):
     token = token_for(client)
-    bad = client.post("/login", data={"email": "fournisseur@vigie.test", "password": "x", "csrf_token": token}, headers=HTMX)
+    bad = client.post(
+        "/login", data={"email": "fournisseur@vigie.test", "password": "x", "csrf_token": token}, headers=HTMX
+    )
     body = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert "<html" not in body and 'id="login-form"' in body
@@ -112,7 +114,9 @@ def test_successful_logins_do_not_use_up_the_limit(client, demo):
 
 def _reset_link(app, email: str) -> str:
     with app.app_context():
-        message = db.session.scalars(select(Message).where(Message.recipient == email).order_by(Message.id.desc())).first()
+        message = db.session.scalars(
+            select(Message).where(Message.recipient == email).order_by(Message.id.desc())
+        ).first()
         assert message is not None, "no email queued"
         return re.search(r"http://localhost(/password/reset/\S+)", message.body_text).group(1)
 

@@ -102,7 +102,9 @@ def test_smtp_down_is_retried_and_nothing_is_lost(make_app, smtp):
     inbox, port = smtp
     app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     with app.test_request_context():
-        notifications.queue_email("fournisseur@vigie.test", "password_reset", user=_FakeUser(), link="http://x", hours=1)
+        notifications.queue_email(
+            "fournisseur@vigie.test", "password_reset", user=_FakeUser(), link="http://x", hours=1
+        )
         db.session.commit()
     assert drain(app) == ["failed"]
     with app.app_context():
@@ -202,8 +204,15 @@ def test_delivery_report_marks_the_sms_delivered(make_app, brevo):
     app = _sms_app(make_app, brevo)
     message = _sent_sms(app)
     client = app.test_client()
-    payload = {"id": 26570, "to": "33612345678", "sms_count": 1, "messageId": int(message.provider_id),
-               "msg_status": "delivered", "date": "2026-11-22 10:00:00", "reference": "ref-1001"}
+    payload = {
+        "id": 26570,
+        "to": "33612345678",
+        "sms_count": 1,
+        "messageId": int(message.provider_id),
+        "msg_status": "delivered",
+        "date": "2026-11-22 10:00:00",
+        "reference": "ref-1001",
+    }
     response = client.post("/webhooks/brevo/sms", json=payload, headers={"Authorization": "Bearer hook-secret"})
     assert response.status_code == 200 and response.json == {"updated": True}
     again = client.post("/webhooks/brevo/sms", json=payload, headers={"Authorization": "Bearer hook-secret"})

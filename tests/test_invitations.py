@@ -29,8 +29,13 @@ def test_new_person_accepts_invitation_and_lands_in_the_company(app, client, dem
     token = token_for(client, link)
     response = client.post(
         link,
-        data={"first_name": "Julie", "last_name": "Petit", "password": "un-bon-mot-de-passe",
-              "confirm": "un-bon-mot-de-passe", "csrf_token": token},
+        data={
+            "first_name": "Julie",
+            "last_name": "Petit",
+            "password": "un-bon-mot-de-passe",
+            "confirm": "un-bon-mot-de-passe",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 303
     dashboard = client.get("/").get_data(as_text=True)

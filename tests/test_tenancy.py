@@ -88,7 +88,9 @@ def test_owner_invites_and_manages_invitations(app, client, demo):
 def test_invite_form_errors_come_back_next_to_the_field(app, client, demo):
     login(client, "fournisseur@vigie.test")
     token = token_for(client, "/team")
-    response = client.post("/team", data={"email": "pas-une-adresse", "role": "member", "csrf_token": token}, headers=HTMX)
+    response = client.post(
+        "/team", data={"email": "pas-une-adresse", "role": "member", "csrf_token": token}, headers=HTMX
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "<html" not in body and 'id="invite-form"' in body
@@ -118,9 +120,7 @@ def test_a_membership_removed_mid_session_falls_back_to_another(app, client, dem
     login(client, "constructor@vigie.test")
     post(client, "/organisations/switch", {"organisation_id": demo["orgs"]["Demolitor SAS"]})
     with app.app_context():
-        db.session.execute(
-            db.delete(Membership).where(Membership.organisation_id == demo["orgs"]["Demolitor SAS"])
-        )
+        db.session.execute(db.delete(Membership).where(Membership.organisation_id == demo["orgs"]["Demolitor SAS"]))
         db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "Vous travaillez pour <strong>Constructor SA</strong>" in page

@@ -40,8 +40,11 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def log_in(user: User, remember: bool = False) -> None:
-    """Start a fresh session for the user (nothing carried over from before)."""
+    """Start a fresh session for the user: only a language chosen on the login page carries over."""
+    chosen_language = session.get("language")
     session.clear()
+    if chosen_language:
+        user.language = chosen_language
     login_user(user, remember=remember, fresh=True)
     user.last_login_at = utcnow()
     audit.record("user.logged_in", user_id=user.id)
