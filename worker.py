@@ -30,8 +30,6 @@ def main(argv: list[str]) -> int:
         return 2
     names = argv or list(QUEUE_NAMES)
     connection = Redis.from_url(app.config["REDIS_URL"])
-    # The work horse is a fork: it must not share the parent's database connections.
-    os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
 
     def sweeper() -> None:
         while True:
@@ -40,7 +38,9 @@ def main(argv: list[str]) -> int:
 
     threading.Thread(target=sweeper, name="vigie-sweeper", daemon=True).start()
     with app.app_context():
-        db.engine.dispose()
+        engine = db.engine
+        # The work horse is a fork: it must not share the parent's database connections.
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         queues = [Queue(name, connection=connection) for name in names]
         worker = Worker(queues, connection=connection)
         log.info("worker %s listening on %s", worker.name, ", ".join(names))
