@@ -303,3 +303,30 @@ def test_deliveries_page_runs_the_same_queries_for_5_or_200_messages(app, demo):
             assert client.get("/operations/deliveries").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_deliveries_filter_swaps_the_table_over_htmx(app, demo):
+    with app.app_context():
+        db.session.add_all(
+            [
+                Message(channel="sms", recipient="+33611111111", body_text="ok", status="sent"),
+                Message(
+                    channel="email",
+                    recipient="a@b.test",
+                    subject="Raté",
+                    body_text="x",
+                    status="failed",
+                    failure_reason="Serveur SMTP : 554 refusé",
+                ),
+            ]
+        )
+        db.session.commit()
+    client = app.test_client()
+    login(client, "operateur@vigie.test")
+    response = client.get("/operations/deliveries?status=failed", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="deliveries">')
+    assert "Raté" in body and "Serveur SMTP : 554 refusé" in body and "+33611111111" not in body
+    full = client.get("/operations/deliveries?status=sent").get_data(as_text=True)
+    assert "<html" in full and "+33611111111" in full and "Raté" not in full

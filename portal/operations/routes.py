@@ -22,7 +22,7 @@ def deliveries_page():
         "operations/deliveries.html",
         "operations/_deliveries_table.html",
         pagination=pagination,
-        status=status,
+        status_filter=status,
         action_form=EmptyForm(),
     )
 
