@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.htmx import redirect_to, render
@@ -52,21 +53,18 @@ def team_page():
     )
 
 
-@bp.post("/team/invitations/<int:invitation_id>/revoke")
-@login_required
-def revoke_invitation(invitation_id: int):
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    invitation = team.revoke(tenancy.current(), current_user, invitation_id)
-    flash(_("Invitation de %(email)s annulée.", email=invitation.email), "success")
-    return redirect_to(url_for("organisations.team_page"))
+INVITATION_ACTIONS = {
+    "revoke": (team.revoke, _l("Invitation de %(email)s annulée.")),
+    "resend": (team.resend, _l("Invitation renvoyée à %(email)s.")),
+}
 
 
-@bp.post("/team/invitations/<int:invitation_id>/resend")
+@bp.post("/team/invitations/<int:invitation_id>/<any(revoke, resend):action>")
 @login_required
-def resend_invitation(invitation_id: int):
+def invitation_action(invitation_id: int, action: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    invitation = team.resend(tenancy.current(), current_user, invitation_id)
-    flash(_("Invitation renvoyée à %(email)s.", email=invitation.email), "success")
+    service, done = INVITATION_ACTIONS[action]
+    invitation = service(tenancy.current(), current_user, invitation_id)
+    flash(str(done) % {"email": invitation.email}, "success")
     return redirect_to(url_for("organisations.team_page"))
