@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -44,6 +45,9 @@ def load(instance_path: str) -> dict:
     if production and database_url.startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point to PostgreSQL when VIGIE_ENV=production.")
     redis_url = os.environ.get("REDIS_URL") or None
+    sms_sender = os.environ.get("SMS_SENDER", "Vigie")
+    if not re.fullmatch(r"[A-Za-z0-9]{1,11}", sms_sender):
+        raise ConfigError("SMS_SENDER must be 1 to 11 letters or digits (an alphanumeric SMS sender).")
     return {
         "VIGIE_ENV": env,
         "SECRET_KEY": _secret_key(env, instance),
@@ -81,7 +85,7 @@ def load(instance_path: str) -> dict:
         "SMS_BACKEND": os.environ.get("SMS_BACKEND") or ("brevo" if os.environ.get("SMS_API_KEY") else "outbox"),
         "SMS_API_URL": os.environ.get("SMS_API_URL", "https://api.brevo.com/v3"),
         "SMS_API_KEY": os.environ.get("SMS_API_KEY") or None,
-        "SMS_SENDER": os.environ.get("SMS_SENDER", "Vigie"),
+        "SMS_SENDER": sms_sender,
         "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", "10")),
         "SMS_WEBHOOK_TOKEN": os.environ.get("SMS_WEBHOOK_TOKEN") or None,
         "SMS_WEBHOOK_URL": os.environ.get("SMS_WEBHOOK_URL") or None,

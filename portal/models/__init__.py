@@ -4,7 +4,7 @@ from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
-from portal.models.users import ROLES, Invitation, Membership, User, normalise_email
+from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
 
 __all__ = [
     "ROLES",
@@ -18,5 +18,6 @@ __all__ = [
     "OutboxJob",
     "User",
     "normalise_email",
+    "to_e164",
     "utcnow",
 ]

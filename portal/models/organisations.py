@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
@@ -72,3 +72,11 @@ class Establishment(Base):
 
     def belongs_to(self, siren: str) -> bool:
         return self.siret[:9] == siren
+
+
+@event.listens_for(Establishment, "before_insert")
+@event.listens_for(Establishment, "before_update")
+def _siret_belongs_to_siren(_mapper, connection, establishment: Establishment) -> None:
+    siren = connection.scalar(select(Organisation.siren).where(Organisation.id == establishment.organisation_id))
+    if siren is not None and not establishment.belongs_to(siren):
+        raise ValueError(f"SIRET {establishment.siret} does not belong to SIREN {siren}")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -15,6 +16,23 @@ ROLES = ("owner", "member", "collaborator", "operator")
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+# Metropolitan France first, then the overseas departments and communities, whose numbers are
+# also written the domestic way (0690 12 34 56 is a Guadeloupe mobile).
+FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF")
+
+
+def to_e164(raw: str) -> str:
+    """A valid phone number in E.164; French numbers may be written the domestic way."""
+    for region in FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"not a phone number: {raw!r}") from exc
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise ValueError(f"not a valid phone number: {raw!r}")
 
 
 class User(UserMixin, Base):
@@ -36,6 +54,10 @@ class User(UserMixin, Base):
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:
         return normalise_email(value)
+
+    @validates("mobile_phone")
+    def _normalise_phone(self, _key: str, value: str | None) -> str | None:
+        return to_e164(value) if value else None
 
     def set_password(self, password: str) -> None:
         from flask import current_app
