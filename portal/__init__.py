@@ -39,7 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import queue
+    from portal import queue, storage
     from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     queue.init_app(app)
+    storage.init_app(app)
 
     from portal.auth.routes import load_user, unauthorized
 
@@ -86,6 +87,7 @@ def _locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.dev import bp as dev_bp
+    from portal.documents import bp as documents_bp
     from portal.main import bp as main_bp
     from portal.operations import bp as operations_bp
     from portal.organisations import bp as organisations_bp
@@ -94,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisations_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(webhooks_bp)
     if app.config["VIGIE_ENV"] == "development":
@@ -116,3 +119,4 @@ def register_request_hooks(app: Flask) -> None:
         return {"tenancy": g.get("tenancy"), "dev_mode": app.config["VIGIE_ENV"] == "development"}
 
     app.jinja_env.globals.update(labels.template_globals())
+    app.jinja_env.filters["fromisodate"] = labels.from_iso_date

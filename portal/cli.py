@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 
@@ -31,6 +33,43 @@ def init_app(app: Flask) -> None:
         from portal.services import outbox
 
         click.echo(f"{outbox.sweep()} row(s) pushed.")
+
+    @app.cli.command("seed-catalogue")
+    def seed_catalogue_command() -> None:
+        """Insert the document types and refusal reasons that are missing (never overwrites edits)."""
+        from portal.catalogue import ensure_catalogue
+
+        ensure_catalogue()
+        click.echo("Catalogue ready.")
+
+    @app.cli.command("generate-attestations")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--count", default=60, show_default=True)
+    def generate_attestations_command(directory: Path, count: int) -> None:
+        """Write realistic sample attestations (URSSAF, MSA, Kbis, insurance) and their manifest."""
+        from portal import samples
+
+        written = samples.generate(directory, count)
+        click.echo(f"{len(written)} attestations written to {directory}")
+
+    @app.cli.command("precheck-report")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def precheck_report_command(directory: Path) -> None:
+        """Run the pre-checks over a folder of PDFs; print per type the share of facts found."""
+        from portal.services.precheck_report import measure
+
+        report = measure(directory)
+        click.echo(f"{'type':<18} {'files':>5} {'SIREN':>7} {'date':>7} {'validity':>9} {'code':>7}")
+        for type_code, row in report.items():
+            code = f"{row['verification_code']:.0%}" if "verification_code" in row else "—"
+            click.echo(
+                f"{type_code:<18} {row['files']:>5} {row['siren']:>7.0%} {row['certified_date']:>7.0%}"
+                f" {row['validity']:>9.0%} {code:>7}"
+            )
+        total = sum(row["files"] for row in report.values())
+        for fact in ("siren", "certified_date", "validity"):
+            share = sum(row[fact] * row["files"] for row in report.values()) / max(total, 1)
+            click.echo(f"overall {fact}: {share:.1%}")
 
     @app.cli.command("check-db")
     def check_db_command() -> None:

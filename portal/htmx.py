@@ -24,7 +24,7 @@ def _vary(response: Response) -> Response:
 
 
 def render(
-    page: str, fragment: str | None = None, *, status: int = 200, trigger: dict | str | None = None, **context
+    page: str, fragment: str | None = None, /, *, status: int = 200, trigger: dict | str | None = None, **context
 ) -> Response:
     if not isinstance(status, int):
         raise TypeError(f"render() status is the HTTP status, got {status!r}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from portal.services import notifications, outbox
+from flask import current_app
+
+from portal.services import expiry, notifications, outbox
 
 
 def run_outbox(outbox_id: int) -> str:
@@ -14,6 +16,13 @@ def deliver_message(message_id: int) -> None:
     notifications.deliver(message_id)
 
 
+def sweep_expiries() -> None:
+    """Daily: expiring/expired states and reminders (links in emails use PUBLIC_URL)."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        expiry.sweep()
+
+
 HANDLERS = {
     "deliver_message": deliver_message,
+    "sweep_expiries": sweep_expiries,
 }

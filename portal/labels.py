@@ -28,10 +28,42 @@ MESSAGE_STATUS_LABELS = {
     "delivered": _l("Délivré"),
     "failed": _l("Échec"),
 }
+DOCUMENT_STATE_LABELS = {
+    "missing": _l("Manquant"),
+    "refused": _l("Refusé"),
+    "expired": _l("Expiré"),
+    "expiring": _l("Expire bientôt"),
+    "in_review": _l("En cours de vérification"),
+    "valid": _l("Valide"),
+}
+VERSION_STATUS_LABELS = {
+    "submitted": _l("En cours de vérification"),
+    "valid": _l("Valide"),
+    "expiring": _l("Expire bientôt"),
+    "expired": _l("Expiré"),
+    "refused": _l("Refusé"),
+    "archived": _l("Archivé"),
+}
+MANDATE_STATUS_LABELS = {
+    "draft": _l("à signer"),
+    "submitted": _l("en attente de vérification"),
+    "active": _l("actif"),
+    "refused": _l("refusé"),
+    "revoked": _l("révoqué"),
+}
+VALIDITY_RULE_LABELS = {
+    "months_from_issue": _l("Un nombre de mois après la date du document"),
+    "printed_end_date": _l("Date de fin imprimée sur le document"),
+    "end_of_year": _l("Jusqu'au 31 décembre de l'année du document"),
+}
 
 
 def today() -> date:
     return utcnow().date()
+
+
+def from_iso_date(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def current_locale() -> str:
@@ -43,6 +75,10 @@ def template_globals() -> dict:
         "role_labels": ROLE_LABELS,
         "kind_labels": KIND_LABELS,
         "message_status_labels": MESSAGE_STATUS_LABELS,
+        "document_state_labels": DOCUMENT_STATE_LABELS,
+        "version_status_labels": VERSION_STATUS_LABELS,
+        "mandate_status_labels": MANDATE_STATUS_LABELS,
+        "validity_rule_labels": VALIDITY_RULE_LABELS,
         "format_date": format_date,
         "format_datetime": format_datetime,
         "today": lambda: today(),

@@ -34,10 +34,11 @@ def run_one(app: Flask, outbox_id: int) -> str:
 
 def sweep_once(app: Flask) -> int:
     from portal.extensions import db
-    from portal.services import outbox
+    from portal.services import outbox, schedule
 
     with app.app_context():
         try:
+            schedule.tick()
             return outbox.sweep()
         except Exception:  # noqa: BLE001 - the sweeper must survive a database or Redis outage
             log.exception("outbox sweep failed")

@@ -144,7 +144,11 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
     return organisation
 
 
-def seed_demo() -> list[tuple[str, str]]:
+def seed_demo(*, with_documents: bool = True) -> list[tuple[str, str]]:
+    from portal.catalogue import ensure_catalogue
+    from portal.seed_documents import seed_menuiserie_martin
+
+    ensure_catalogue()
     organisations = {spec.siren: _organisation(spec) for spec in ORGANISATIONS}
     for email, first_name, last_name, phone, roles in ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email == email))
@@ -161,6 +165,8 @@ def seed_demo() -> list[tuple[str, str]]:
             if membership is None:
                 db.session.add(Membership(user_id=user.id, organisation_id=organisation_id, role=role))
     db.session.commit()
+    if with_documents:
+        seed_menuiserie_martin()
     return [(email, ROLE_LABELS[email]) for email, *_ in ACCOUNTS]
 
 

@@ -142,17 +142,27 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def demo(app):
-    """The demo world, seeded; returns ids by handy names."""
+def _seed(app, with_documents: bool) -> dict:
     from portal.models import Organisation, User
     from portal.seed import seed_demo
 
     with app.app_context():
-        seed_demo()
+        seed_demo(with_documents=with_documents)
         orgs = {o.legal_name: o.id for o in db.session.scalars(db.select(Organisation))}
         users = {u.email: u.id for u in db.session.scalars(db.select(User))}
     return {"orgs": orgs, "users": users}
+
+
+@pytest.fixture
+def demo(app):
+    """The demo accounts and companies (no documents); ids by handy names."""
+    return _seed(app, with_documents=False)
+
+
+@pytest.fixture
+def demo_file(app):
+    """The whole demo world, Menuiserie Martin's compliance file included."""
+    return _seed(app, with_documents=True)
 
 
 def csrf_from(html: bytes | str) -> str:

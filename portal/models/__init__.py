@@ -2,11 +2,31 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
+from portal.models.documents import (
+    Document,
+    DocumentType,
+    DocumentVersion,
+    ExpiryReminder,
+    Mandate,
+    PeriodicRun,
+    Quitus,
+    RefusalReason,
+    Requirement,
+)
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
 from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
 
 __all__ = [
+    "Document",
+    "DocumentType",
+    "DocumentVersion",
+    "ExpiryReminder",
+    "Mandate",
+    "PeriodicRun",
+    "Quitus",
+    "RefusalReason",
+    "Requirement",
     "ROLES",
     "AuditEvent",
     "Base",

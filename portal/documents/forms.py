@@ -1,0 +1,48 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Optional
+
+from portal.models import DocumentType
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Fichier (PDF, JPEG ou PNG, 10 Mo maximum)"),
+        validators=[FileRequired(message=_l("Choisissez le fichier à envoyer."))],
+    )
+    issued_on = DateField(
+        _l("Date du document"),
+        validators=[DataRequired(message=_l("Indiquez la date que le document certifie (sa date de délivrance)."))],
+        description=_l("La date que le document certifie : « à la date du… », « délivré le… »."),
+    )
+    valid_until = DateField(_l("Fin de validité imprimée"), validators=[Optional()])
+    verification_code = StringField(_l("Code de vérification"), validators=[Optional()])
+
+    def adapt(self, document_type: DocumentType) -> "UploadForm":
+        """Keep only the fields this type of document needs."""
+        if document_type.validity_rule != "printed_end_date":
+            del self.valid_until
+        if not document_type.has_verification_code:
+            del self.verification_code
+        return self
+
+
+class AddDocumentForm(UploadForm):
+    type_code = SelectField(_l("Type de document"), validators=[DataRequired(message=_l("Choisissez le type."))])
+
+
+class MandateForm(FlaskForm):
+    types = SelectMultipleField(
+        _l("Documents que Vigie pourra collecter pour vous"),
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validate_choice=False,
+    )
+
+
+class SignedMandateForm(FlaskForm):
+    file = FileField(
+        _l("Mandat signé (PDF, JPEG ou PNG)"), validators=[FileRequired(message=_l("Choisissez le fichier."))]
+    )

@@ -1,0 +1,57 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.labels import VALIDITY_RULE_LABELS
+
+
+class ValidateForm(FlaskForm):
+    valid_until = DateField(_l("Valable jusqu'au"), validators=[Optional()])
+
+
+class RefuseForm(FlaskForm):
+    reason = SelectField(
+        _l("Motif du refus"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choisissez un motif de refus dans la liste."))],
+    )
+    comment = TextAreaField(
+        _l("Commentaire pour le fournisseur (facultatif)"), validators=[Optional(), Length(max=1000)]
+    )
+
+
+class DocumentTypeForm(FlaskForm):
+    label_fr = StringField(
+        _l("Libellé (français)"), validators=[DataRequired(message=_l("Indiquez le libellé.")), Length(max=200)]
+    )
+    label_en = StringField(
+        _l("Libellé (anglais)"), validators=[DataRequired(message=_l("Indiquez le libellé.")), Length(max=200)]
+    )
+    issuer = StringField(_l("Émetteur"), validators=[Optional(), Length(max=200)])
+    validity_rule = SelectField(_l("Règle de validité"), choices=list(VALIDITY_RULE_LABELS.items()))
+    validity_months = IntegerField(_l("Durée en mois"), validators=[Optional(), NumberRange(min=1, max=120)])
+    has_verification_code = BooleanField(_l("Porte un code de vérification"))
+    collectable = BooleanField(_l("Peut être collecté sous mandat"))
+    active = BooleanField(_l("Actif"))
+
+    def validate_validity_months(self, field) -> None:
+        if self.validity_rule.data == "months_from_issue" and not field.data:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(_l("Indiquez la durée de validité en mois."))
+
+
+class RefusalReasonForm(FlaskForm):
+    label_fr = StringField(
+        _l("Motif (français)"), validators=[DataRequired(message=_l("Indiquez le motif.")), Length(max=200)]
+    )
+    label_en = StringField(
+        _l("Motif (anglais)"), validators=[DataRequired(message=_l("Indiquez le motif.")), Length(max=200)]
+    )
+    active = BooleanField(_l("Proposé aux opérateurs"), default=True)
+
+
+class CollectForm(FlaskForm):
+    type_code = SelectField(_l("Type de document"), validate_choice=False)

@@ -1,0 +1,89 @@
+"""Operators: collection mandates to check, and documents collected under them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.documents.forms import UploadForm
+from portal.htmx import redirect_to, render
+from portal.operations import bp
+from portal.operations.forms import CollectForm
+from portal.organisations.forms import EmptyForm
+from portal.responses import attachment
+from portal.services import documents, mandates, tenancy
+
+
+@bp.get("/mandates")
+@login_required
+def mandates_page():
+    rows = mandates.awaiting_check(tenancy.current())
+    labels = {t.code: t.label_fr for t in mandates.collectable_types()}
+    return render("operations/mandates.html", rows=rows, labels=labels, action_form=EmptyForm())
+
+
+@bp.get("/mandates/<int:mandate_id>/signed")
+@login_required
+def mandate_signed_file(mandate_id: int):
+    mandate, data = mandates.signed_file_for_operator(tenancy.current(), mandate_id)
+    return attachment(data, mandate.signed_filename or "mandat", mandate.signed_content_type)
+
+
+@bp.post("/mandates/<int:mandate_id>/<any(validate, refuse):decision>")
+@login_required
+def mandate_decide(mandate_id: int, decision: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        mandates.decide(tenancy.current(), current_user, mandate_id, accept=decision == "validate")
+    except mandates.MandateError as exc:
+        flash(exc.errors["decision"], "warning")
+    else:
+        flash(_("Mandat activé.") if decision == "validate" else _("Mandat refusé."), "success")
+    return redirect_to(url_for("operations.mandates_page"))
+
+
+class _CollectForm(UploadForm, CollectForm):
+    pass
+
+
+@bp.route("/mandates/<int:mandate_id>/collect", methods=["GET", "POST"])
+@login_required
+def mandate_collect(mandate_id: int):
+    current = tenancy.current()
+    rows = {m.id: (m, o) for m, o in mandates.awaiting_check(current)}
+    if mandate_id not in rows:
+        abort(404)
+    mandate, organisation = rows[mandate_id]
+    labels = {t.code: t.label_fr for t in mandates.collectable_types()}
+    form = _CollectForm()
+    form.type_code.choices = [(code, labels.get(code, code)) for code in mandate.type_codes]
+    errors = {}
+    if form.validate_on_submit():
+        file = form.file.data
+        upload = documents.Upload(
+            file.read(),
+            file.filename or "document",
+            form.issued_on.data,
+            form.valid_until.data,
+            form.verification_code.data,
+        )
+        try:
+            mandates.collect(current, current_user, mandate_id, form.type_code.data, upload)
+        except (documents.InvalidUpload, mandates.MandateError) as exc:
+            errors = exc.errors
+            for name, message in errors.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, str(message)]
+        else:
+            flash(_("Document déposé pour %(org)s (collecté sous mandat).", org=organisation.legal_name), "success")
+            return redirect_to(url_for("operations.review_queue"))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "operations/mandate_collect.html",
+        form=form,
+        mandate=mandate,
+        organisation=organisation,
+        status=status,
+    )

@@ -1,0 +1,25 @@
+"""PDF building with fpdf2 and the bundled DejaVu fonts (full Unicode: accents, œ, ’, €)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+
+
+def new_pdf(title: str = "", author: str = "Vigie") -> FPDF:
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_font("DejaVu", size=11)
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_creator("Vigie")
+    pdf.set_auto_page_break(auto=True, margin=18)
+    return pdf
+
+
+def to_bytes(pdf: FPDF) -> bytes:
+    return bytes(pdf.output())

@@ -1,0 +1,130 @@
+"""Demo compliance file of Menuiserie Martin: an expired URSSAF attestation, a Kbis expiring in
+10 days, a refused LNTE ("Document illisible"), a valid RC Pro, an optional Qualibat certificate,
+and two documents waiting in the operators' queue. Created once (skipped when it exists)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal import samples
+from portal.extensions import db
+from portal.models import Document, DocumentType, DocumentVersion, Organisation, RefusalReason, User, utcnow
+from portal.services import compliance, documents, prechecks
+from portal.storage import storage
+
+
+def _version(
+    organisation: Organisation,
+    kind: DocumentType,
+    issued: date,
+    *,
+    status: str,
+    until: date | None = None,
+    operator: User | None = None,
+    uploader: User | None = None,
+    **extra,
+) -> DocumentVersion:
+    data = samples.one(kind.code, organisation.siren, organisation.legal_name, issued)
+    stored = storage().save(data)
+    document = db.session.scalar(
+        select(Document).where(Document.organisation_id == organisation.id, Document.document_type_id == kind.id)
+    )
+    if document is None:
+        document = Document(organisation_id=organisation.id, document_type_id=kind.id)
+        db.session.add(document)
+        db.session.flush()
+    check = prechecks.run(
+        data,
+        "application/pdf",
+        organisation.siren,
+        kind.validity_rule,
+        kind.validity_months,
+        kind.has_verification_code,
+    ).as_dict()
+    version = DocumentVersion(
+        document_id=document.id,
+        organisation_id=organisation.id,
+        status=status,
+        storage_key=stored.key,
+        original_filename=f"{kind.code.lower()}.pdf",
+        content_type="application/pdf",
+        size=stored.size,
+        sha256=stored.sha256,
+        issued_on=issued,
+        valid_until=until or prechecks.validity_end(kind.validity_rule, kind.validity_months, issued),
+        verification_code=check.get("verification_code"),
+        uploaded_by_id=uploader.id if uploader else None,
+        uploaded_at=utcnow() - timedelta(days=(compliance.today() - issued).days),
+        reviewed_by_id=operator.id if operator and status != "submitted" else None,
+        reviewed_at=utcnow() - timedelta(days=2) if status != "submitted" else None,
+        precheck=check,
+        **extra,
+    )
+    db.session.add(version)
+    return version
+
+
+def seed_menuiserie_martin() -> None:
+    organisation = db.session.scalar(select(Organisation).where(Organisation.siren == "812345676"))
+    if organisation is None or db.session.scalar(
+        select(Document.id).where(Document.organisation_id == organisation.id).limit(1)
+    ):
+        return
+    types = {t.code: t for t in db.session.scalars(select(DocumentType))}
+    supplier = db.session.scalar(select(User).where(User.email == "fournisseur@vigie.test"))
+    operator = db.session.scalar(select(User).where(User.email == "operateur@vigie.test"))
+    illegible = db.session.scalar(select(RefusalReason).where(RefusalReason.label_fr == "Document illisible"))
+    today = compliance.today()
+    _version(
+        organisation,
+        types["URSSAF_VIGILANCE"],
+        today - timedelta(days=200),
+        status="expired",
+        operator=operator,
+        uploader=supplier,
+    )
+    kbis_until = today + timedelta(days=10)
+    _version(
+        organisation,
+        types["KBIS"],
+        prechecks.add_months(kbis_until + timedelta(days=1), -3),
+        status="expiring",
+        operator=operator,
+        uploader=supplier,
+    )
+    _version(
+        organisation,
+        types["LNTE"],
+        today - timedelta(days=5),
+        status="refused",
+        operator=operator,
+        uploader=supplier,
+        refusal_reason_id=illegible.id,
+        refusal_comment="Le scan est flou : la colonne des numéros de titre de séjour ne se lit pas.",
+    )
+    _version(
+        organisation,
+        types["RC_PRO"],
+        today - timedelta(days=60),
+        status="valid",
+        until=today + timedelta(days=305),
+        operator=operator,
+        uploader=supplier,
+    )
+    _version(
+        organisation,
+        types["QUALIBAT"],
+        today - timedelta(days=120),
+        status="valid",
+        until=today + timedelta(days=600),
+        operator=operator,
+        uploader=supplier,
+    )
+    db.session.commit()
+    for code, issued in (("MUTUELLE", today - timedelta(days=3)), ("FISCAL", today - timedelta(days=1))):
+        kind = types[code]
+        data = samples.one(code, organisation.siren, organisation.legal_name, issued)
+        until = issued + timedelta(days=364) if kind.validity_rule == "printed_end_date" else None
+        documents.submit(organisation, supplier, code, documents.Upload(data, f"{code.lower()}.pdf", issued, until))

@@ -1,0 +1,143 @@
+"""The state of a company's compliance file, computed in a fixed number of queries.
+
+A document type is in one of these states for a company:
+``missing`` · ``refused`` (the latest version was refused) · ``in_review`` (the latest version
+awaits an operator) · ``expired`` · ``expiring`` (within the warning window) · ``valid``.
+The first four are the "documents en attente de mise à jour" (the orange tab), most urgent first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
+from portal.extensions import db
+from portal.models import Document, DocumentType, DocumentVersion, Organisation, Requirement, utcnow
+
+PENDING_STATES = ("expired", "refused", "missing", "expiring")
+VALIDATED = ("valid", "expiring", "expired")
+STATE_RANK = {"valid": 0, "expiring": 1, "in_review": 2, "expired": 3, "refused": 4, "missing": 5}
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def effective_status(version: DocumentVersion, on: date, window_days: int) -> str:
+    """A validated version's status on a given day (the daily job stores it; pages never wait for it)."""
+    if version.status not in VALIDATED:
+        return version.status
+    if version.valid_until is None:
+        return "valid"
+    if version.valid_until < on:
+        return "expired"
+    if (version.valid_until - on).days <= window_days:
+        return "expiring"
+    return "valid"
+
+
+@dataclass
+class FileRow:
+    document_type: DocumentType
+    document: Document | None
+    latest: DocumentVersion | None
+    active: DocumentVersion | None
+    state: str
+    required: bool
+    requested_by: list[str] = field(default_factory=list)
+    days_left: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.required and self.state in PENDING_STATES
+
+    @property
+    def urgency(self) -> tuple:
+        return (PENDING_STATES.index(self.state), self.days_left if self.days_left is not None else 0)
+
+    @property
+    def history(self) -> list[DocumentVersion]:
+        return list(self.document.versions) if self.document else []
+
+
+@dataclass
+class ComplianceFile:
+    organisation: Organisation
+    rows: list[FileRow]
+    types: list[DocumentType]
+
+    @property
+    def pending(self) -> list[FileRow]:
+        return sorted((row for row in self.rows if row.pending), key=lambda row: row.urgency)
+
+    @property
+    def online(self) -> list[FileRow]:
+        return [row for row in self.rows if row.document is not None or row.required]
+
+    def row_for(self, code: str) -> FileRow | None:
+        return next((row for row in self.rows if row.document_type.code == code), None)
+
+
+def _row(document_type: DocumentType, document: Document | None, on: date, window: int) -> FileRow:
+    versions = [v for v in (document.versions if document else []) if v.status != "archived"]
+    latest = versions[0] if versions else None
+    active = next((v for v in versions if v.status in VALIDATED), None)
+    days_left = (active.valid_until - on).days if active and active.valid_until else None
+    if latest is None:
+        state = "missing"
+    elif latest.status in ("submitted", "refused"):
+        state = "in_review" if latest.status == "submitted" else "refused"
+    elif active is None:
+        state = "missing"
+    else:
+        state = effective_status(active, on, window)
+    return FileRow(document_type, document, latest, active, state, required=False, days_left=days_left)
+
+
+def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
+    """Everything the document pages show, in four queries whatever the number of documents."""
+    on = on or today()
+    window = current_app.config["EXPIRY_WARNING_DAYS"]
+    types = list(
+        db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order))
+    )
+    documents = db.session.scalars(
+        select(Document)
+        .where(Document.organisation_id == organisation.id)
+        .options(
+            selectinload(Document.versions).joinedload(DocumentVersion.refusal_reason),
+            selectinload(Document.versions).joinedload(DocumentVersion.reviewed_by),
+        )
+    ).all()
+    requirements = db.session.scalars(
+        select(Requirement)
+        .where(Requirement.supplier_id == organisation.id)
+        .options(joinedload(Requirement.requested_by))
+    ).all()
+    by_type_id = {document.document_type_id: document for document in documents}
+    rows = {t.code: _row(t, by_type_id.get(t.id), on, window) for t in types}
+
+    required: dict[str, list[str]] = {code: ["Vigie"] for code in DEFAULT_REQUIRED}
+    if organisation.has_employees:
+        required.update({code: ["Vigie"] for code in EMPLOYER_REQUIRED})
+    code_by_id = {t.id: t.code for t in types}
+    for requirement in requirements:
+        code = code_by_id.get(requirement.document_type_id)
+        if code:
+            required.setdefault(code, []).append(requirement.requested_by.legal_name)
+
+    for code, askers in required.items():
+        if code not in rows:
+            continue
+        # An accepted alternative (RNE_CERT for KBIS) stands in when it is in a better state.
+        candidates = [rows[code]] + [rows[t.code] for t in types if t.alternative_to == code and rows[t.code].document]
+        best = min(candidates, key=lambda row: STATE_RANK[row.state])
+        best.required = True
+        best.requested_by = [name for name in askers if name != "Vigie"]
+    ordered = sorted(rows.values(), key=lambda row: (not row.required, row.document_type.sort_order))
+    return ComplianceFile(organisation=organisation, rows=ordered, types=types)

@@ -1,0 +1,41 @@
+"""Periodic jobs. Every sweeper tick (in each worker, or in the embedded queue) asks which slots
+are due; a slot is claimed by inserting a unique ``periodic_run`` row and its job goes through
+the outbox in the same transaction, so several workers never run a slot twice and a slot missed
+while everything was down runs once at the next start."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import PeriodicRun
+from portal.services import outbox
+
+PARIS = ZoneInfo("Europe/Paris")
+# name, job, queue, config key holding the times of day (Europe/Paris)
+PERIODIC = (("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES"),)
+
+
+def tick(now: datetime | None = None) -> list[str]:
+    """Enqueue the periodic jobs whose slot of today has come; returns the slots claimed."""
+    local = (now or datetime.now(PARIS)).astimezone(PARIS)
+    claimed = []
+    for name, job, queue, times_key in PERIODIC:
+        for text in current_app.config[times_key]:
+            slot = time.fromisoformat(text.strip())
+            if local.time() < slot:
+                continue
+            key = f"{name}@{local.date().isoformat()}T{slot:%H:%M}"
+            db.session.add(PeriodicRun(key=key))
+            outbox.enqueue(job, queue=queue)
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                continue
+            claimed.append(key)
+    return claimed
