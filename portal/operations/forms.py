@@ -36,11 +36,12 @@ class DocumentTypeForm(FlaskForm):
     collectable = BooleanField(_l("Peut être collecté sous mandat"))
     active = BooleanField(_l("Actif"))
 
-    def validate_validity_months(self, field) -> None:
-        if self.validity_rule.data == "months_from_issue" and not field.data:
-            from wtforms.validators import ValidationError
-
-            raise ValidationError(_l("Indiquez la durée de validité en mois."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.validity_rule.data == "months_from_issue" and not self.validity_months.data:
+            self.validity_months.errors = [*self.validity_months.errors, _l("Indiquez la durée de validité en mois.")]
+            return False
+        return valid
 
 
 class RefusalReasonForm(FlaskForm):

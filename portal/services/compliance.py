@@ -113,6 +113,7 @@ def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
             selectinload(Document.versions).joinedload(DocumentVersion.refusal_reason),
             selectinload(Document.versions).joinedload(DocumentVersion.reviewed_by),
         )
+        .execution_options(populate_existing=True)
     ).all()
     requirements = db.session.scalars(
         select(Requirement)

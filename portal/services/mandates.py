@@ -47,8 +47,7 @@ def _own(organisation: Organisation, mandate_id: int) -> Mandate:
 
 def create(tenancy: Tenancy, user: User, type_codes: list[str]) -> Mandate:
     tenancy.require_role("owner", "member")
-    allowed = {t.code for t in collectable_types()}
-    chosen = [code for code in type_codes if code in allowed]
+    chosen = [t.code for t in collectable_types() if t.code in type_codes]
     if not chosen:
         raise MandateError({"types": "Cochez au moins un type de document."})
     mandate = Mandate(organisation_id=tenancy.organisation.id, type_codes=chosen, created_by_id=user.id)
