@@ -94,7 +94,7 @@ def live_server(tmp_path):
     )
     with app.app_context():
         db.create_all()
-        seed_demo()
+        seed_demo(with_documents=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
