@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.labels import VALIDITY_RULE_LABELS
@@ -30,7 +31,9 @@ class DocumentTypeForm(FlaskForm):
         _l("Libellé (anglais)"), validators=[DataRequired(message=_l("Indiquez le libellé.")), Length(max=200)]
     )
     issuer = StringField(_l("Émetteur"), validators=[Optional(), Length(max=200)])
-    validity_rule = SelectField(_l("Règle de validité"), choices=list(VALIDITY_RULE_LABELS.items()))
+    validity_rule = SelectField(
+        _l("Règle de validité"), choices=[SelectChoice(value, label) for value, label in VALIDITY_RULE_LABELS.items()]
+    )
     validity_months = IntegerField(_l("Durée en mois"), validators=[Optional(), NumberRange(min=1, max=120)])
     has_verification_code = BooleanField(_l("Porte un code de vérification"))
     collectable = BooleanField(_l("Peut être collecté sous mandat"))
