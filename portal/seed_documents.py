@@ -28,13 +28,7 @@ def _version(
 ) -> DocumentVersion:
     data = samples.one(kind.code, organisation.siren, organisation.legal_name, issued)
     stored = storage().save(data)
-    document = db.session.scalar(
-        select(Document).where(Document.organisation_id == organisation.id, Document.document_type_id == kind.id)
-    )
-    if document is None:
-        document = Document(organisation_id=organisation.id, document_type_id=kind.id)
-        db.session.add(document)
-        db.session.flush()
+    document = documents.document_for(organisation.id, kind.id)
     check = prechecks.run(
         data,
         "application/pdf",

@@ -30,12 +30,6 @@ def _upload(form: UploadForm) -> documents.Upload:
     )
 
 
-def _attach_errors(form, errors: dict) -> None:
-    for name, message in errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, str(message)]
-
-
 @bp.get("/documents")
 @login_required
 def pending():
@@ -65,7 +59,7 @@ def update(code: str):
             try:
                 documents.submit(current.organisation, current_user, code, _upload(form))
             except documents.InvalidUpload as exc:
-                _attach_errors(form, exc.errors)
+                exc.attach_to(form)
             else:
                 message = _("%(label)s envoyé : il est en cours de vérification.", label=row.document_type.label_fr)
                 if wants_fragment():
@@ -105,7 +99,7 @@ def add():
             try:
                 documents.submit(current.organisation, current_user, form.type_code.data, _upload(form))
             except documents.InvalidUpload as exc:
-                _attach_errors(form, exc.errors)
+                exc.attach_to(form)
             else:
                 flash(_("Document ajouté : il est en cours de vérification."), "success")
                 return redirect_to(url_for("documents.online"))

@@ -13,6 +13,7 @@ from portal.operations.forms import CollectForm
 from portal.organisations.forms import EmptyForm
 from portal.responses import attachment
 from portal.services import documents, mandates, tenancy
+from portal.services.errors import InvalidInput
 
 
 @bp.get("/mandates")
@@ -59,7 +60,6 @@ def mandate_collect(mandate_id: int):
     labels = {t.code: t.label_fr for t in mandates.collectable_types()}
     form = _CollectForm()
     form.type_code.choices = [(code, labels.get(code, code)) for code in mandate.type_codes]
-    errors = {}
     if form.validate_on_submit():
         file = form.file.data
         upload = documents.Upload(
@@ -71,11 +71,8 @@ def mandate_collect(mandate_id: int):
         )
         try:
             mandates.collect(current, current_user, mandate_id, form.type_code.data, upload)
-        except (documents.InvalidUpload, mandates.MandateError) as exc:
-            errors = exc.errors
-            for name, message in errors.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, str(message)]
+        except InvalidInput as exc:
+            exc.attach_to(form)
         else:
             flash(_("Document déposé pour %(org)s (collecté sous mandat).", org=organisation.legal_name), "success")
             return redirect_to(url_for("operations.review_queue"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
 from portal.extensions import db
 from portal.models import DocumentType, RefusalReason, User
@@ -22,10 +21,7 @@ def types(tenancy: Tenancy) -> list[DocumentType]:
 
 def get_type(tenancy: Tenancy, type_id: int) -> DocumentType:
     tenancy.require_role("operator")
-    found = db.session.get(DocumentType, type_id)
-    if found is None:
-        raise NotFound()
-    return found
+    return db.get_or_404(DocumentType, type_id)
 
 
 def update_type(tenancy: Tenancy, operator: User, type_id: int, values: dict) -> DocumentType:
@@ -50,10 +46,7 @@ def reasons(tenancy: Tenancy) -> list[RefusalReason]:
 
 def get_reason(tenancy: Tenancy, reason_id: int) -> RefusalReason:
     tenancy.require_role("operator")
-    found = db.session.get(RefusalReason, reason_id)
-    if found is None:
-        raise NotFound()
-    return found
+    return db.get_or_404(RefusalReason, reason_id)
 
 
 def save_reason(tenancy: Tenancy, operator: User, values: dict, reason_id: int | None = None) -> RefusalReason:

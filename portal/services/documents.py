@@ -12,15 +12,12 @@ from werkzeug.exceptions import NotFound
 from portal.extensions import db
 from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
 from portal.services import audit, compliance, files, prechecks
+from portal.services.errors import InvalidInput
 from portal.storage import storage
 
 
-class InvalidUpload(Exception):
-    """Bad input: ``errors`` maps a form field to its French message."""
-
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
+class InvalidUpload(InvalidInput):
+    """A file or date the supplier must correct."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,20 @@ def check(document_type: DocumentType, upload: Upload, on: date) -> tuple[str, d
     return content_type, valid_until
 
 
+def document_for(organisation_id: int, document_type_id: int) -> Document:
+    """The company's document of that type, created on its first version."""
+    document = db.session.scalar(
+        select(Document).where(
+            Document.organisation_id == organisation_id, Document.document_type_id == document_type_id
+        )
+    )
+    if document is None:
+        document = Document(organisation_id=organisation_id, document_type_id=document_type_id)
+        db.session.add(document)
+        db.session.flush()
+    return document
+
+
 def submit(
     organisation: Organisation, user: User | None, type_code: str, upload: Upload, *, mandate: Mandate | None = None
 ) -> DocumentVersion:
@@ -81,13 +92,7 @@ def submit(
     content_type, valid_until = check(kind, upload, compliance.today())
     stored = storage().save(upload.data)
     try:
-        document = db.session.scalar(
-            select(Document).where(Document.organisation_id == organisation.id, Document.document_type_id == kind.id)
-        )
-        if document is None:
-            document = Document(organisation_id=organisation.id, document_type_id=kind.id)
-            db.session.add(document)
-            db.session.flush()
+        document = document_for(organisation.id, kind.id)
         result = prechecks.run(
             upload.data,
             content_type,

@@ -10,14 +10,13 @@ from portal.extensions import db
 from portal.models import DocumentType, Mandate, Organisation, User, utcnow
 from portal.pdf import new_pdf, to_bytes
 from portal.services import audit, documents, files
+from portal.services.errors import InvalidInput
 from portal.services.tenancy import Tenancy
 from portal.storage import storage
 
 
-class MandateError(Exception):
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
+class MandateError(InvalidInput):
+    """A mandate action that cannot be done as asked."""
 
 
 def collectable_types() -> list[DocumentType]:
@@ -145,10 +144,7 @@ def awaiting_check(tenancy: Tenancy):
 
 def _any(tenancy: Tenancy, mandate_id: int) -> Mandate:
     tenancy.require_role("operator")
-    mandate = db.session.get(Mandate, mandate_id)
-    if mandate is None:
-        raise NotFound()
-    return mandate
+    return db.get_or_404(Mandate, mandate_id)
 
 
 def decide(tenancy: Tenancy, operator: User, mandate_id: int, accept: bool) -> Mandate:

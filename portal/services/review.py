@@ -20,13 +20,12 @@ from portal.models import (
     utcnow,
 )
 from portal.services import audit, notifications
+from portal.services.errors import InvalidInput
 from portal.services.tenancy import Tenancy
 
 
-class ReviewError(Exception):
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
+class ReviewError(InvalidInput):
+    """A decision that cannot be taken as asked."""
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,17 @@ def require_operator(tenancy: Tenancy) -> None:
     tenancy.require_role("operator")
 
 
-def _queue_query():
+def _with_type_and_company():
     return (
         select(DocumentVersion, DocumentType, Organisation)
         .join(Document, Document.id == DocumentVersion.document_id)
         .join(DocumentType, DocumentType.id == Document.document_type_id)
         .join(Organisation, Organisation.id == DocumentVersion.organisation_id)
-        .where(DocumentVersion.status == "submitted")
     )
+
+
+def _queue_query():
+    return _with_type_and_company().where(DocumentVersion.status == "submitted")
 
 
 def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page: int, per_page: int = 25):
@@ -69,13 +71,7 @@ def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page:
 
 def item(tenancy: Tenancy, version_id: int) -> QueueItem:
     require_operator(tenancy)
-    row = db.session.execute(
-        select(DocumentVersion, DocumentType, Organisation)
-        .join(Document, Document.id == DocumentVersion.document_id)
-        .join(DocumentType, DocumentType.id == Document.document_type_id)
-        .join(Organisation, Organisation.id == DocumentVersion.organisation_id)
-        .where(DocumentVersion.id == version_id)
-    ).first()
+    row = db.session.execute(_with_type_and_company().where(DocumentVersion.id == version_id)).first()
     if row is None:
         raise NotFound()
     return QueueItem(*row)

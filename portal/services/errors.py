@@ -1,0 +1,15 @@
+"""The one exception services raise for bad input: French messages keyed by form field."""
+
+from __future__ import annotations
+
+
+class InvalidInput(Exception):
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+    def attach_to(self, form) -> None:
+        """Show each message next to its field (messages for unknown fields are ignored)."""
+        for name, message in self.errors.items():
+            if name in form:
+                form[name].errors = [*form[name].errors, str(message)]
