@@ -274,3 +274,10 @@ def test_document_pages_run_the_same_queries_for_5_or_200_documents(app, client,
             counts[path].append(len(statements))
     assert counts["/documents"][0] == counts["/documents"][1]
     assert counts["/documents/online"][0] == counts["/documents/online"][1]
+
+
+def test_a_huge_request_gets_a_french_413(client, demo_file):
+    login(client, "fournisseur@vigie.test")
+    response = upload(client, "LNTE", b"%PDF-" + b"0" * (13 * 1024 * 1024), headers=HTMX)
+    assert response.status_code == 413
+    assert "Fichier trop volumineux" in response.get_data(as_text=True)
