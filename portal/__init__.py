@@ -91,12 +91,14 @@ def register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.operations import bp as operations_bp
     from portal.organisations import bp as organisations_bp
+    from portal.partners import bp as partners_bp
     from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(partners_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(webhooks_bp)
     if app.config["VIGIE_ENV"] == "development":

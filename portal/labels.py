@@ -51,6 +51,13 @@ MANDATE_STATUS_LABELS = {
     "refused": _l("refusé"),
     "revoked": _l("révoqué"),
 }
+PARTNERSHIP_STATUS_LABELS = {
+    "pending": _l("en attente de réponse"),
+    "accepted": _l("active"),
+    "refused": _l("refusée"),
+    "suspended": _l("suspendue"),
+    "ended": _l("terminée"),
+}
 VALIDITY_RULE_LABELS = {
     "months_from_issue": _l("Un nombre de mois après la date du document"),
     "printed_end_date": _l("Date de fin imprimée sur le document"),
@@ -79,6 +86,7 @@ def template_globals() -> dict:
         "version_status_labels": VERSION_STATUS_LABELS,
         "mandate_status_labels": MANDATE_STATUS_LABELS,
         "validity_rule_labels": VALIDITY_RULE_LABELS,
+        "partnership_status_labels": PARTNERSHIP_STATUS_LABELS,
         "format_date": format_date,
         "format_datetime": format_datetime,
         "today": lambda: today(),

@@ -165,9 +165,24 @@ def seed_demo(*, with_documents: bool = True) -> list[tuple[str, str]]:
             if membership is None:
                 db.session.add(Membership(user_id=user.id, organisation_id=organisation_id, role=role))
     db.session.commit()
+    _seed_partner_request(organisations)
     if with_documents:
         seed_menuiserie_martin()
     return [(email, ROLE_LABELS[email]) for email, *_ in ACCOUNTS]
+
+
+def _seed_partner_request(organisations: dict[str, Organisation]) -> None:
+    """Constructor SA has asked Menuiserie Martin to connect; the request waits for an answer."""
+    from portal.models import Partnership
+
+    constructor, martin = organisations["521087437"], organisations["812345676"]
+    exists = db.session.scalar(
+        select(Partnership.id).where(Partnership.requester_id == constructor.id, Partnership.target_id == martin.id)
+    )
+    if exists is None:
+        requested_by = db.session.scalar(select(User.id).where(User.email == "constructor@vigie.test"))
+        db.session.add(Partnership(requester_id=constructor.id, target_id=martin.id, requested_by_id=requested_by))
+        db.session.commit()
 
 
 def is_empty() -> bool:

@@ -7,14 +7,21 @@ from portal.extensions import db
 from portal.htmx import redirect_to, render
 from portal.main import bp
 from portal.main.forms import LanguageForm
-from portal.services import dashboard
+from portal.organisations.forms import EmptyForm
+from portal.services import dashboard, partners
 
 
 @bp.get("/")
 def home():
     if not current_user.is_authenticated:
         return render("main/landing.html")
-    return render("main/dashboard.html", summary=dashboard.summary_for(current_user, request_tenancy()))
+    current = request_tenancy()
+    return render(
+        "main/dashboard.html",
+        summary=dashboard.summary_for(current_user, current),
+        pending=partners.pending_for(current),
+        action_form=EmptyForm(),
+    )
 
 
 def request_tenancy():

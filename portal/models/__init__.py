@@ -15,9 +15,12 @@ from portal.models.documents import (
 )
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
+from portal.models.partners import LIVE_STATUSES, Partnership
 from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
 
 __all__ = [
+    "LIVE_STATUSES",
+    "Partnership",
     "Document",
     "DocumentType",
     "DocumentVersion",

@@ -119,13 +119,17 @@ def invite(
     return invitation
 
 
-def send_invitation(invitation: Invitation, organisation: Organisation, inviter: User) -> None:
+def send_invitation(
+    invitation: Invitation, organisation: Organisation, inviter: User, requester: Organisation | None = None
+) -> None:
+    """Email the invitation link; ``requester`` is the company asking to connect, for a new company."""
     token = tokens.make("invitation", {"iid": invitation.id})
     notifications.queue_email(
         invitation.email,
-        "invitation",
+        "partner_invitation" if requester else "invitation",
         organisation_id=organisation.id,
         organisation=organisation,
+        requester=requester,
         inviter=inviter,
         invitation=invitation,
         link=url_for("auth.accept_invitation", token=token, _external=True),

@@ -1,0 +1,36 @@
+"""Partnerships ("mise en relation"): the requester sees the target's compliance file once accepted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+from portal.models.organisations import Organisation
+
+PARTNERSHIP_STATUSES = ("pending", "accepted", "refused", "suspended", "ended")
+LIVE_STATUSES = ("pending", "accepted", "suspended")
+
+
+class Partnership(Base):
+    __tablename__ = "partnership"
+    __table_args__ = (Index("ix_partnership_target_id_status", "target_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime | None]
+    invited_email: Mapped[str | None] = mapped_column(String(254))
+
+    requester: Mapped[Organisation] = relationship(foreign_keys=[requester_id], lazy="raise")
+    target: Mapped[Organisation] = relationship(foreign_keys=[target_id], lazy="raise")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="raise")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="raise")

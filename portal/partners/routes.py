@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.htmx import redirect_to, render, wants_fragment
+from portal.organisations.forms import EmptyForm
+from portal.partners import bp
+from portal.partners.forms import InviteCompanyForm, RequestForm
+from portal.responses import attachment
+from portal.services import compliance, documents, partners, tenancy
+
+
+@bp.get("")
+@login_required
+def index():
+    current = tenancy.current()
+    return render(
+        "partners/index.html",
+        partners=partners.partners_of(current),
+        sent=partners.sent_by(current),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    current = tenancy.current()
+    query = request.args.get("q", "").strip()
+    invite_form = InviteCompanyForm()
+    status = 200
+    if request.method == "POST":
+        if invite_form.validate_on_submit():
+            try:
+                partnership = partners.invite(
+                    current,
+                    current_user,
+                    email=invite_form.email.data,
+                    siret=invite_form.siret.data,
+                    legal_name=invite_form.legal_name.data,
+                )
+            except partners.PartnershipError as exc:
+                exc.attach_to(invite_form)
+            else:
+                flash(_("Invitation envoyée à %(email)s.", email=partnership.invited_email), "success")
+                return redirect_to(url_for("partners.index"))
+        status = 422
+    fragment = "partners/_invite_company_form.html" if request.method == "POST" else "partners/_results.html"
+    return render(
+        "partners/new.html",
+        fragment,
+        query=query,
+        results=partners.search(current, query),
+        request_form=RequestForm(),
+        invite_form=invite_form,
+        status=status,
+    )
+
+
+@bp.post("/request")
+@login_required
+def ask():
+    form = RequestForm()
+    if not form.validate_on_submit() or not form.target_id.data.isdigit():
+        abort(400)
+    try:
+        partners.request(tenancy.current(), current_user, int(form.target_id.data))
+    except partners.PartnershipError as exc:
+        flash(exc.errors["target"], "warning")
+    else:
+        flash(_("Demande de mise en relation envoyée."), "success")
+    return redirect_to(url_for("partners.index"))
+
+
+@bp.post("/requests/<int:partnership_id>/<any(accept, refuse):decision>")
+@login_required
+def decide(partnership_id: int, decision: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    current = tenancy.current()
+    try:
+        partnership = partners.decide(current, current_user, partnership_id, accept=decision == "accept")
+    except partners.PartnershipError as exc:
+        flash(exc.errors["decision"], "warning")
+        return redirect_to(url_for("main.home"))
+    name = partnership.requester.legal_name
+    message = (
+        _("Vous avez accepté la demande de %(name)s.", name=name)
+        if decision == "accept"
+        else _("Vous avez refusé la demande de %(name)s.", name=name)
+    )
+    if wants_fragment():
+        return render(
+            "main/dashboard.html",
+            "partners/_decided.html",
+            partnership=partnership,
+            message=message,
+            pending=partners.pending_for(current),
+        )
+    flash(message, "success")
+    return redirect_to(url_for("main.home"))
+
+
+@bp.post("/<int:partnership_id>/<any(suspend, resume, end):action>")
+@login_required
+def change(partnership_id: int, action: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        partners.change(tenancy.current(), current_user, partnership_id, action)
+    except partners.PartnershipError as exc:
+        flash(exc.errors["decision"], "warning")
+    else:
+        done = {"suspend": _("Relation suspendue."), "resume": _("Relation reprise."), "end": _("Relation terminée.")}
+        flash(done[action], "success")
+    return redirect_to(url_for("partners.index"))
+
+
+@bp.get("/companies/<int:organisation_id>")
+@login_required
+def company(organisation_id: int):
+    organisation = partners.shared_with(tenancy.current(), organisation_id)
+    return render("partners/company.html", organisation=organisation, file=compliance.load(organisation))
+
+
+@bp.get("/companies/<int:organisation_id>/versions/<int:version_id>/download")
+@login_required
+def download(organisation_id: int, version_id: int):
+    organisation = partners.shared_with(tenancy.current(), organisation_id)
+    version = documents.own_version(organisation, version_id)
+    data, name = documents.file_of(version)
+    return attachment(data, name, version.content_type)
