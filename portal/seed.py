@@ -180,8 +180,14 @@ def _seed_partner_request(organisations: dict[str, Organisation]) -> None:
         select(Partnership.id).where(Partnership.requester_id == constructor.id, Partnership.target_id == martin.id)
     )
     if exists is None:
+        from portal.models import DocumentType, Requirement
+
         requested_by = db.session.scalar(select(User.id).where(User.email == "constructor@vigie.test"))
         db.session.add(Partnership(requester_id=constructor.id, target_id=martin.id, requested_by_id=requested_by))
+        # Constructor SA requires RC Pro and décennale insurance from all its suppliers.
+        for code in ("RC_PRO", "DECENNALE"):
+            type_id = db.session.scalar(select(DocumentType.id).where(DocumentType.code == code))
+            db.session.add(Requirement(supplier_id=None, document_type_id=type_id, requested_by_id=constructor.id))
         db.session.commit()
 
 

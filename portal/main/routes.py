@@ -8,7 +8,7 @@ from portal.htmx import redirect_to, render
 from portal.main import bp
 from portal.main.forms import LanguageForm
 from portal.organisations.forms import EmptyForm
-from portal.services import dashboard, partners
+from portal.services import dashboard, partners, requirements
 
 
 @bp.get("/")
@@ -16,10 +16,12 @@ def home():
     if not current_user.is_authenticated:
         return render("main/landing.html")
     current = request_tenancy()
+    pending = partners.pending_for(current)
     return render(
         "main/dashboard.html",
         summary=dashboard.summary_for(current_user, current),
-        pending=partners.pending_for(current),
+        pending=pending,
+        asked=requirements.asked_by([p.requester_id for p in pending], current.organisation.id),
         action_form=EmptyForm(),
     )
 

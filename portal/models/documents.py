@@ -49,13 +49,16 @@ class RefusalReason(Base):
 
 
 class Requirement(Base):
-    """A document type a client asks of a supplier (the platform's default set is not stored)."""
+    """A document type a client asks of one supplier, or of all its suppliers (``supplier_id`` empty).
+
+    It applies while the client and the supplier are partners (accepted); the platform's default
+    set is not stored."""
 
     __tablename__ = "requirement"
     __table_args__ = (UniqueConstraint("supplier_id", "document_type_id", "requested_by_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    supplier_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     document_type_id: Mapped[int] = mapped_column(ForeignKey("document_type.id"))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

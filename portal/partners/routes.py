@@ -9,7 +9,7 @@ from portal.organisations.forms import EmptyForm
 from portal.partners import bp
 from portal.partners.forms import InviteCompanyForm, RequestForm
 from portal.responses import attachment
-from portal.services import compliance, documents, partners, tenancy
+from portal.services import compliance, documents, partners, requirements, tenancy
 
 
 @bp.get("")
@@ -121,8 +121,17 @@ def change(partnership_id: int, action: str):
 @bp.get("/companies/<int:organisation_id>")
 @login_required
 def company(organisation_id: int):
-    organisation = partners.shared_with(tenancy.current(), organisation_id)
-    return render("partners/company.html", organisation=organisation, file=compliance.load(organisation))
+    current = tenancy.current()
+    organisation = partners.shared_with(current, organisation_id)
+    return render(
+        "partners/company.html",
+        organisation=organisation,
+        file=compliance.load(organisation),
+        types=requirements.types(),
+        chosen=requirements.chosen(current, organisation_id),
+        for_all=requirements.chosen(current, None),
+        action_form=EmptyForm(),
+    )
 
 
 @bp.get("/companies/<int:organisation_id>/versions/<int:version_id>/download")
@@ -132,3 +141,35 @@ def download(organisation_id: int, version_id: int):
     version = documents.own_version(organisation, version_id)
     data, name = documents.file_of(version)
     return attachment(data, name, version.content_type)
+
+
+def _codes() -> list[str]:
+    return request.form.getlist("types")
+
+
+@bp.route("/requirements", methods=["GET", "POST"])
+@login_required
+def requirements_page():
+    current = tenancy.current()
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        requirements.save(current, current_user, None, _codes())
+        flash(_("Documents exigés de tous vos fournisseurs enregistrés."), "success")
+        return redirect_to(url_for("partners.requirements_page"))
+    return render(
+        "partners/requirements.html",
+        types=requirements.types(),
+        chosen=requirements.chosen(current, None),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.post("/companies/<int:organisation_id>/requirements")
+@login_required
+def company_requirements(organisation_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    requirements.save(tenancy.current(), current_user, organisation_id, _codes())
+    flash(_("Documents exigés de ce fournisseur enregistrés."), "success")
+    return redirect_to(url_for("partners.company", organisation_id=organisation_id))

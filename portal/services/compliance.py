@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
 from portal.extensions import db
-from portal.models import Document, DocumentType, DocumentVersion, Organisation, Requirement, utcnow
+from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, Requirement, utcnow
 
 PENDING_STATES = ("expired", "refused", "missing", "expiring")
 VALIDATED = ("valid", "expiring", "expired")
@@ -117,7 +117,13 @@ def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
     ).all()
     requirements = db.session.scalars(
         select(Requirement)
-        .where(Requirement.supplier_id == organisation.id)
+        .join(
+            Partnership,
+            (Partnership.requester_id == Requirement.requested_by_id)
+            & (Partnership.target_id == organisation.id)
+            & (Partnership.status == "accepted"),
+        )
+        .where(or_(Requirement.supplier_id == organisation.id, Requirement.supplier_id.is_(None)))
         .options(joinedload(Requirement.requested_by))
     ).all()
     by_type_id = {document.document_type_id: document for document in documents}
@@ -130,7 +136,9 @@ def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
     for requirement in requirements:
         code = code_by_id.get(requirement.document_type_id)
         if code:
-            required.setdefault(code, []).append(requirement.requested_by.legal_name)
+            askers = required.setdefault(code, [])
+            if requirement.requested_by.legal_name not in askers:
+                askers.append(requirement.requested_by.legal_name)
 
     for code, askers in required.items():
         if code not in rows:
