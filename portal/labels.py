@@ -58,6 +58,12 @@ PARTNERSHIP_STATUS_LABELS = {
     "suspended": _l("suspendue"),
     "ended": _l("terminée"),
 }
+COMPLIANCE_STATUS_LABELS = {
+    "compliant": _l("Conforme"),
+    "incomplete": _l("Incomplet"),
+    "expired": _l("Expiré"),
+    "in_review": _l("En attente"),
+}
 VALIDITY_RULE_LABELS = {
     "months_from_issue": _l("Un nombre de mois après la date du document"),
     "printed_end_date": _l("Date de fin imprimée sur le document"),
@@ -87,6 +93,7 @@ def template_globals() -> dict:
         "mandate_status_labels": MANDATE_STATUS_LABELS,
         "validity_rule_labels": VALIDITY_RULE_LABELS,
         "partnership_status_labels": PARTNERSHIP_STATUS_LABELS,
+        "compliance_status_labels": COMPLIANCE_STATUS_LABELS,
         "format_date": format_date,
         "format_datetime": format_datetime,
         "today": lambda: today(),

@@ -29,6 +29,11 @@ class Partnership(Base):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime | None]
     invited_email: Mapped[str | None] = mapped_column(String(254))
+    # The target's compliance as the requester sees it (its own requirements), kept up to date by
+    # services.partner_status so that dashboards are one indexed query.
+    compliance_status: Mapped[str] = mapped_column(String(12), default="incomplete", server_default="incomplete")
+    expiring_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    status_updated_at: Mapped[datetime | None]
 
     requester: Mapped[Organisation] = relationship(foreign_keys=[requester_id], lazy="raise")
     target: Mapped[Organisation] = relationship(foreign_keys=[target_id], lazy="raise")

@@ -9,7 +9,7 @@ from portal.organisations.forms import EmptyForm
 from portal.partners import bp
 from portal.partners.forms import InviteCompanyForm, RequestForm
 from portal.responses import attachment
-from portal.services import compliance, documents, partners, requirements, tenancy
+from portal.services import compliance, documents, partners, requirements, supplier_dashboard, tenancy
 
 
 @bp.get("")
@@ -173,3 +173,32 @@ def company_requirements(organisation_id: int):
     requirements.save(tenancy.current(), current_user, organisation_id, _codes())
     flash(_("Documents exigés de ce fournisseur enregistrés."), "success")
     return redirect_to(url_for("partners.company", organisation_id=organisation_id))
+
+
+@bp.get("/compliance")
+@login_required
+def compliance_dashboard():
+    current = tenancy.current()
+    status = request.args.get("status") or None
+    search = (request.args.get("q") or "").strip() or None
+    result = supplier_dashboard.page(
+        current, status=status, search=search, number=request.args.get("page", 1, type=int)
+    )
+    return render(
+        "partners/compliance.html",
+        "partners/_compliance_table.html",
+        result=result,
+        status_filter=status,
+        search=search or "",
+        statuses=supplier_dashboard.STATUSES,
+    )
+
+
+@bp.get("/compliance.csv")
+@login_required
+def compliance_csv():
+    current = tenancy.current()
+    data = supplier_dashboard.csv_export(
+        current, status=request.args.get("status") or None, search=(request.args.get("q") or "").strip() or None
+    )
+    return attachment(data.encode(), f"conformite-fournisseurs-{current.organisation.siren}.csv", "text/csv")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
@@ -99,8 +99,10 @@ def _row(document_type: DocumentType, document: Document | None, on: date, windo
     return FileRow(document_type, document, latest, active, state, required=False, days_left=days_left)
 
 
-def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
-    """Everything the document pages show, in four queries whatever the number of documents."""
+def load(organisation: Organisation, on: date | None = None, *, for_client: int | None = None) -> ComplianceFile:
+    """Everything the document pages show, in four queries whatever the number of documents.
+
+    ``for_client``: only that client's requirements count (what it sees of this supplier)."""
     on = on or today()
     window = current_app.config["EXPIRY_WARNING_DAYS"]
     types = list(
@@ -123,7 +125,10 @@ def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
             & (Partnership.target_id == organisation.id)
             & (Partnership.status == "accepted"),
         )
-        .where(or_(Requirement.supplier_id == organisation.id, Requirement.supplier_id.is_(None)))
+        .where(
+            or_(Requirement.supplier_id == organisation.id, Requirement.supplier_id.is_(None)),
+            Requirement.requested_by_id == for_client if for_client else true(),
+        )
         .options(joinedload(Requirement.requested_by))
     ).all()
     by_type_id = {document.document_type_id: document for document in documents}
@@ -150,3 +155,21 @@ def load(organisation: Organisation, on: date | None = None) -> ComplianceFile:
         best.requested_by = [name for name in askers if name != "Vigie"]
     ordered = sorted(rows.values(), key=lambda row: (not row.required, row.document_type.sort_order))
     return ComplianceFile(organisation=organisation, rows=ordered, types=types)
+
+
+def summary(file: ComplianceFile) -> tuple[str, int]:
+    """One word for a file (expired, incomplete, in_review, compliant) and how many expire soon."""
+    # A replacement under review does not hide, from a client, that the document in force expired.
+    states = [
+        "expired" if row.state == "in_review" and row.days_left is not None and row.days_left < 0 else row.state
+        for row in file.rows
+        if row.required
+    ]
+    expiring = sum(1 for row in file.rows if row.required and row.state == "expiring")
+    if "expired" in states:
+        return "expired", expiring
+    if "missing" in states or "refused" in states:
+        return "incomplete", expiring
+    if "in_review" in states:
+        return "in_review", expiring
+    return "compliant", expiring

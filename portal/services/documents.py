@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 
 from portal.extensions import db
 from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
-from portal.services import audit, compliance, files, prechecks
+from portal.services import audit, compliance, files, partner_status, prechecks
 from portal.services.errors import InvalidInput
 from portal.storage import storage
 
@@ -128,6 +128,7 @@ def submit(
             type=kind.code,
             under_mandate=mandate is not None,
         )
+        partner_status.refresh_supplier(organisation.id)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Document, DocumentType, DocumentVersion, ExpiryReminder, Membership, Organisation, User
-from portal.services import compliance, notifications
+from portal.services import compliance, notifications, partner_status
 
 
 def reminder_kind(valid_until: date, on: date, before_days: list[int], every: int) -> str | None:
@@ -44,11 +44,15 @@ def sweep(on: date | None = None) -> Counter:
     replaced = set(db.session.scalars(select(DocumentVersion.document_id).where(DocumentVersion.status == "submitted")))
     owners = _owners({organisation.id for _, _, organisation in rows})
     counts: Counter = Counter()
+    moved = set()
     for version, _kind, _organisation in rows:
         status = compliance.effective_status(version, on, window)
         if status != version.status:
             version.status = status
             counts[status] += 1
+            moved.add(version.organisation_id)
+    for organisation_id in moved:
+        partner_status.refresh_supplier(organisation_id)
     db.session.commit()
     for version, kind, organisation in rows:
         reminder = reminder_kind(version.valid_until, on, before, every)

@@ -27,7 +27,7 @@ from portal.models import (
     normalise_email,
     utcnow,
 )
-from portal.services import accounts, audit, notifications
+from portal.services import accounts, audit, notifications, partner_status
 from portal.services.errors import InvalidInput
 from portal.services.tenancy import Tenancy
 
@@ -209,6 +209,8 @@ def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> P
         partnership_id=partnership.id,
     )
     _tell(partnership.requester_id, "partner_decision", partner=tenancy.organisation, accepted=accept)
+    if accept:
+        partner_status.refresh(partnership, tenancy.organisation)
     db.session.commit()
     return partnership
 

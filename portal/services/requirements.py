@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 
 from portal.extensions import db
 from portal.models import DocumentType, Requirement, User
-from portal.services import audit, partners
+from portal.services import audit, partner_status, partners
 from portal.services.tenancy import Tenancy
 
 
@@ -43,6 +43,8 @@ def save(tenancy: Tenancy, user: User, supplier_id: int | None, codes: list[str]
                 supplier_id=supplier_id, document_type_id=by_code[code], requested_by_id=tenancy.organisation.id
             )
         )
+    db.session.flush()
+    partner_status.refresh_client(tenancy.organisation.id)
     audit.record(
         "requirements.saved",
         user_id=user.id,

@@ -19,7 +19,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import audit, notifications
+from portal.services import audit, notifications, partner_status
 from portal.services.errors import InvalidInput
 from portal.services.tenancy import Tenancy
 
@@ -117,6 +117,7 @@ def validate(tenancy: Tenancy, operator: User, version_id: int, valid_until: dat
         type=found.document_type.code,
     )
     _tell_supplier(found, "document_validated")
+    partner_status.refresh_supplier(version.organisation_id)
     db.session.commit()
     return found
 
@@ -143,6 +144,7 @@ def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | N
         reason=reason.label_fr,
     )
     _tell_supplier(found, "document_refused", reason=reason, comment=version.refusal_comment)
+    partner_status.refresh_supplier(version.organisation_id)
     db.session.commit()
     return found
 

@@ -38,3 +38,23 @@ def test_martin_accepts_constructor_which_then_sees_its_documents(page, check):
     with page.expect_download() as download_info:
         table.locator("#partner-doc-RC_PRO").get_by_role("link", name="Télécharger").click()
     assert download_info.value.suggested_filename.endswith(".pdf")
+
+
+def test_client_filters_its_compliance_dashboard(page, check):
+    _log_in(page, "fournisseur@vigie.test")
+    page.locator("#pending-partners").get_by_role("button", name="Accepter Constructor SA").click()
+    expect(page.locator("#pending-partners-count")).to_have_text("0")
+    _log_out(page)
+    _log_in(page, "constructor@vigie.test")
+    page.get_by_role("link", name="Mes partenaires").click()
+    page.get_by_role("link", name="Conformité de mes fournisseurs").click()
+    table = page.locator("#compliance-table")
+    expect(table).to_contain_text("Menuiserie Martin")
+    page.get_by_label("Statut").select_option("compliant")
+    expect(table).to_contain_text("Aucun fournisseur ne correspond.")
+    page.get_by_label("Statut").select_option("expired")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table).to_contain_text("Expiré")
+    assert "status=expired" in page.url
+    check.accessible(page)
+    check.screenshot(page, "supplier-compliance")
