@@ -43,7 +43,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install translations
-	$(PY) -m pytest -p no:cacheprovider tests/bench -s
+	$(PY) -m tests.bench.dashboard
 
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates

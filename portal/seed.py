@@ -144,9 +144,10 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
     return organisation
 
 
-def seed_demo(*, with_documents: bool = True) -> list[tuple[str, str]]:
+def seed_demo(*, with_documents: bool = True, with_crowd: bool = False) -> list[tuple[str, str]]:
+    """``with_crowd`` adds about fifty suppliers for Constructor SA (the CLI does; tests do not)."""
     from portal.catalogue import ensure_catalogue
-    from portal.seed_documents import seed_menuiserie_martin
+    from portal.seed_documents import seed_constructor_suppliers, seed_menuiserie_martin
 
     ensure_catalogue()
     organisations = {spec.siren: _organisation(spec) for spec in ORGANISATIONS}
@@ -168,6 +169,8 @@ def seed_demo(*, with_documents: bool = True) -> list[tuple[str, str]]:
     _seed_partner_request(organisations)
     if with_documents:
         seed_menuiserie_martin()
+    if with_crowd:
+        seed_constructor_suppliers()
     return [(email, ROLE_LABELS[email]) for email, *_ in ACCOUNTS]
 
 

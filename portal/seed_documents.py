@@ -122,3 +122,81 @@ def seed_menuiserie_martin() -> None:
         data = samples.one(code, organisation.siren, organisation.legal_name, issued)
         until = issued + timedelta(days=364) if kind.validity_rule == "printed_end_date" else None
         documents.submit(organisation, supplier, code, documents.Upload(data, f"{code.lower()}.pdf", issued, until))
+
+
+TRADES = ("Plomberie", "Électricité", "Maçonnerie", "Couverture", "Menuiserie", "Peinture", "Carrelage", "Charpente",
+          "Serrurerie", "Terrassement")  # fmt: skip
+NAMES = ("Dupont", "Lefèvre", "Moreau", "Girard", "Rousseau", "Fontaine", "Chevalier", "Lambert", "Bonnet", "Mercier",
+         "Faure", "Blanc", "Garnier", "Perrin", "Morel")  # fmt: skip
+CITIES = ("Lyon", "Villeurbanne", "Grenoble", "Saint-Étienne", "Annecy", "Valence", "Mâcon", "Vienne")
+
+
+def seed_constructor_suppliers(count: int = 50) -> None:
+    """About fifty more suppliers for Constructor SA, accepted partners in mixed states."""
+    from portal.models import Partnership
+    from portal.services import partner_status
+
+    constructor = db.session.scalar(select(Organisation).where(Organisation.siren == "521087437"))
+    if constructor is None or db.session.scalar(
+        select(Partnership.id).where(Partnership.requester_id == constructor.id, Partnership.status == "accepted")
+    ):
+        return
+    types = {t.code: t for t in db.session.scalars(select(DocumentType))}
+    today = compliance.today()
+    data = samples.one("RC_PRO", "000000000", "Fournisseur", today)
+    for index in range(count):
+        base = f"{34_000_000 + index * 7919:08d}"
+        siren = base + samples.luhn.calc_check_digit(base)
+        name = f"{TRADES[index % len(TRADES)]} {NAMES[(index * 7) % len(NAMES)]}"
+        organisation = Organisation(
+            siren=siren,
+            legal_name=name,
+            legal_form=("SARL", "SAS", "EURL")[index % 3],
+            city=CITIES[index % len(CITIES)],
+            is_supplier=True,
+        )
+        db.session.add(organisation)
+        db.session.flush()
+        profile = index % 5  # 0 compliant, 1 expiring, 2 expired URSSAF, 3 missing décennale, 4 refused LNTE
+        ages = {"URSSAF_VIGILANCE": 40, "KBIS": 20, "LNTE": 15, "RC_PRO": 90, "DECENNALE": 100}
+        plan = {code: ("valid", today - timedelta(days=days)) for code, days in ages.items()}
+        if profile == 1:
+            plan["KBIS"] = ("valid", today - timedelta(days=80))
+        if profile == 2:
+            plan["URSSAF_VIGILANCE"] = ("valid", today - timedelta(days=200))
+        if profile == 3:
+            del plan["DECENNALE"]
+        if profile == 4:
+            plan["LNTE"] = ("refused", today - timedelta(days=4))
+        for code, (status, issued) in plan.items():
+            kind = types[code]
+            stored = storage().save(data)
+            until = prechecks.validity_end(
+                kind.validity_rule, kind.validity_months, issued, issued + timedelta(days=364)
+            )
+            db.session.add(
+                DocumentVersion(
+                    document_id=documents.document_for(organisation.id, kind.id).id,
+                    organisation_id=organisation.id,
+                    status=status,
+                    storage_key=stored.key,
+                    original_filename=f"{code.lower()}.pdf",
+                    content_type="application/pdf",
+                    size=stored.size,
+                    sha256=stored.sha256,
+                    issued_on=issued,
+                    valid_until=until,
+                    precheck={"kind": "text"},
+                )
+            )
+        db.session.add(
+            Partnership(
+                requester_id=constructor.id,
+                target_id=organisation.id,
+                status="accepted",
+                decided_at=utcnow() - timedelta(days=index + 1),
+            )
+        )
+    db.session.flush()
+    partner_status.refresh_client(constructor.id)
+    db.session.commit()

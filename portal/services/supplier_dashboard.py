@@ -45,13 +45,16 @@ def _query(tenancy: Tenancy, status: str | None, search: str | None):
 
 
 def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: int) -> DashboardPage:
-    query = _query(tenancy, status, search)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    number = min(max(number, 1), pages)
+    number = max(number, 1)
+    query = _query(tenancy, status, search).add_columns(func.count().over().label("total"))
     rows = db.session.execute(
         query.order_by(Organisation.legal_name, Organisation.id).limit(PER_PAGE).offset((number - 1) * PER_PAGE)
     ).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page, or nothing matches: one more query to know how many there are
+        total = db.session.scalar(select(func.count()).select_from(_query(tenancy, status, search).subquery()))
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     counts = dict(
         db.session.execute(
             select(Partnership.compliance_status, func.count())
@@ -59,7 +62,7 @@ def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: in
             .group_by(Partnership.compliance_status)
         ).all()
     )
-    return DashboardPage([tuple(row) for row in rows], total, counts, number, pages)
+    return DashboardPage([(row[0], row[1]) for row in rows], total, counts, min(number, pages), pages)
 
 
 def csv_export(tenancy: Tenancy, *, status: str | None, search: str | None) -> str:

@@ -1,0 +1,220 @@
+"""``make bench``: the clients' compliance dashboard with 1,000 suppliers and 20,000 documents.
+
+Seeds PostgreSQL (``VIGIE_BENCH_DATABASE_URL``, default the local server, database vigie_bench),
+serves Vigie and a bare Flask + Jinja page of the same 50 rows with gunicorn (2 workers each),
+and prints requests per second for both, measured in the same run, interleaved, and their ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+from sqlalchemy import insert, select, text
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, utcnow
+from portal.seed import seed_demo
+from portal.services.compliance import today
+from tests.conftest import _base_config, _ensure_pg_database, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+URL = os.environ.get("VIGIE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_bench")
+SUPPLIERS, VERSIONS_PER_SUPPLIER = 1000, 20
+ROUNDS, REQUESTS_PER_ROUND, THREADS = 5, 150, 4
+
+
+def seed() -> int:
+    problem = _ensure_pg_database(URL)
+    if problem:
+        sys.exit(f"PostgreSQL unreachable: {problem}")
+    app = create_app({**_base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False})
+    with app.app_context():
+        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+        db.create_all()
+        seed_demo(with_documents=False)
+        client_id = db.session.scalar(select(Organisation.id).where(Organisation.siren == "521087437"))
+        types = db.session.scalars(select(DocumentType.id).order_by(DocumentType.sort_order)).all()[:5]
+        statuses = ("compliant", "incomplete", "expired", "in_review")
+        start = time.perf_counter()
+        organisations = [
+            {
+                "siren": f"{900000000 + i:09d}",
+                "legal_name": f"Fournisseur {i:04d}",
+                "legal_form": "SAS",
+                "address": "",
+                "postal_code": "69000",
+                "city": "Lyon",
+                "naf_code": "",
+                "is_supplier": True,
+                "is_client": False,
+                "is_agency": False,
+                "is_accounting_firm": False,
+                "is_operator": False,
+                "has_employees": True,
+                "created_at": utcnow(),
+            }
+            for i in range(SUPPLIERS)
+        ]
+        db.session.execute(insert(Organisation), organisations)  # SIRENs need no Luhn check at this layer
+        ids = db.session.scalars(select(Organisation.id).where(Organisation.legal_name.like("Fournisseur %"))).all()
+        db.session.execute(
+            insert(Partnership),
+            [
+                {
+                    "requester_id": client_id,
+                    "target_id": oid,
+                    "status": "accepted",
+                    "requested_at": utcnow(),
+                    "decided_at": utcnow(),
+                    "compliance_status": statuses[i % 4],
+                    "expiring_count": i % 3,
+                }
+                for i, oid in enumerate(ids)
+            ],
+        )
+        db.session.execute(
+            insert(Document),
+            [{"organisation_id": oid, "document_type_id": tid, "created_at": utcnow()} for oid in ids for tid in types],
+        )
+        documents = db.session.execute(select(Document.id, Document.organisation_id)).all()
+        per_document = VERSIONS_PER_SUPPLIER // len(types)
+        day = today()
+        db.session.execute(
+            insert(DocumentVersion),
+            [
+                {
+                    "document_id": did,
+                    "organisation_id": oid,
+                    "status": "valid" if v == 0 else "archived",
+                    "storage_key": "0" * 40,
+                    "original_filename": "x.pdf",
+                    "content_type": "application/pdf",
+                    "size": 1,
+                    "sha256": "0" * 64,
+                    "issued_on": day - timedelta(days=30 + 200 * v),
+                    "valid_until": day + timedelta(days=150 - 200 * v),
+                    "uploaded_at": utcnow(),
+                    "precheck": {},
+                }
+                for did, oid in documents
+                for v in range(per_document)
+            ],
+        )
+        db.session.commit()
+        total = db.session.scalar(select(text("count(*)")).select_from(DocumentVersion))
+        print(f"seeded {len(ids)} suppliers and {total} document versions in {time.perf_counter() - start:.1f} s")
+        db.engine.dispose()
+    return client_id
+
+
+def serve(target: str, env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(base + "/healthz" if target == "wsgi:app" else base, timeout=5)
+            return process, base
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    sys.exit(f"{target} did not start")
+
+
+def logged_in(base: str) -> requests.Session:
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', session.get(base + "/login").text).group(1)
+    session.post(
+        base + "/login", data={"email": "constructor@vigie.test", "password": "vigie-demo", "csrf_token": token}
+    )
+    return session
+
+
+def rate(url: str, make_session) -> float:
+    sessions = [make_session() for _ in range(THREADS)]
+    count = REQUESTS_PER_ROUND // THREADS
+    errors = []
+
+    def work(session):
+        for _ in range(count):
+            response = session.get(url)
+            if response.status_code != 200:
+                errors.append(response.status_code)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in sessions]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        sys.exit(f"{url} answered {errors[:3]}")
+    return count * THREADS / elapsed
+
+
+def main() -> None:
+    client_id = seed()
+    env = {
+        "DATABASE_URL": URL,
+        "SECRET_KEY": "bench",
+        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "BENCH_DATABASE_URL": URL,
+        "BENCH_CLIENT_ID": str(client_id),
+    }
+    ours, ours_base = serve("wsgi:app", env)
+    bare, bare_base = serve("tests.bench.bare_app:app", env)
+    try:
+        page = logged_in(ours_base).get(ours_base + "/partners/compliance?page=2").text
+        assert "Page 2 sur 20" in page and page.count('<tr id="supplier-') == 50, "unexpected dashboard page"
+        for _ in range(2):  # warm up both
+            rate(ours_base + "/partners/compliance?page=2", lambda: logged_in(ours_base))
+            rate(bare_base + "/", requests.Session)
+        ratios = []
+        for index in range(ROUNDS):
+            vigie = rate(ours_base + "/partners/compliance?page=2", lambda: logged_in(ours_base))
+            yardstick = rate(bare_base + "/", requests.Session)
+            ratios.append(vigie / yardstick)
+            print(
+                f"round {index + 1}: dashboard {vigie:7.1f} req/s · bare Flask+Jinja {yardstick:7.1f} req/s · "
+                f"ratio {vigie / yardstick:.0%}"
+            )
+        ratios.sort()
+        print(
+            f"dashboard vs bare page (median of {ROUNDS} interleaved rounds): {ratios[len(ratios) // 2]:.0%} "
+            f"(aim ≥ 50 %)"
+        )
+    finally:
+        for process in (ours, bare):
+            process.terminate()
+            process.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
