@@ -94,6 +94,7 @@ def template_globals() -> dict:
         "validity_rule_labels": VALIDITY_RULE_LABELS,
         "partnership_status_labels": PARTNERSHIP_STATUS_LABELS,
         "compliance_status_labels": COMPLIANCE_STATUS_LABELS,
+        "resolved_status_labels": lambda: {key: str(label) for key, label in COMPLIANCE_STATUS_LABELS.items()},
         "format_date": format_date,
         "format_datetime": format_datetime,
         "today": lambda: today(),
