@@ -240,3 +240,14 @@ def test_partners_page_runs_the_same_queries_for_few_or_many_partners(app, clien
             assert client.get("/partners").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_partner_company_page_has_a_plain_title(app, client, demo_file):
+    partnership_id = _request_id(app)
+    login(client, "fournisseur@vigie.test")
+    post(client, f"/partners/requests/{partnership_id}/accept")
+    post(client, "/logout")
+    login(client, "constructor@vigie.test")
+    page = client.get(f"/partners/companies/{demo_file['orgs']['Menuiserie Martin']}").get_data(as_text=True)
+    assert "<title>Menuiserie Martin · Vigie</title>" in page
+    assert page.count('id="company-requirements-form"') == 1

@@ -4,7 +4,7 @@ reminder is recorded with a unique key, so running the sweep twice never sends o
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 
 from flask import current_app, url_for
@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models import Document, DocumentType, DocumentVersion, ExpiryReminder, Membership, Organisation, User
-from portal.services import compliance, notifications, partner_status
+from portal.models import Document, DocumentType, DocumentVersion, ExpiryReminder, Organisation
+from portal.services import compliance, notifications, partner_status, team
 
 
 def reminder_kind(valid_until: date, on: date, before_days: list[int], every: int) -> str | None:
@@ -42,7 +42,7 @@ def sweep(on: date | None = None) -> Counter:
         .where(DocumentVersion.status.in_(("valid", "expiring", "expired")), DocumentVersion.valid_until.is_not(None))
     ).all()
     replaced = set(db.session.scalars(select(DocumentVersion.document_id).where(DocumentVersion.status == "submitted")))
-    owners = _owners({organisation.id for _, _, organisation in rows})
+    owners = team.owners({organisation.id for _, _, organisation in rows})
     counts: Counter = Counter()
     moved = set()
     for version, _kind, _organisation in rows:
@@ -80,16 +80,3 @@ def sweep(on: date | None = None) -> Counter:
         db.session.commit()
         counts["reminders"] += 1
     return counts
-
-
-def _owners(organisation_ids: set[int]) -> dict[int, list[User]]:
-    if not organisation_ids:
-        return {}
-    found = defaultdict(list)
-    for membership, user in db.session.execute(
-        select(Membership, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.organisation_id.in_(organisation_ids), Membership.role == "owner")
-    ):
-        found[membership.organisation_id].append(user)
-    return found

@@ -20,14 +20,13 @@ from portal.extensions import db
 from portal.models import (
     Establishment,
     Invitation,
-    Membership,
     Organisation,
     Partnership,
     User,
     normalise_email,
     utcnow,
 )
-from portal.services import accounts, audit, notifications, partner_status
+from portal.services import accounts, audit, notifications, partner_status, team
 from portal.services.errors import InvalidInput
 from portal.services.tenancy import Tenancy
 
@@ -169,13 +168,7 @@ def invite(tenancy: Tenancy, user: User, *, email: str, siret: str, legal_name: 
 
 
 def _owners(organisation_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organisation_id == organisation_id, Membership.role == "owner")
-        )
-    )
+    return team.owners({organisation_id}).get(organisation_id, [])
 
 
 def pending_for(tenancy: Tenancy) -> list[Partnership]:

@@ -42,6 +42,20 @@ def team_of(tenancy: Tenancy) -> Team:
     return Team(members=list(members), invitations=list(invitations))
 
 
+def owners(organisation_ids: set[int]) -> dict[int, list[User]]:
+    """The owners of several organisations (one query): who gets the company's emails."""
+    if not organisation_ids:
+        return {}
+    found: dict[int, list[User]] = {}
+    for membership, user in db.session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id.in_(organisation_ids), Membership.role == "owner")
+    ):
+        found.setdefault(membership.organisation_id, []).append(user)
+    return found
+
+
 def _own_invitation(tenancy: Tenancy, invitation_id: int) -> Invitation:
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != tenancy.organisation.id or not invitation.is_open:
