@@ -50,8 +50,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
-        if error.code == 429 and error.description and "minute" not in str(error.description):
-            text = MESSAGES[429][1]
         return render_error(error.code or 500, str(title), str(text))
 
     @app.errorhandler(InternalServerError)

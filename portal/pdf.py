@@ -23,3 +23,19 @@ def new_pdf(title: str = "", author: str = "Vigie") -> FPDF:
 
 def to_bytes(pdf: FPDF) -> bytes:
     return bytes(pdf.output())
+
+
+def titled_page(pdf: FPDF, title: str, size: int = 16) -> None:
+    """A new page starting with a bold title, then body text at 11 pt."""
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", size)
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 11)
+    pdf.ln(4)
+
+
+def paragraph(pdf: FPDF, text: str, *, height: float = 6, after: float = 0) -> None:
+    """Wrapped text across the page width, then an optional gap."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+    if after:
+        pdf.ln(after)

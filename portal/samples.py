@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stdnum import luhn
 
-from portal.pdf import new_pdf, to_bytes
+from portal.pdf import new_pdf, paragraph, to_bytes
 from portal.services.prechecks import validity_end
 
 MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -66,8 +66,7 @@ def _header(pdf, issuer: str, subtitle: str) -> None:
 def _paragraphs(pdf, *texts: str) -> None:
     pdf.set_font("DejaVu", "", 11)
     for text in texts:
-        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
+        paragraph(pdf, text, after=3)
 
 
 def _annex(pdf, rng: random.Random) -> None:

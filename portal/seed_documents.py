@@ -24,9 +24,10 @@ def _version(
     until: date | None = None,
     operator: User | None = None,
     uploader: User | None = None,
+    data: bytes | None = None,
     **extra,
 ) -> DocumentVersion:
-    data = samples.one(kind.code, organisation.siren, organisation.legal_name, issued)
+    data = data or samples.one(kind.code, organisation.siren, organisation.legal_name, issued)
     stored = storage().save(data)
     document = documents.document_for(organisation.id, kind.id)
     check = prechecks.run(
@@ -170,25 +171,8 @@ def seed_constructor_suppliers(count: int = 50) -> None:
             plan["LNTE"] = ("refused", today - timedelta(days=4))
         for code, (status, issued) in plan.items():
             kind = types[code]
-            stored = storage().save(data)
-            until = prechecks.validity_end(
-                kind.validity_rule, kind.validity_months, issued, issued + timedelta(days=364)
-            )
-            db.session.add(
-                DocumentVersion(
-                    document_id=documents.document_for(organisation.id, kind.id).id,
-                    organisation_id=organisation.id,
-                    status=status,
-                    storage_key=stored.key,
-                    original_filename=f"{code.lower()}.pdf",
-                    content_type="application/pdf",
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    issued_on=issued,
-                    valid_until=until,
-                    precheck={"kind": "text"},
-                )
-            )
+            until = issued + timedelta(days=364) if kind.validity_rule == "printed_end_date" else None
+            _version(organisation, kind, issued, status=status, until=until, data=data)
         db.session.add(
             Partnership(
                 requester_id=constructor.id,

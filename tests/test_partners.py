@@ -251,3 +251,16 @@ def test_partner_company_page_has_a_plain_title(app, client, demo_file):
     page = client.get(f"/partners/companies/{demo_file['orgs']['Menuiserie Martin']}").get_data(as_text=True)
     assert "<title>Menuiserie Martin · Vigie</title>" in page
     assert page.count('id="company-requirements-form"') == 1
+
+
+def test_service_messages_are_translated_for_english_users(app, client, demo):
+    """A refusal from a service (not a form) speaks the user's language, flashed or next to the field."""
+    login(client, "constructor@vigie.test")
+    post(client, "/language", {"language": "en"})
+    post(client, "/partners/request", {"target_id": demo["orgs"]["Menuiserie Martin"]})
+    assert "A request is already awaiting an answer." in client.get("/partners").get_data(as_text=True)
+    token = token_for(client, "/partners/new")
+    bad = client.post(
+        "/partners/new", data={"csrf_token": token, "legal_name": "X", "siret": "81234567600017", "email": "x@y.test"}
+    )
+    assert "This company is already on Vigie: search for it by its SIREN." in bad.get_data(as_text=True)

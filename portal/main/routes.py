@@ -8,14 +8,14 @@ from portal.htmx import redirect_to, render
 from portal.main import bp
 from portal.main.forms import LanguageForm
 from portal.organisations.forms import EmptyForm
-from portal.services import dashboard, partners, requirements
+from portal.services import dashboard, partners, requirements, tenancy
 
 
 @bp.get("/")
 def home():
     if not current_user.is_authenticated:
         return render("main/landing.html")
-    current = request_tenancy()
+    current = tenancy.current()
     pending = partners.pending_for(current)
     return render(
         "main/dashboard.html",
@@ -24,12 +24,6 @@ def home():
         asked=requirements.asked_by([p.requester_id for p in pending], current.organisation.id),
         action_form=EmptyForm(),
     )
-
-
-def request_tenancy():
-    from portal.services.tenancy import current
-
-    return current()
 
 
 @bp.post("/language")

@@ -39,7 +39,7 @@ def mandate_decide(mandate_id: int, decision: str):
     try:
         mandates.decide(tenancy.current(), current_user, mandate_id, accept=decision == "validate")
     except mandates.MandateError as exc:
-        flash(exc.errors["decision"], "warning")
+        flash(str(exc.errors["decision"]), "warning")
     else:
         flash(_("Mandat activé.") if decision == "validate" else _("Mandat refusé."), "success")
     return redirect_to(url_for("operations.mandates_page"))
@@ -53,10 +53,7 @@ class _CollectForm(UploadForm, CollectForm):
 @login_required
 def mandate_collect(mandate_id: int):
     current = tenancy.current()
-    rows = {m.id: (m, o) for m, o in mandates.awaiting_check(current)}
-    if mandate_id not in rows:
-        abort(404)
-    mandate, organisation = rows[mandate_id]
+    mandate, organisation = mandates.with_company(current, mandate_id)
     labels = {t.code: t.label_fr for t in mandates.collectable_types()}
     form = _CollectForm()
     form.type_code.choices = [(code, labels.get(code, code)) for code in mandate.type_codes]

@@ -68,7 +68,7 @@ def ask():
     try:
         partners.request(tenancy.current(), current_user, int(form.target_id.data))
     except partners.PartnershipError as exc:
-        flash(exc.errors["target"], "warning")
+        flash(str(exc.errors["target"]), "warning")
     else:
         flash(_("Demande de mise en relation envoyée."), "success")
     return redirect_to(url_for("partners.index"))
@@ -83,7 +83,7 @@ def decide(partnership_id: int, decision: str):
     try:
         partnership = partners.decide(current, current_user, partnership_id, accept=decision == "accept")
     except partners.PartnershipError as exc:
-        flash(exc.errors["decision"], "warning")
+        flash(str(exc.errors["decision"]), "warning")
         return redirect_to(url_for("main.home"))
     name = partnership.requester.legal_name
     message = (
@@ -111,7 +111,7 @@ def change(partnership_id: int, action: str):
     try:
         partners.change(tenancy.current(), current_user, partnership_id, action)
     except partners.PartnershipError as exc:
-        flash(exc.errors["decision"], "warning")
+        flash(str(exc.errors["decision"]), "warning")
     else:
         done = {"suspend": _("Relation suspendue."), "resume": _("Relation reprise."), "end": _("Relation terminée.")}
         flash(done[action], "success")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal.extensions import db
 from portal.models import DocumentType, Mandate, Organisation, User, utcnow
-from portal.pdf import new_pdf, to_bytes
+from portal.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.services import audit, documents, files
 from portal.services.errors import InvalidInput
 from portal.services.tenancy import Tenancy
@@ -48,7 +49,7 @@ def create(tenancy: Tenancy, user: User, type_codes: list[str]) -> Mandate:
     tenancy.require_role("owner", "member")
     chosen = [t.code for t in collectable_types() if t.code in type_codes]
     if not chosen:
-        raise MandateError({"types": "Cochez au moins un type de document."})
+        raise MandateError({"types": _l("Cochez au moins un type de document.")})
     mandate = Mandate(organisation_id=tenancy.organisation.id, type_codes=chosen, created_by_id=user.id)
     db.session.add(mandate)
     db.session.flush()
@@ -62,38 +63,27 @@ def pdf(tenancy: Tenancy, user: User, mandate_id: int) -> bytes:
     organisation = tenancy.organisation
     labels = {t.code: t.label_fr for t in collectable_types()}
     document = new_pdf(title="Mandat de collecte")
-    document.add_page()
-    document.set_font("DejaVu", "B", 16)
-    document.cell(0, 10, "Mandat de collecte de documents", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("DejaVu", "", 11)
-    document.ln(4)
-    document.multi_cell(
-        0,
-        6,
+    titled_page(document, "Mandat de collecte de documents")
+    paragraph(
+        document,
         f"Je soussigné(e) {user.full_name}, agissant pour le compte de {organisation.legal_name} "
         f"({organisation.legal_form}), SIREN {organisation.siren}, {organisation.address}, "
         f"{organisation.postal_code} {organisation.city}, donne mandat à Vigie de demander et de recevoir "
         "en son nom, auprès des organismes émetteurs, les documents suivants, et de les déposer dans son "
         "dossier de vigilance :",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        after=2,
     )
-    document.ln(2)
     for code in mandate.type_codes:
-        document.cell(0, 7, f"•  {labels.get(code, code)}", new_x="LMARGIN", new_y="NEXT")
+        paragraph(document, f"•  {labels.get(code, code)}", height=7)
     document.ln(4)
-    document.multi_cell(
-        0,
-        6,
+    paragraph(
+        document,
         "Ce mandat est valable jusqu'à sa révocation, possible à tout moment depuis « Mes préférences ». "
         f"Référence du mandat : M-{mandate.id:06d}, préparé le {format_date(mandate.created_at.date(), 'long')}.",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        after=10,
     )
-    document.ln(10)
-    document.cell(0, 7, "Fait à : ______________________   le : ____ / ____ / ________", new_x="LMARGIN", new_y="NEXT")
-    document.ln(6)
-    document.cell(0, 7, "Signature et cachet de l'entreprise :", new_x="LMARGIN", new_y="NEXT")
+    paragraph(document, "Fait à : ______________________   le : ____ / ____ / ________", height=7, after=6)
+    paragraph(document, "Signature et cachet de l'entreprise :", height=7)
     return to_bytes(document)
 
 
@@ -101,7 +91,7 @@ def upload_signed(tenancy: Tenancy, user: User, mandate_id: int, data: bytes, fi
     tenancy.require_role("owner", "member")
     mandate = _own(tenancy.organisation, mandate_id)
     if mandate.status not in ("draft", "refused"):
-        raise MandateError({"file": "Ce mandat a déjà été envoyé."})
+        raise MandateError({"file": _l("Ce mandat a déjà été envoyé.")})
     try:
         content_type = files.detect(data)
     except files.FileRejected as exc:
@@ -147,10 +137,15 @@ def _any(tenancy: Tenancy, mandate_id: int) -> Mandate:
     return db.get_or_404(Mandate, mandate_id)
 
 
+def with_company(tenancy: Tenancy, mandate_id: int) -> tuple[Mandate, Organisation]:
+    mandate = _any(tenancy, mandate_id)
+    return mandate, db.session.get(Organisation, mandate.organisation_id)
+
+
 def decide(tenancy: Tenancy, operator: User, mandate_id: int, accept: bool) -> Mandate:
     mandate = _any(tenancy, mandate_id)
     if mandate.status != "submitted":
-        raise MandateError({"decision": "Ce mandat n'attend pas de vérification."})
+        raise MandateError({"decision": _l("Ce mandat n'attend pas de vérification.")})
     if accept:
         for other in db.session.scalars(
             select(Mandate).where(Mandate.organisation_id == mandate.organisation_id, Mandate.status == "active")
@@ -189,8 +184,8 @@ def collect(tenancy: Tenancy, operator: User, mandate_id: int, type_code: str, u
     """An operator deposits a document fetched under an active mandate; it is marked as such."""
     mandate = _any(tenancy, mandate_id)
     if mandate.status != "active":
-        raise MandateError({"type_code": "Ce mandat n'est pas actif."})
+        raise MandateError({"type_code": _l("Ce mandat n'est pas actif.")})
     if type_code not in mandate.type_codes:
-        raise MandateError({"type_code": "Ce type de document n'est pas couvert par le mandat."})
+        raise MandateError({"type_code": _l("Ce type de document n'est pas couvert par le mandat.")})
     organisation = db.session.get(Organisation, mandate.organisation_id)
     return documents.submit(organisation, operator, type_code, upload, mandate=mandate)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from stdnum.fr import siren as siren_number
@@ -81,15 +82,18 @@ def _check_can_ask(requester_id: int, target_id: int) -> None:
     if latest is None:
         return
     if latest.status == "pending":
-        raise PartnershipError({"target": "Une demande est déjà en attente de réponse."})
+        raise PartnershipError({"target": _l("Une demande est déjà en attente de réponse.")})
     if latest.status in ("accepted", "suspended"):
-        raise PartnershipError({"target": "Vous êtes déjà en relation avec cette entreprise."})
+        raise PartnershipError({"target": _l("Vous êtes déjà en relation avec cette entreprise.")})
     if latest.status == "refused" and latest.decided_at and latest.decided_at + ASK_AGAIN_AFTER > utcnow():
         again = (latest.decided_at + ASK_AGAIN_AFTER).date()
         raise PartnershipError(
             {
-                "target": f"Demande refusée le {latest.decided_at:%d/%m/%Y} : nouvelle demande possible à partir du "
-                f"{again:%d/%m/%Y}."
+                "target": _l(
+                    "Demande refusée le %(refused)s : nouvelle demande possible à partir du %(again)s.",
+                    refused=f"{latest.decided_at:%d/%m/%Y}",
+                    again=f"{again:%d/%m/%Y}",
+                )
             }
         )
 
@@ -129,9 +133,9 @@ def invite(tenancy: Tenancy, user: User, *, email: str, siret: str, legal_name: 
     tenancy.require_role("owner", "member", "collaborator")
     siret = "".join(siret.split())
     if not siret_number.is_valid(siret):
-        raise PartnershipError({"siret": "Ce SIRET n'est pas valide (14 chiffres, clé de contrôle)."})
+        raise PartnershipError({"siret": _l("Ce SIRET n'est pas valide (14 chiffres, clé de contrôle).")})
     if db.session.scalar(select(Organisation.id).where(Organisation.siren == siret[:9])):
-        raise PartnershipError({"siret": "Cette entreprise est déjà sur Vigie : recherchez-la par son SIREN."})
+        raise PartnershipError({"siret": _l("Cette entreprise est déjà sur Vigie : recherchez-la par son SIREN.")})
     organisation = Organisation(siren=siren_number.compact(siret[:9]), legal_name=legal_name.strip(), is_supplier=True)
     db.session.add(organisation)
     db.session.flush()
@@ -191,7 +195,7 @@ def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> P
     if partnership is None or partnership.target_id != tenancy.organisation.id:
         raise NotFound()
     if partnership.status != "pending":
-        raise PartnershipError({"decision": "Cette demande a déjà reçu une réponse."})
+        raise PartnershipError({"decision": _l("Cette demande a déjà reçu une réponse.")})
     partnership.status = "accepted" if accept else "refused"
     partnership.decided_by_id = user.id
     partnership.decided_at = utcnow()
@@ -254,7 +258,7 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Pa
         raise NotFound()
     expected, new_status = CHANGES[action]
     if partnership.status not in ((expected,) if expected else ("accepted", "suspended")):
-        raise PartnershipError({"decision": "Cette relation ne permet pas cette action."})
+        raise PartnershipError({"decision": _l("Cette relation ne permet pas cette action.")})
     partnership.status = new_status
     partnership.changed_by_id = user.id
     partnership.changed_at = utcnow()

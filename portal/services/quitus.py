@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Organisation, Quitus, User
-from portal.pdf import new_pdf, to_bytes
+from portal.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.services import audit, compliance
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -55,29 +55,15 @@ def display_code(code: str) -> str:
 
 def render(quitus: Quitus, organisation: Organisation) -> bytes:
     pdf = new_pdf(title=f"Quitus {organisation.legal_name}")
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 18)
-    pdf.cell(0, 10, "Quitus — attestation d'adhésion à Vigie", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 11)
-    pdf.ln(4)
-    pdf.multi_cell(
-        0,
-        6,
+    titled_page(pdf, "Quitus — attestation d'adhésion à Vigie", size=18)
+    paragraph(
+        pdf,
         f"Vigie atteste que l'entreprise {organisation.legal_name} ({organisation.legal_form}), "
         f"SIREN {organisation.siren}, {organisation.address}, {organisation.postal_code} {organisation.city}, "
         f"est membre de la plateforme et tient son dossier de vigilance sur Vigie.",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        after=2,
     )
-    pdf.ln(2)
-    pdf.cell(
-        0,
-        6,
-        f"Situation au {format_date(quitus.issued_at.date(), format='long', rebase=False)} :",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.ln(2)
+    paragraph(pdf, f"Situation au {format_date(quitus.issued_at.date(), format='long', rebase=False)} :", after=2)
     pdf.set_font("DejaVu", "B", 10)
     pdf.cell(110, 8, "Document", border=1)
     pdf.cell(40, 8, "État", border=1)
@@ -100,9 +86,7 @@ def render(quitus: Quitus, organisation: Organisation) -> bytes:
     pdf.cell(0, 8, f"Code de vérification : {display_code(quitus.code)}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     url = current_app.config["PUBLIC_URL"].rstrip("/") + f"/verifier/{quitus.code}"
-    pdf.multi_cell(
-        0, 6, f"Vérifiez l'authenticité et l'actualité de ce quitus sur {url}", new_x="LMARGIN", new_y="NEXT"
-    )
+    paragraph(pdf, f"Vérifiez l'authenticité et l'actualité de ce quitus sur {url}")
     return to_bytes(pdf)
 
 

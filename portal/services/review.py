@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
@@ -89,11 +90,11 @@ def validate(tenancy: Tenancy, operator: User, version_id: int, valid_until: dat
     found = item(tenancy, version_id)
     version = found.version
     if version.status != "submitted":
-        raise ReviewError({"decision": "Ce document a déjà été traité."})
+        raise ReviewError({"decision": _l("Ce document a déjà été traité.")})
     if found.document_type.validity_rule == "printed_end_date" and valid_until is None:
-        raise ReviewError({"valid_until": "Indiquez la fin de validité."})
+        raise ReviewError({"valid_until": _l("Indiquez la fin de validité.")})
     if valid_until and valid_until < version.issued_on:
-        raise ReviewError({"valid_until": "La fin de validité doit être après la date du document."})
+        raise ReviewError({"valid_until": _l("La fin de validité doit être après la date du document.")})
     now = utcnow()
     older = db.session.scalars(
         select(DocumentVersion).where(
@@ -126,10 +127,10 @@ def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | N
     found = item(tenancy, version_id)
     version = found.version
     if version.status != "submitted":
-        raise ReviewError({"decision": "Ce document a déjà été traité."})
+        raise ReviewError({"decision": _l("Ce document a déjà été traité.")})
     reason = db.session.get(RefusalReason, reason_id) if reason_id else None
     if reason is None or not reason.active:
-        raise ReviewError({"reason": "Choisissez un motif de refus dans la liste."})
+        raise ReviewError({"reason": _l("Choisissez un motif de refus dans la liste.")})
     version.status = "refused"
     version.refusal_reason_id = reason.id
     version.refusal_comment = comment.strip() or None
@@ -175,14 +176,3 @@ def _tell_supplier(found: QueueItem, template: str, **context) -> None:
             version=version,
             **context,
         )
-
-
-def suppliers_with_queue_counts():
-    """For filters: companies that have something waiting (small list)."""
-    return db.session.execute(
-        select(Organisation.id, Organisation.legal_name, func.count(DocumentVersion.id))
-        .join(DocumentVersion, DocumentVersion.organisation_id == Organisation.id)
-        .where(DocumentVersion.status == "submitted")
-        .group_by(Organisation.id, Organisation.legal_name)
-        .order_by(Organisation.legal_name)
-    ).all()
