@@ -86,8 +86,10 @@ def _locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
+    from portal.clients import bp as clients_bp
     from portal.dev import bp as dev_bp
     from portal.documents import bp as documents_bp
+    from portal.linked import bp as linked_bp
     from portal.main import bp as main_bp
     from portal.operations import bp as operations_bp
     from portal.organisations import bp as organisations_bp
@@ -99,6 +101,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisations_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(partners_bp)
+    app.register_blueprint(clients_bp)
+    app.register_blueprint(linked_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(webhooks_bp)
     if app.config["VIGIE_ENV"] == "development":

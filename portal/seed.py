@@ -147,7 +147,7 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
 def seed_demo(*, with_documents: bool = True, with_crowd: bool = False) -> list[tuple[str, str]]:
     """``with_crowd`` adds about fifty suppliers for Constructor SA (the CLI does; tests do not)."""
     from portal.catalogue import ensure_catalogue
-    from portal.seed_documents import seed_constructor_suppliers, seed_menuiserie_martin
+    from portal.seed_documents import seed_constructor_suppliers, seed_demolitor, seed_menuiserie_martin
 
     ensure_catalogue()
     organisations = {spec.siren: _organisation(spec) for spec in ORGANISATIONS}
@@ -167,8 +167,10 @@ def seed_demo(*, with_documents: bool = True, with_crowd: bool = False) -> list[
                 db.session.add(Membership(user_id=user.id, organisation_id=organisation_id, role=role))
     db.session.commit()
     _seed_partner_request(organisations)
+    _seed_client_sheets(organisations)
     if with_documents:
         seed_menuiserie_martin()
+        seed_demolitor()
     if with_crowd:
         seed_constructor_suppliers()
     return [(email, ROLE_LABELS[email]) for email, *_ in ACCOUNTS]
@@ -192,6 +194,23 @@ def _seed_partner_request(organisations: dict[str, Organisation]) -> None:
             type_id = db.session.scalar(select(DocumentType.id).where(DocumentType.code == code))
             db.session.add(Requirement(supplier_id=None, document_type_id=type_id, requested_by_id=constructor.id))
         db.session.commit()
+
+
+def _seed_client_sheets(organisations: dict[str, Organisation]) -> None:
+    """Batie Construction keeps sheets for Constructor SA and Demolitor SAS, and asked both to connect.
+
+    Demolitor's sheet has its own email: changing it to Constructor's proposes to link them."""
+    from portal.models import ClientSheet, Partnership
+
+    batie = organisations["790456123"]
+    if db.session.scalar(select(ClientSheet.id).where(ClientSheet.owner_id == batie.id).limit(1)):
+        return
+    agent = db.session.scalar(select(User.id).where(User.email == "agence@vigie.test"))
+    for siren, email in (("521087437", "constructor@vigie.test"), ("830124590", "direction@demolitor.test")):
+        company = organisations[siren]
+        db.session.add(ClientSheet(owner_id=batie.id, company_id=company.id, contact_email=email, created_by_id=agent))
+        db.session.add(Partnership(requester_id=batie.id, target_id=company.id, requested_by_id=agent))
+    db.session.commit()
 
 
 def is_empty() -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal import samples
 from portal.extensions import db
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, RefusalReason, User, utcnow
-from portal.services import compliance, documents, prechecks
+from portal.services import compliance, documents, partner_status, prechecks
 from portal.storage import storage
 
 
@@ -25,6 +25,7 @@ def _version(
     operator: User | None = None,
     uploader: User | None = None,
     data: bytes | None = None,
+    filename: str | None = None,
     **extra,
 ) -> DocumentVersion:
     data = data or samples.one(kind.code, organisation.siren, organisation.legal_name, issued)
@@ -43,7 +44,7 @@ def _version(
         organisation_id=organisation.id,
         status=status,
         storage_key=stored.key,
-        original_filename=f"{kind.code.lower()}.pdf",
+        original_filename=filename or f"{kind.code.lower()}.pdf",
         content_type="application/pdf",
         size=stored.size,
         sha256=stored.sha256,
@@ -125,6 +126,45 @@ def seed_menuiserie_martin() -> None:
         documents.submit(organisation, supplier, code, documents.Upload(data, f"{code.lower()}.pdf", issued, until))
 
 
+def seed_demolitor() -> None:
+    """Demolitor SAS has its own Kbis and URSSAF attestation, and reads Menuiserie Martin's file."""
+    from portal.models import Partnership
+
+    demolitor = db.session.scalar(select(Organisation).where(Organisation.siren == "830124590"))
+    martin = db.session.scalar(select(Organisation).where(Organisation.siren == "812345676"))
+    if demolitor is None or db.session.scalar(
+        select(Document.id).where(Document.organisation_id == demolitor.id).limit(1)
+    ):
+        return
+    types = {t.code: t for t in db.session.scalars(select(DocumentType))}
+    owner = db.session.scalar(select(User).where(User.email == "constructor@vigie.test"))
+    operator = db.session.scalar(select(User).where(User.email == "operateur@vigie.test"))
+    today = compliance.today()
+    for code, issued in (("KBIS", today - timedelta(days=20)), ("URSSAF_VIGILANCE", today - timedelta(days=30))):
+        _version(
+            demolitor,
+            types[code],
+            issued,
+            status="valid",
+            operator=operator,
+            uploader=owner,
+            filename=f"demolitor-{code.lower()}.pdf",
+        )
+    db.session.add(
+        Partnership(
+            requester_id=demolitor.id,
+            target_id=martin.id,
+            requested_by_id=owner.id,
+            status="accepted",
+            decided_at=utcnow() - timedelta(days=40),
+            requested_at=utcnow() - timedelta(days=41),
+        )
+    )
+    db.session.flush()
+    partner_status.refresh_client(demolitor.id)
+    db.session.commit()
+
+
 TRADES = ("Plomberie", "Électricité", "Maçonnerie", "Couverture", "Menuiserie", "Peinture", "Carrelage", "Charpente",
           "Serrurerie", "Terrassement")  # fmt: skip
 NAMES = ("Dupont", "Lefèvre", "Moreau", "Girard", "Rousseau", "Fontaine", "Chevalier", "Lambert", "Bonnet", "Mercier",
@@ -135,7 +175,6 @@ CITIES = ("Lyon", "Villeurbanne", "Grenoble", "Saint-Étienne", "Annecy", "Valen
 def seed_constructor_suppliers(count: int = 50) -> None:
     """About fifty more suppliers for Constructor SA, accepted partners in mixed states."""
     from portal.models import Partnership
-    from portal.services import partner_status
 
     constructor = db.session.scalar(select(Organisation).where(Organisation.siren == "521087437"))
     if constructor is None or db.session.scalar(

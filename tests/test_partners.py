@@ -103,7 +103,8 @@ def test_asking_twice_is_refused(app, client, demo):
     post(client, "/partners/request", {"target_id": target})
     assert "Une demande est déjà en attente de réponse." in client.get("/partners").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(Partnership)) == 1
+        count = select(db.func.count()).select_from(Partnership).where(Partnership.target_id == target)
+        assert db.session.scalar(count) == 1
 
 
 def test_a_refused_request_can_be_made_again_only_after_30_days(app, client, demo):

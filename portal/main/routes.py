@@ -8,7 +8,7 @@ from portal.htmx import redirect_to, render
 from portal.main import bp
 from portal.main.forms import LanguageForm
 from portal.organisations.forms import EmptyForm
-from portal.services import dashboard, partners, requirements, tenancy
+from portal.services import dashboard, tenancy
 
 
 @bp.get("/")
@@ -16,12 +16,10 @@ def home():
     if not current_user.is_authenticated:
         return render("main/landing.html")
     current = tenancy.current()
-    pending = partners.pending_for(current)
     return render(
         "main/dashboard.html",
         summary=dashboard.summary_for(current_user, current),
-        pending=pending,
-        asked=requirements.asked_by([p.requester_id for p in pending], current.organisation.id),
+        tab=dashboard.pending_tab(current),
         action_form=EmptyForm(),
     )
 

@@ -13,12 +13,17 @@ from portal.models.documents import (
     RefusalReason,
     Requirement,
 )
+from portal.models.links import LIVE_LINK, AccountLink, ClientSheet, LinkRequest
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
 from portal.models.partners import LIVE_STATUSES, Partnership
 from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
 
 __all__ = [
+    "LIVE_LINK",
+    "AccountLink",
+    "ClientSheet",
+    "LinkRequest",
     "LIVE_STATUSES",
     "Partnership",
     "Document",

@@ -9,7 +9,7 @@ from portal.organisations.forms import EmptyForm
 from portal.partners import bp
 from portal.partners.forms import InviteCompanyForm, RequestForm
 from portal.responses import attachment
-from portal.services import compliance, documents, partners, requirements, supplier_dashboard, tenancy
+from portal.services import compliance, dashboard, documents, links, partners, requirements, supplier_dashboard, tenancy
 
 
 @bp.get("")
@@ -19,6 +19,7 @@ def index():
     return render(
         "partners/index.html",
         partners=partners.partners_of(current),
+        links=links.of(current),
         sent=partners.sent_by(current),
         action_form=EmptyForm(),
     )
@@ -95,9 +96,9 @@ def decide(partnership_id: int, decision: str):
         return render(
             "main/dashboard.html",
             "partners/_decided.html",
-            partnership=partnership,
+            row_id=f"request-{partnership.id}",
             message=message,
-            pending=partners.pending_for(current),
+            tab=dashboard.pending_tab(current),
         )
     flash(message, "success")
     return redirect_to(url_for("main.home"))

@@ -41,6 +41,10 @@ def effective_status(version: DocumentVersion, on: date, window_days: int) -> st
     return "valid"
 
 
+def window_days() -> int:
+    return current_app.config["EXPIRY_WARNING_DAYS"]
+
+
 @dataclass
 class FileRow:
     document_type: DocumentType
@@ -83,7 +87,7 @@ class ComplianceFile:
         return next((row for row in self.rows if row.document_type.code == code), None)
 
 
-def _row(document_type: DocumentType, document: Document | None, on: date, window: int) -> FileRow:
+def row_for(document_type: DocumentType, document: Document | None, on: date, window: int) -> FileRow:
     versions = [v for v in (document.versions if document else []) if v.status != "archived"]
     latest = versions[0] if versions else None
     active = next((v for v in versions if v.status in VALIDATED), None)
@@ -104,7 +108,7 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
 
     ``for_client``: only that client's requirements count (what it sees of this supplier)."""
     on = on or today()
-    window = current_app.config["EXPIRY_WARNING_DAYS"]
+    window = window_days()
     types = list(
         db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order))
     )
@@ -132,7 +136,7 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
         .options(joinedload(Requirement.requested_by))
     ).all()
     by_type_id = {document.document_type_id: document for document in documents}
-    rows = {t.code: _row(t, by_type_id.get(t.id), on, window) for t in types}
+    rows = {t.code: row_for(t, by_type_id.get(t.id), on, window) for t in types}
 
     required: dict[str, list[str]] = {code: ["Vigie"] for code in DEFAULT_REQUIRED}
     if organisation.has_employees:

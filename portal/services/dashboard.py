@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Invitation, Membership, Message, User, utcnow
+from portal.models import Invitation, LinkRequest, Membership, Message, Partnership, User, utcnow
 from portal.services.tenancy import Tenancy
 
 
@@ -39,3 +39,27 @@ def summary_for(user: User, tenancy: Tenancy) -> Summary:
     if tenancy.role == "operator":
         failed = db.session.scalar(select(func.count()).select_from(Message).where(Message.status == "failed"))
     return Summary(user, tenancy, member_count, open_invitations, failed)
+
+
+@dataclass(frozen=True)
+class PendingTab:
+    """ "Partenaires à confirmer": connection requests and link requests waiting for us."""
+
+    partnerships: list[Partnership]
+    link_requests: list[LinkRequest]
+    asked: dict
+
+    @property
+    def count(self) -> int:
+        return len(self.partnerships) + len(self.link_requests)
+
+
+def pending_tab(tenancy: Tenancy) -> PendingTab:
+    from portal.services import links, partners, requirements
+
+    pending = partners.pending_for(tenancy)
+    return PendingTab(
+        pending,
+        links.pending_for(tenancy),
+        requirements.asked_by([p.requester_id for p in pending], tenancy.organisation.id),
+    )

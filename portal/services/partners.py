@@ -104,13 +104,20 @@ def request(tenancy: Tenancy, user: User, target_id: int) -> Partnership:
     if target is None or target.id == tenancy.organisation.id or target.is_operator:
         raise NotFound()
     _check_can_ask(tenancy.organisation.id, target.id)
-    partnership = Partnership(requester_id=tenancy.organisation.id, target_id=target.id, requested_by_id=user.id)
+    partnership = ask(tenancy.organisation, target, user)
+    db.session.commit()
+    return partnership
+
+
+def ask(requester: Organisation, target: Organisation, user: User) -> Partnership:
+    """Add a request and tell the target's owners (in the caller's transaction)."""
+    partnership = Partnership(requester_id=requester.id, target_id=target.id, requested_by_id=user.id)
     db.session.add(partnership)
     db.session.flush()
     audit.record(
         "partnership.requested",
         user_id=user.id,
-        organisation_id=tenancy.organisation.id,
+        organisation_id=requester.id,
         partnership_id=partnership.id,
         target_id=target.id,
     )
@@ -121,22 +128,45 @@ def request(tenancy: Tenancy, user: User, target_id: int) -> Partnership:
             language=owner.language,
             organisation_id=target.id,
             user=owner,
-            requester=tenancy.organisation,
+            requester=requester,
             link=url_for("main.home", _external=True),
         )
-    db.session.commit()
     return partnership
+
+
+def ask_unless_related(requester: Organisation, target: Organisation, user: User) -> Partnership | None:
+    """Ask when nothing stands in the way (no live relation, no recent refusal); else do nothing."""
+    try:
+        _check_can_ask(requester.id, target.id)
+    except PartnershipError:
+        return None
+    return ask(requester, target, user)
+
+
+def valid_siret(siret: str) -> str:
+    siret = "".join(siret.split())
+    if not siret_number.is_valid(siret):
+        raise PartnershipError({"siret": _l("Ce SIRET n'est pas valide (14 chiffres, clé de contrôle).")})
+    return siret
 
 
 def invite(tenancy: Tenancy, user: User, *, email: str, siret: str, legal_name: str) -> Partnership:
     """Invite a company that is not on Vigie yet: its account is created by the invitation link."""
     tenancy.require_role("owner", "member", "collaborator")
-    siret = "".join(siret.split())
-    if not siret_number.is_valid(siret):
-        raise PartnershipError({"siret": _l("Ce SIRET n'est pas valide (14 chiffres, clé de contrôle).")})
+    siret = valid_siret(siret)
     if db.session.scalar(select(Organisation.id).where(Organisation.siren == siret[:9])):
         raise PartnershipError({"siret": _l("Cette entreprise est déjà sur Vigie : recherchez-la par son SIREN.")})
-    organisation = Organisation(siren=siren_number.compact(siret[:9]), legal_name=legal_name.strip(), is_supplier=True)
+    partnership = invite_company(tenancy.organisation, user, email=email, siret=siret, legal_name=legal_name)
+    db.session.commit()
+    return partnership
+
+
+def invite_company(
+    requester: Organisation, user: User, *, email: str, siret: str, legal_name: str, kind: str = "supplier"
+) -> Partnership:
+    """Create the company, invite its contact as owner and ask it to connect (caller commits)."""
+    organisation = Organisation(siren=siren_number.compact(siret[:9]), legal_name=legal_name.strip())
+    setattr(organisation, f"is_{kind}", True)
     db.session.add(organisation)
     db.session.flush()
     db.session.add(
@@ -151,23 +181,22 @@ def invite(tenancy: Tenancy, user: User, *, email: str, siret: str, legal_name: 
     )
     db.session.add(invitation)
     partnership = Partnership(
-        requester_id=tenancy.organisation.id,
+        requester_id=requester.id,
         target_id=organisation.id,
         requested_by_id=user.id,
         invited_email=normalise_email(email),
     )
     db.session.add(partnership)
     db.session.flush()
-    accounts.send_invitation(invitation, organisation, user, requester=tenancy.organisation)
+    accounts.send_invitation(invitation, organisation, user, requester=requester)
     audit.record(
         "partnership.invited",
         user_id=user.id,
-        organisation_id=tenancy.organisation.id,
+        organisation_id=requester.id,
         partnership_id=partnership.id,
         siret=siret,
         email=invitation.email,
     )
-    db.session.commit()
     return partnership
 
 

@@ -6,12 +6,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import g, session
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import Forbidden, NotFound
 
 from portal.extensions import db
-from portal.models import Membership, Organisation
+from portal.models import AccountLink, Membership, Organisation
 from portal.services import audit
 
 SESSION_KEY = "organisation_id"
@@ -26,6 +26,8 @@ def sort_key(name: str) -> str:
 class Tenancy:
     membership: Membership
     memberships: list[Membership]
+    # The active organisation is the main account of linked accounts ("Accès aux documents").
+    has_linked_accounts: bool = False
 
     @property
     def organisation(self) -> Organisation:
@@ -40,25 +42,35 @@ class Tenancy:
             raise Forbidden()
 
 
-def memberships_of(user_id: int) -> list[Membership]:
-    rows = db.session.scalars(
-        select(Membership)
+def _memberships(user_id: int) -> list[tuple[Membership, bool]]:
+    """The user's memberships with, for each organisation, whether it is a main account (one query)."""
+    is_main = (
+        exists()
+        .where(AccountLink.main_id == Membership.organisation_id, AccountLink.status == "accepted")
+        .correlate(Membership)
+    )
+    rows = db.session.execute(
+        select(Membership, is_main)
         .join(Membership.organisation)
         .options(contains_eager(Membership.organisation))
         .where(Membership.user_id == user_id)
     ).all()
-    return sorted(rows, key=lambda m: sort_key(m.organisation.legal_name))
+    return sorted(((m, bool(main)) for m, main in rows), key=lambda row: sort_key(row[0].organisation.legal_name))
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    return [membership for membership, _main in _memberships(user_id)]
 
 
 def load(user_id: int) -> Tenancy | None:
     """Pick the active membership: the one in the session if still valid, else the first."""
-    memberships = memberships_of(user_id)
-    if not memberships:
+    rows = _memberships(user_id)
+    if not rows:
         return None
     wanted = session.get(SESSION_KEY)
-    active = next((m for m in memberships if m.organisation_id == wanted), memberships[0])
+    active, is_main = next(((m, main) for m, main in rows if m.organisation_id == wanted), rows[0])
     session[SESSION_KEY] = active.organisation_id
-    return Tenancy(membership=active, memberships=memberships)
+    return Tenancy(membership=active, memberships=[m for m, _main in rows], has_linked_accounts=is_main)
 
 
 def current() -> Tenancy:
