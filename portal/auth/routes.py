@@ -15,10 +15,10 @@ from portal.auth.forms import (
     NewAccountInvitationForm,
     ResetPasswordForm,
 )
-from portal.extensions import db, htmx, limiter
+from portal.extensions import htmx, limiter
 from portal.htmx import redirect_to, render
 from portal.models import User, normalise_email
-from portal.services import accounts, tokens
+from portal.services import accounts, tenancy, tokens
 
 INVITATION_PROBLEMS = {
     "invalid": _l("Ce lien d'invitation n'est pas valide. Vérifiez que vous l'avez copié en entier."),
@@ -29,7 +29,7 @@ INVITATION_PROBLEMS = {
 
 
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    return tenancy.load_user(int(user_id))
 
 
 def unauthorized():

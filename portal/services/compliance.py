@@ -13,7 +13,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import or_, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
 from portal.extensions import db
@@ -116,8 +116,12 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
         select(Document)
         .where(Document.organisation_id == organisation.id)
         .options(
-            selectinload(Document.versions).joinedload(DocumentVersion.refusal_reason),
-            selectinload(Document.versions).joinedload(DocumentVersion.reviewed_by),
+            selectinload(Document.versions).options(
+                # The automatic checks' report is for operators; file pages never read it.
+                defer(DocumentVersion.precheck, raiseload=True),
+                joinedload(DocumentVersion.refusal_reason),
+                joinedload(DocumentVersion.reviewed_by),
+            )
         )
         .execution_options(populate_existing=True)
     ).all()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from flask import g, session
+from flask import g, has_request_context, session
 from sqlalchemy import exists, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import Forbidden, NotFound
 
 from portal.extensions import db
-from portal.models import AccountLink, Membership, Organisation
+from portal.models import AccountLink, Membership, Organisation, User
 from portal.services import audit
 
 SESSION_KEY = "organisation_id"
@@ -42,20 +42,46 @@ class Tenancy:
             raise Forbidden()
 
 
-def _memberships(user_id: int) -> list[tuple[Membership, bool]]:
-    """The user's memberships with, for each organisation, whether it is a main account (one query)."""
-    is_main = (
+def _is_main():
+    return (
         exists()
         .where(AccountLink.main_id == Membership.organisation_id, AccountLink.status == "accepted")
         .correlate(Membership)
     )
-    rows = db.session.execute(
-        select(Membership, is_main)
-        .join(Membership.organisation)
-        .options(contains_eager(Membership.organisation))
-        .where(Membership.user_id == user_id)
-    ).all()
+
+
+def _sorted(rows) -> list[tuple[Membership, bool]]:
     return sorted(((m, bool(main)) for m, main in rows), key=lambda row: sort_key(row[0].organisation.legal_name))
+
+
+def _memberships(user_id: int) -> list[tuple[Membership, bool]]:
+    """The user's memberships with, for each organisation, whether it is a main account (one query)."""
+    rows = g.pop("vigie_memberships", None) if has_request_context() else None
+    if rows is not None:
+        return rows
+    return _sorted(
+        db.session.execute(
+            select(Membership, _is_main())
+            .join(Membership.organisation)
+            .options(contains_eager(Membership.organisation))
+            .where(Membership.user_id == user_id)
+        ).all()
+    )
+
+
+def load_user(user_id: int) -> User | None:
+    """The logged-in user and his memberships in one query (every page needs both)."""
+    rows = db.session.execute(
+        select(User, Membership, _is_main())
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Membership.organisation)
+        .options(contains_eager(Membership.organisation))
+        .where(User.id == user_id)
+    ).all()
+    if not rows:
+        return None
+    g.vigie_memberships = _sorted((m, main) for _u, m, main in rows if m is not None)
+    return rows[0][0]
 
 
 def memberships_of(user_id: int) -> list[Membership]:
@@ -69,7 +95,8 @@ def load(user_id: int) -> Tenancy | None:
         return None
     wanted = session.get(SESSION_KEY)
     active, is_main = next(((m, main) for m, main in rows if m.organisation_id == wanted), rows[0])
-    session[SESSION_KEY] = active.organisation_id
+    if wanted != active.organisation_id:  # writing the same value would re-sign the cookie on every page
+        session[SESSION_KEY] = active.organisation_id
     return Tenancy(membership=active, memberships=[m for m, _main in rows], has_linked_accounts=is_main)
 
 

@@ -1,4 +1,5 @@
-"""The yardstick: a bare Flask + Jinja page rendering the same 50 rows as the dashboard's page 2."""
+"""The yardstick: bare Flask + Jinja pages rendering the same rows as the dashboard's page 2 and as
+Menuiserie Martin's pending tab (each document type with its latest version)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,25 @@ def page():
     with engine.connect() as conn:
         rows = conn.execute(QUERY, {"client": int(os.environ["BENCH_CLIENT_ID"])}).all()
     return render_template_string(PAGE, rows=rows)
+
+
+PENDING = text(
+    "SELECT t.label_fr, v.status, v.valid_until, r.label_fr FROM document_type t "
+    "JOIN organisation o ON o.siren = '812345676' "
+    "LEFT JOIN document d ON d.document_type_id = t.id AND d.organisation_id = o.id "
+    "LEFT JOIN LATERAL (SELECT * FROM document_version WHERE document_id = d.id AND status <> 'archived' "
+    "ORDER BY id DESC LIMIT 1) v ON true "
+    "LEFT JOIN refusal_reason r ON r.id = v.refusal_reason_id "
+    "WHERE t.active ORDER BY t.sort_order"
+)
+PENDING_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Documents</title></head><body>
+<h1>Documents en attente de mise à jour</h1><ul>{% for label, status, until, reason in rows %}
+<li>{{ label }} — {{ status or "manquant" }}{% if until %} ({{ until }}){% endif %}{% if reason %}
+<p>{{ reason }}</p>{% endif %} <a href="#">Mettre à jour</a></li>{% endfor %}</ul></body></html>"""
+
+
+@app.get("/pending")
+def pending():
+    with engine.connect() as conn:
+        rows = conn.execute(PENDING).all()
+    return render_template_string(PENDING_PAGE, rows=rows)
