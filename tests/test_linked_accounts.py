@@ -39,20 +39,22 @@ def _count(app, model, *conditions) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
+def _confirm_link(client, sheet_id: int, demo, main: str = "Constructor SA"):
+    """ "Valider rattachement" of Constructor SA and Demolitor SAS from a sheet."""
+    companies = [demo["orgs"]["Constructor SA"], demo["orgs"]["Demolitor SAS"]]
+    return post(
+        client,
+        f"/clients/{sheet_id}/link",
+        {"main_id": demo["orgs"][main], "company_ids": companies, "action": "confirm"},
+    )
+
+
 def _propose(app, client, demo) -> int:
     """As the agency: give Demolitor's sheet Constructor's email, then "Valider rattachement"."""
     demolitor = _sheet_id(app, "Demolitor SAS")
     login(client, "agence@vigie.test")
     post(client, f"/clients/{demolitor}", {"contact_email": CONSTRUCTOR_EMAIL})
-    response = post(
-        client,
-        f"/clients/{demolitor}/link",
-        {
-            "main_id": demo["orgs"]["Constructor SA"],
-            "company_ids": [demo["orgs"]["Constructor SA"], demo["orgs"]["Demolitor SAS"]],
-            "action": "confirm",
-        },
-    )
+    response = _confirm_link(client, demolitor, demo)
     assert response.status_code == 303, response.get_data(as_text=True)
     assert "Demande de rattachement envoyée au compte principal Constructor SA." in client.get("/clients").get_data(
         as_text=True
@@ -69,14 +71,23 @@ def _accept_group(app, client, demo) -> int:
     return request_id
 
 
+def _person(email: str, organisation_id: int, role: str) -> User:
+    """A user with a membership, in the caller's app context (the caller commits)."""
+    first, last = email.split("@")[0].title(), "Test"
+    user = User(email=email, first_name=first, last_name=last)
+    user.set_password("vigie-demo")
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(Membership(user_id=user.id, organisation_id=organisation_id, role=role))
+    return user
+
+
 def _agency(app, name="Intérim Rival", email="rival-agence@vigie.test") -> None:
     with app.app_context():
         organisation = Organisation(siren=valid_siren(66000001), legal_name=name, is_agency=True)
-        user = User(email=email, first_name="Rita", last_name="Rival")
-        user.set_password("vigie-demo")
-        db.session.add_all([organisation, user])
+        db.session.add(organisation)
         db.session.flush()
-        db.session.add(Membership(user_id=user.id, organisation_id=organisation.id, role="owner"))
+        _person(email, organisation.id, "owner")
         db.session.commit()
 
 
@@ -271,15 +282,7 @@ def test_an_account_already_linked_cannot_be_proposed_again(app, client, demo):
     _propose(app, client, demo)
     demolitor = _sheet_id(app, "Demolitor SAS")
     login(client, "agence@vigie.test")
-    response = post(
-        client,
-        f"/clients/{demolitor}/link",
-        {
-            "main_id": demo["orgs"]["Constructor SA"],
-            "company_ids": [demo["orgs"]["Demolitor SAS"]],
-            "action": "confirm",
-        },
-    )
+    response = _confirm_link(client, demolitor, demo)
     assert response.status_code == 422
     assert "Déjà rattaché ou en cours de rattachement : Demolitor SAS." in response.get_data(as_text=True)
     assert _count(app, LinkRequest) == 1
@@ -291,15 +294,7 @@ def test_linking_the_accounts_of_another_agency_is_refused(app, client, demo):
     login(client, "rival-agence@vigie.test")
     assert client.get(f"/clients/{demolitor}").status_code == 404
     assert client.get(f"/clients/{demolitor}/link").status_code == 404
-    response = post(
-        client,
-        f"/clients/{demolitor}/link",
-        {
-            "main_id": demo["orgs"]["Constructor SA"],
-            "company_ids": [demo["orgs"]["Demolitor SAS"]],
-            "action": "confirm",
-        },
-    )
+    response = _confirm_link(client, demolitor, demo)
     assert response.status_code == 404
     assert post(client, f"/clients/{demolitor}", {"contact_email": "x@y.test"}).status_code == 404
     assert "Demolitor" not in client.get("/clients").get_data(as_text=True)
@@ -377,6 +372,7 @@ def test_a_link_request_addressed_to_another_company_cannot_be_answered(app, cli
         login(client, email)
         assert client.get(f"/linked/requests/{request_id}/accept").status_code == 404
         assert post(client, f"/linked/requests/{request_id}/accept").status_code == 404
+        assert post(client, f"/linked/requests/{request_id}/refuse").status_code == 404
         post(client, "/logout")
     # Constructor's owner switched to Demolitor (the secondary) cannot accept for the main account either.
     login(client, CONSTRUCTOR_EMAIL)
@@ -389,17 +385,9 @@ def test_only_an_owner_who_runs_the_linked_company_can_accept(app, client, demo)
     request_id = _propose(app, client, demo)
     with app.app_context():
         # A plain member of Constructor may not accept for the group.
-        member = User(email="membre@constructor.test", first_name="Marc", last_name="Membre")
-        member.set_password("vigie-demo")
-        db.session.add(member)
-        db.session.flush()
-        db.session.add(Membership(user_id=member.id, organisation_id=demo["orgs"]["Constructor SA"], role="member"))
+        _person("membre@constructor.test", demo["orgs"]["Constructor SA"], "member")
         # Demolitor gets another owner and Constructor's owner is only a member there.
-        other = User(email="patron@demolitor.test", first_name="Paul", last_name="Patron")
-        other.set_password("vigie-demo")
-        db.session.add(other)
-        db.session.flush()
-        db.session.add(Membership(user_id=other.id, organisation_id=demo["orgs"]["Demolitor SAS"], role="owner"))
+        _person("patron@demolitor.test", demo["orgs"]["Demolitor SAS"], "owner")
         mine = db.session.scalar(
             select(Membership).where(
                 Membership.user_id == demo["users"][CONSTRUCTOR_EMAIL],
@@ -456,11 +444,7 @@ def test_the_left_menu_is_alphabetical_and_a_member_needs_no_second_login(app, c
         db.session.add(
             AccountLink(request_id=request.id, main_id=request.main_id, secondary_id=zola.id, status="accepted")
         )
-        member = User(email="assistante@constructor.test", first_name="Alice", last_name="Assistante")
-        member.set_password("vigie-demo")
-        db.session.add(member)
-        db.session.flush()
-        db.session.add(Membership(user_id=member.id, organisation_id=request.main_id, role="member"))
+        _person("assistante@constructor.test", request.main_id, "member")
         db.session.commit()
     post(client, "/logout")
     login(client, "assistante@constructor.test")
@@ -569,11 +553,7 @@ def test_the_linked_account_unlinks_from_its_side(app, client, demo_file):
     with app.app_context():
         link_id = db.session.scalar(select(AccountLink.id))
         # Demolitor gets an owner of its own, who sees the main account in "Mes partenaires".
-        boss = User(email="patron@demolitor.test", first_name="Paul", last_name="Patron")
-        boss.set_password("vigie-demo")
-        db.session.add(boss)
-        db.session.flush()
-        db.session.add(Membership(user_id=boss.id, organisation_id=demo_file["orgs"]["Demolitor SAS"], role="owner"))
+        _person("patron@demolitor.test", demo_file["orgs"]["Demolitor SAS"], "owner")
         db.session.commit()
     post(client, "/logout")
     login(client, "patron@demolitor.test")

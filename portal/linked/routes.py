@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 
 from portal.htmx import redirect_to, render, wants_fragment
 from portal.linked import bp
+from portal.main.routes import answered
 from portal.organisations.forms import EmptyForm
 from portal.responses import attachment
-from portal.services import dashboard, documents, links, tenancy
+from portal.services import documents, links, tenancy
 
 
 @bp.get("/requests/<int:request_id>/accept")
@@ -47,16 +48,7 @@ def decide(request_id: int, decision: str):
         if decision == "accept"
         else _("Vous avez refusé le rattachement de %(names)s.", names=names)
     )
-    if wants_fragment():
-        return render(
-            "main/dashboard.html",
-            "partners/_decided.html",
-            row_id=f"link-request-{link_request.id}",
-            message=message,
-            tab=dashboard.pending_tab(current),
-        )
-    flash(message, "success")
-    return redirect_to(url_for("main.home"))
+    return answered(current, f"link-request-{link_request.id}", message)
 
 
 @bp.post("/<int:link_id>/end")

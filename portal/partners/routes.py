@@ -4,12 +4,13 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.htmx import redirect_to, render, wants_fragment
+from portal.htmx import redirect_to, render
+from portal.main.routes import answered
 from portal.organisations.forms import EmptyForm
 from portal.partners import bp
 from portal.partners.forms import InviteCompanyForm, RequestForm
 from portal.responses import attachment
-from portal.services import compliance, dashboard, documents, links, partners, requirements, supplier_dashboard, tenancy
+from portal.services import compliance, documents, links, partners, requirements, supplier_dashboard, tenancy
 
 
 @bp.get("")
@@ -92,16 +93,7 @@ def decide(partnership_id: int, decision: str):
         if decision == "accept"
         else _("Vous avez refusé la demande de %(name)s.", name=name)
     )
-    if wants_fragment():
-        return render(
-            "main/dashboard.html",
-            "partners/_decided.html",
-            row_id=f"request-{partnership.id}",
-            message=message,
-            tab=dashboard.pending_tab(current),
-        )
-    flash(message, "success")
-    return redirect_to(url_for("main.home"))
+    return answered(current, f"request-{partnership.id}", message)
 
 
 @bp.post("/<int:partnership_id>/<any(suspend, resume, end):action>")

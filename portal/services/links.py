@@ -106,17 +106,21 @@ def propose(tenancy: Tenancy, user: User, sheet_id: int, main_id: int | None, co
     return request
 
 
+# What a request row shows: who asks, who asked, and the accounts to link.
+_REQUEST_PARTS = (
+    joinedload(LinkRequest.agency),
+    joinedload(LinkRequest.requested_by),
+    selectinload(LinkRequest.links).joinedload(AccountLink.secondary),
+)
+
+
 def pending_for(tenancy: Tenancy) -> list[LinkRequest]:
     """Link requests waiting for the active organisation (as main account), oldest first."""
     return list(
         db.session.scalars(
             select(LinkRequest)
             .where(LinkRequest.main_id == tenancy.organisation.id, LinkRequest.status == "pending")
-            .options(
-                joinedload(LinkRequest.agency),
-                joinedload(LinkRequest.requested_by),
-                selectinload(LinkRequest.links).joinedload(AccountLink.secondary),
-            )
+            .options(*_REQUEST_PARTS)
             .order_by(LinkRequest.requested_at)
         )
     )
@@ -127,12 +131,7 @@ def request_for(tenancy: Tenancy, request_id: int) -> LinkRequest:
     request = db.session.scalar(
         select(LinkRequest)
         .where(LinkRequest.id == request_id, LinkRequest.main_id == tenancy.organisation.id)
-        .options(
-            joinedload(LinkRequest.agency),
-            joinedload(LinkRequest.main),
-            joinedload(LinkRequest.requested_by),
-            selectinload(LinkRequest.links).joinedload(AccountLink.secondary),
-        )
+        .options(*_REQUEST_PARTS, joinedload(LinkRequest.main))
     )
     if request is None:
         raise NotFound()
