@@ -87,6 +87,7 @@ def _locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.clients import bp as clients_bp
+    from portal.contracts import bp as contracts_bp
     from portal.dev import bp as dev_bp
     from portal.documents import bp as documents_bp
     from portal.linked import bp as linked_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partners_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(linked_bp)
+    app.register_blueprint(contracts_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(webhooks_bp)
     if app.config["VIGIE_ENV"] == "development":

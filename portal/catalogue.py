@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import DocumentType, RefusalReason
+from portal.models import ContractTypology, DocumentType, RefusalReason
 
 # code, French label, English label, issuer, rule, months, verification code, collectable, alternative to
 DOCUMENT_TYPES = (
@@ -160,6 +160,14 @@ DEFAULT_REQUIRED = ("URSSAF_VIGILANCE", "KBIS")
 EMPLOYER_REQUIRED = ("LNTE",)
 
 
+# Contract typologies every agency has; agencies add their own.
+CONTRACT_TYPOLOGIES = (
+    ("employment", "Contrat de travail"),
+    ("assignment", "Contrat de mise à disposition"),
+    ("amendment", "Avenant"),
+)
+
+
 def ensure_catalogue() -> None:
     """Insert the catalogue entries that are missing; never overwrite an operator's edits."""
     known = set(db.session.scalars(select(DocumentType.code)))
@@ -182,4 +190,10 @@ def ensure_catalogue() -> None:
     if db.session.scalar(select(RefusalReason.id).limit(1)) is None:
         for order, (fr, en) in enumerate(REFUSAL_REASONS):
             db.session.add(RefusalReason(label_fr=fr, label_en=en, sort_order=(order + 1) * 10))
+    known_typologies = set(
+        db.session.scalars(select(ContractTypology.code).where(ContractTypology.agency_id.is_(None)))
+    )
+    for order, (code, label) in enumerate(CONTRACT_TYPOLOGIES):
+        if code not in known_typologies:
+            db.session.add(ContractTypology(code=code, label=label, sort_order=(order + 1) * 10))
     db.session.commit()

@@ -144,8 +144,11 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
     return organisation
 
 
-def seed_demo(*, with_documents: bool = True, with_crowd: bool = False) -> list[tuple[str, str]]:
-    """``with_crowd`` adds about fifty suppliers for Constructor SA (the CLI does; tests do not)."""
+def seed_demo(
+    *, with_documents: bool = True, with_crowd: bool = False, with_contracts: bool = False
+) -> list[tuple[str, str]]:
+    """``with_crowd`` adds about fifty suppliers for Constructor SA and ``with_contracts`` Batie
+    Construction's 604 employees and their contracts (the CLI does both; most tests neither)."""
     from portal.catalogue import ensure_catalogue
     from portal.seed_documents import seed_constructor_suppliers, seed_demolitor, seed_menuiserie_martin
 
@@ -173,6 +176,10 @@ def seed_demo(*, with_documents: bool = True, with_crowd: bool = False) -> list[
         seed_demolitor()
     if with_crowd:
         seed_constructor_suppliers()
+    if with_contracts:
+        from portal.seed_contracts import seed_batie_contracts
+
+        seed_batie_contracts()
     return [(email, ROLE_LABELS[email]) for email, *_ in ACCOUNTS]
 
 

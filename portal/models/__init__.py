@@ -2,6 +2,7 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
+from portal.models.contracts import CONTRACT_STATUSES, Contract, ContractTypology, Employee
 from portal.models.documents import (
     Document,
     DocumentType,
@@ -20,6 +21,10 @@ from portal.models.partners import LIVE_STATUSES, Partnership
 from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
 
 __all__ = [
+    "CONTRACT_STATUSES",
+    "Contract",
+    "ContractTypology",
+    "Employee",
     "LIVE_LINK",
     "AccountLink",
     "ClientSheet",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, event, select, true
+from sqlalchemy import ForeignKey, String, event, false, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
@@ -28,6 +28,8 @@ class Organisation(Base):
     is_operator: Mapped[bool] = mapped_column(default=False)
     # Employers must provide the list of foreign workers (LNTE).
     has_employees: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Paid option "Relances par Mail ou SMS", switched on by a platform operator.
+    reminders_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     establishments: Mapped[list[Establishment]] = relationship(

@@ -1,0 +1,50 @@
+""" "Gérer les contrats": the list of contracts awaiting signature and the two ways to mark one signed."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.contracts import bp
+from portal.htmx import redirect_to, render, wants_fragment
+from portal.organisations.forms import EmptyForm
+from portal.services import contracts, tenancy
+
+
+@bp.get("")
+@login_required
+def index():
+    result = contracts.page(tenancy.current(), contracts.filters_from(request.args))
+    return render("contracts/index.html", "contracts/_results.html", result=result, action_form=EmptyForm())
+
+
+@bp.post("/<int:contract_id>/sign/<any(paper, agency):how>")
+@login_required
+def sign(contract_id: int, how: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    current = tenancy.current()
+    filters = contracts.filters_from(request.args)
+    try:
+        contract = contracts.mark_signed(current, current_user, contract_id, how)
+    except contracts.ContractError as exc:
+        flash(str(exc.errors["contract"]), "warning")
+        status = 409
+    else:
+        message = (
+            _("Contrat %(reference)s défini signé.", reference=contract.reference)
+            if how == "paper"
+            else _("Contrat %(reference)s défini signé en agence.", reference=contract.reference)
+        )
+        flash(message, "success")
+        status = 200
+    if wants_fragment():
+        # The row leaves the list (empty swap); the counts follow out of band.
+        return render(
+            "contracts/index.html",
+            "contracts/_signed.html",
+            counts=contracts.counts(current, filters),
+            status=status,
+        )
+    return redirect_to(url_for("contracts.index", **filters.args()))

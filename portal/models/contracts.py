@@ -1,0 +1,74 @@
+"""Temp agencies' employees and their contracts, which must be signed within 48 hours of the start."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+from portal.models.organisations import Organisation
+
+AWAITING = "awaiting_signature"
+SIGNED_ELECTRONICALLY = "signed_electronically"
+SIGNED_ON_PAPER = "signed_on_paper"
+SIGNED_AT_AGENCY = "signed_at_agency"
+CONTRACT_STATUSES = (AWAITING, SIGNED_ELECTRONICALLY, SIGNED_ON_PAPER, SIGNED_AT_AGENCY)
+EMPLOYMENT = "employment"  # the typology the reminder wizard works on ("Contrat de travail")
+
+
+class Employee(Base):
+    __tablename__ = "employee"
+    __table_args__ = (UniqueConstraint("agency_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A valid French mobile in E.164, or None with the raw value kept for correction.
+    mobile_phone: Mapped[str | None] = mapped_column(String(20))
+    mobile_phone_raw: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContractTypology(Base):
+    """ "Contrat de travail", "Contrat de mise à disposition", "Avenant" (agency_id None) or an agency's own."""
+
+    __tablename__ = "contract_typology"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    code: Mapped[str] = mapped_column(String(30))
+    label: Mapped[str] = mapped_column(String(100))
+    sort_order: Mapped[int] = mapped_column(default=100)
+
+
+class Contract(Base):
+    __tablename__ = "contract"
+    __table_args__ = (Index("ix_contract_agency_id_status_mission_start", "agency_id", "status", "mission_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    typology_id: Mapped[int] = mapped_column(ForeignKey("contract_typology.id"))
+    reference: Mapped[str] = mapped_column(String(50))
+    mission_start: Mapped[date]
+    mission_end: Mapped[date | None]
+    signature_deadline: Mapped[datetime]  # mission start (00:00, Paris) + 48 h, in UTC
+    status: Mapped[str] = mapped_column(String(24), default=AWAITING)
+    signed_at: Mapped[datetime | None]
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    esign_request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    employee: Mapped[Employee] = relationship(lazy="raise")
+    client: Mapped[Organisation | None] = relationship(foreign_keys=[client_id], lazy="raise")
+    typology: Mapped[ContractTypology] = relationship(lazy="raise")

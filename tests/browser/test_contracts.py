@@ -1,0 +1,39 @@
+"""Contracts in Chromium: filter on "Contrat de travail", mark one "Définir signé en agence", see it leave."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from tests.browser.test_shell import _log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def contracts_seeded(live_server):
+    from portal.seed_contracts import seed_batie_contracts
+
+    with live_server[1].app_context():
+        seed_batie_contracts()
+        db.session.remove()
+
+
+def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(page, check, contracts_seeded):
+    _log_in(page, "agence@vigie.test")
+    page.get_by_role("link", name="Gérer les contrats").click()
+    page.get_by_label("Filtrer par typologie").select_option(label="Contrat de travail")
+    counts = page.locator("#contract-counts")
+    expect(counts).to_contain_text("853 contrats en attente de signature")
+    expect(page).to_have_url(re.compile(r"typology=\d+"))
+    check.accessible(page)
+    check.screenshot(page, "contracts")
+    first = page.locator("#contracts-table tbody tr").first
+    reference = first.locator("td").first.locator(".muted").inner_text()
+    first.get_by_role("button", name=f"Définir signé en agence {reference}").click()
+    expect(counts).to_contain_text("852 contrats en attente de signature")
+    expect(page.locator("#contracts-table")).not_to_contain_text(reference)
+    expect(page.locator("#flash-area")).to_contain_text(f"Contrat {reference} défini signé en agence.")
