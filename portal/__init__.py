@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.contracts import bp as contracts_bp
     from portal.dev import bp as dev_bp
     from portal.documents import bp as documents_bp
+    from portal.employee_space import bp as employee_space_bp
     from portal.linked import bp as linked_bp
     from portal.main import bp as main_bp
     from portal.operations import bp as operations_bp
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clients_bp)
     app.register_blueprint(linked_bp)
     app.register_blueprint(contracts_bp)
+    app.register_blueprint(employee_space_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(webhooks_bp)
     if app.config["VIGIE_ENV"] == "development":

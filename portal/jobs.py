@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.services import expiry, notifications, outbox
+from portal.services import expiry, notifications, outbox, reminder_campaigns
 
 
 def run_outbox(outbox_id: int) -> str:
@@ -16,6 +16,12 @@ def deliver_message(message_id: int) -> None:
     notifications.deliver(message_id)
 
 
+def send_reminders(campaign_id: int, first_id: int, last_id: int) -> None:
+    """A chunk of a reminder campaign: one message per recipient that has none yet."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        reminder_campaigns.send_chunk(campaign_id, first_id, last_id)
+
+
 def sweep_expiries() -> None:
     """Daily: expiring/expired states and reminders (links in emails use PUBLIC_URL)."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
@@ -25,4 +31,5 @@ def sweep_expiries() -> None:
 HANDLERS = {
     "deliver_message": deliver_message,
     "sweep_expiries": sweep_expiries,
+    "send_reminders": send_reminders,
 }

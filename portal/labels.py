@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.models.base import utcnow
@@ -97,6 +97,7 @@ def template_globals() -> dict:
         "resolved_status_labels": lambda: {key: str(label) for key, label in COMPLIANCE_STATUS_LABELS.items()},
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "format_currency": format_currency,
         "today": lambda: today(),
         "current_locale": current_locale,
     }

@@ -8,6 +8,15 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 
+def checked_email(address: str) -> str:
+    """The normalised address, or EmailNotValidError. Syntax only; ``.test`` allowed outside production."""
+    return validate_email(
+        address.strip(),
+        check_deliverability=False,
+        test_environment=current_app.config["VIGIE_ENV"] != "production",
+    ).normalized
+
+
 class EmailAddress:
     """Syntax check with email-validator, never a DNS lookup.
 
@@ -21,11 +30,6 @@ class EmailAddress:
         if not field.data:
             return
         try:
-            result = validate_email(
-                field.data.strip(),
-                check_deliverability=False,
-                test_environment=current_app.config["VIGIE_ENV"] != "production",
-            )
+            field.data = checked_email(field.data)
         except EmailNotValidError as exc:
             raise ValidationError(self.message) from exc
-        field.data = result.normalized

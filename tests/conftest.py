@@ -165,6 +165,18 @@ def demo_file(app):
     return _seed(app, with_documents=True)
 
 
+@pytest.fixture
+def batie(app, demo):
+    """The demo world with Batie Construction's 604 employees and their contracts."""
+    from portal.models import ContractTypology
+    from portal.seed_contracts import seed_batie_contracts
+
+    with app.app_context():
+        seed_batie_contracts()
+        typologies = {t.code: t.id for t in db.session.scalars(db.select(ContractTypology))}
+    return {**demo, "typologies": typologies}
+
+
 def csrf_from(html: bytes | str) -> str:
     if isinstance(html, bytes):
         html = html.decode()

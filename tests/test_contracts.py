@@ -6,24 +6,13 @@ import html
 import re
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Contract, ContractTypology, Employee, Organisation
+from portal.models import AuditEvent, Contract, Employee, Organisation
 from portal.models.contracts import AWAITING, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
 from portal.services.contracts import filters_from, paris_today, signature_deadline
 from tests.conftest import HTMX, count_queries, login, post, token_for, valid_siren
-
-
-@pytest.fixture
-def batie(app, demo):
-    from portal.seed_contracts import seed_batie_contracts
-
-    with app.app_context():
-        seed_batie_contracts()
-        typologies = {t.code: t.id for t in db.session.scalars(select(ContractTypology))}
-    return {**demo, "typologies": typologies}
 
 
 def _text(response) -> str:

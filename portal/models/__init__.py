@@ -2,7 +2,14 @@
 
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
-from portal.models.contracts import CONTRACT_STATUSES, Contract, ContractTypology, Employee
+from portal.models.contracts import (
+    CONTRACT_STATUSES,
+    Contract,
+    ContractTypology,
+    Employee,
+    ReminderCampaign,
+    ReminderRecipient,
+)
 from portal.models.documents import (
     Document,
     DocumentType,
@@ -25,6 +32,8 @@ __all__ = [
     "Contract",
     "ContractTypology",
     "Employee",
+    "ReminderCampaign",
+    "ReminderRecipient",
     "LIVE_LINK",
     "AccountLink",
     "ClientSheet",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -72,3 +72,47 @@ class Contract(Base):
     employee: Mapped[Employee] = relationship(lazy="raise")
     client: Mapped[Organisation | None] = relationship(foreign_keys=[client_id], lazy="raise")
     typology: Mapped[ContractTypology] = relationship(lazy="raise")
+
+
+CAMPAIGN_STATUSES = ("draft", "confirmed", "done")
+
+
+class ReminderCampaign(Base):
+    """A reminder by email or SMS. As a draft it is the selection (a saved filter plus exclusions);
+    confirmed, it has one recipient row per employee and is fanned out through the outbox."""
+
+    __tablename__ = "reminder_campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    channel: Mapped[str] = mapped_column(String(5))  # "sms" or "email"
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    excluded_contract_ids: Mapped[list] = mapped_column(JSON, default=list)
+    excluded_employee_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    scheduled_for: Mapped[datetime | None]  # UTC; set when confirmed outside the sending hours
+    recipients_count: Mapped[int] = mapped_column(default=0)
+    contracts_count: Mapped[int] = mapped_column(default=0)
+    segments_total: Mapped[int] = mapped_column(default=0)
+
+    created_by = relationship("User", foreign_keys=[created_by_id], lazy="raise")
+
+
+class ReminderRecipient(Base):
+    __tablename__ = "reminder_recipient"
+    __table_args__ = (UniqueConstraint("campaign_id", "employee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("reminder_campaign.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    address: Mapped[str] = mapped_column(String(254))
+    contract_ids: Mapped[list] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text, default="")  # the exact text previewed and sent
+    segments: Mapped[int] = mapped_column(default=0)
+    # Set in the same transaction as the message: a recipient gets one message per campaign.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), unique=True)
+
+    employee: Mapped[Employee] = relationship(lazy="raise")

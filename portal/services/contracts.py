@@ -83,8 +83,9 @@ def _date(text: str | None, default: date) -> date:
         return default
 
 
-def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+def _int(value: str | int | None) -> int | None:
+    text = str(value) if value is not None else ""
+    return int(text) if text.isdigit() else None
 
 
 def filters_from(args: MultiDict, today: date | None = None) -> Filters:
@@ -112,7 +113,7 @@ def require_agency(tenancy: Tenancy) -> None:
     tenancy.require_role("owner", "member", "collaborator")
 
 
-def _matching(agency_id: int, filters: Filters):
+def matching(agency_id: int, filters: Filters):
     """The contracts awaiting signature that the filters select (a query to add columns to)."""
     query = (
         select(Contract)
@@ -149,7 +150,7 @@ class Counts:
 
 def counts(tenancy: Tenancy, filters: Filters) -> Counts:
     now = utcnow()
-    query = _matching(tenancy.organisation.id, filters).with_only_columns(
+    query = matching(tenancy.organisation.id, filters).with_only_columns(
         func.count(Contract.id),
         func.coalesce(func.sum(case((Contract.signature_deadline < now, 1), else_=0)), 0),
         func.count(func.distinct(Contract.employee_id)),
@@ -192,7 +193,7 @@ def page(tenancy: Tenancy, filters: Filters) -> ContractsPage:
     pages = max((totals.contracts + PER_PAGE - 1) // PER_PAGE, 1)
     number = min(filters.page, pages)
     rows = db.session.scalars(
-        _matching(agency_id, filters)
+        matching(agency_id, filters)
         .outerjoin(Organisation, Organisation.id == Contract.client_id)
         .join(ContractTypology, ContractTypology.id == Contract.typology_id)
         .options(contains_eager(Contract.employee), contains_eager(Contract.client), contains_eager(Contract.typology))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.exceptions import Forbidden
+
 
 class InvalidInput(Exception):
     def __init__(self, errors: dict):
@@ -13,3 +15,11 @@ class InvalidInput(Exception):
         for name, message in self.errors.items():
             if name in form:
                 form[name].errors = [*form[name].errors, str(message)]
+
+
+class Refused(Forbidden):
+    """403 with a French explanation shown on the error page."""
+
+    def __init__(self, explanation):
+        super().__init__()
+        self.explanation = explanation

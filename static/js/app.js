@@ -13,3 +13,11 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var dialog = event.detail.target.querySelector("dialog[data-autoshow]:not([open])");
   if (dialog && dialog.showModal) dialog.showModal();
 });
+document.addEventListener("change", function (event) {
+  // The reminder dialog says how many messages will go as boxes are (un)checked.
+  var form = event.target.closest && event.target.closest("form[data-recipient-count]");
+  if (!form) return;
+  var target = document.querySelector(form.getAttribute("data-recipient-count"));
+  var count = form.querySelectorAll("input[type=checkbox]:checked").length;
+  if (target) target.textContent = count === 1 ? target.dataset.one : target.dataset.many.replace("#", count);
+});
