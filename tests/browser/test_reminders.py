@@ -1,0 +1,68 @@
+"""The SMS reminder wizard in Chromium: filter on "Contrat de travail", open the SMS dialog, fix a
+wrong number, confirm, and watch the dialog reach its final counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from tests.browser.test_shell import _log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def open_hours(monkeypatch, live_server):
+    """A Monday morning, inside the SMS sending hours, whatever the machine's clock says."""
+    from portal.seed_contracts import seed_batie_contracts
+
+    monkeypatch.setattr(
+        "portal.services.reminders.clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    )
+    with live_server[1].app_context():
+        seed_batie_contracts()
+        db.session.remove()
+
+
+def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):
+    _log_in(page, "agence@vigie.test")
+    page.get_by_role("link", name="Gérer les contrats").click()
+    zone = page.locator("#reminder-form")
+    expect(zone.get_by_label("Relancer par Mail ou SMS")).to_be_disabled()
+    page.get_by_label("Filtrer par typologie").select_option(label="Contrat de travail")
+    expect(page.locator("#contract-counts")).to_contain_text("853 contrats")
+    expect(zone.get_by_label("Relancer par Mail ou SMS")).to_be_enabled()
+    zone.get_by_label("Relancer par Mail ou SMS").select_option("sms")
+
+    dialog = page.locator("#reminder-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#campaign-summary")).to_have_text("604 salariés concernés par 853 contrats non signés")
+    expect(dialog.locator("#wrong-numbers")).to_contain_text("2 numéros erronés")
+    expect(dialog.locator("#recipients-count")).to_have_text("602 SMS seront envoyés")
+    check.accessible(page)
+    check.screenshot(page, "sms-wizard")
+
+    fix = dialog.locator(".phone-fix").first
+    fix.get_by_role("textbox").fill("0700 00 00 00")
+    fix.get_by_role("button").click()
+    expect(dialog.locator(".field-error")).to_contain_text("n'est pas un mobile français valide")
+    dialog.locator(".phone-fix").first.get_by_role("textbox").fill("06 98 76 54 32")
+    dialog.locator(".phone-fix").first.get_by_role("button").click()
+    expect(dialog.locator("#wrong-numbers")).to_contain_text("1 numéro erroné")
+    expect(dialog.locator("#recipients-count")).to_have_text("603 SMS seront envoyés")
+    dialog.locator("#recipients-form input[type=checkbox]").first.uncheck()
+    expect(dialog.locator("#recipients-count")).to_have_text("602 SMS seront envoyés")
+
+    dialog.get_by_role("button", name="Relancer ces salariés").click()
+    expect(dialog).to_contain_text("602 SMS seront envoyés")
+    expect(dialog.locator("#sms-facts")).to_contain_text("GSM-7")
+    expect(dialog.locator("#sms-facts")).to_contain_text("€")
+    check.screenshot(page, "sms-confirm")
+    dialog.get_by_role("button", name="Confirmer envoi relance").click()
+    expect(dialog.locator("#progress-widget")).to_contain_text("Relance terminée", timeout=30_000)
+    expect(dialog.locator("#count-sent")).to_have_text("602")
+    expect(dialog.locator("#count-queued")).to_have_text("0")
