@@ -97,6 +97,14 @@ def load(instance_path: str) -> dict:
         "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", "10")),
         "SMS_WEBHOOK_TOKEN": os.environ.get("SMS_WEBHOOK_TOKEN") or None,
         "SMS_WEBHOOK_URL": os.environ.get("SMS_WEBHOOK_URL") or None,
+        # E-signature provider: the bundled simulator unless a Yousign API key is given.
+        "ESIGN_BACKEND": os.environ.get("ESIGN_BACKEND")
+        or ("yousign" if os.environ.get("YOUSIGN_API_KEY") else "simulator"),
+        "YOUSIGN_API_URL": os.environ.get("YOUSIGN_API_URL", "https://api-sandbox.yousign.app/v3"),
+        "YOUSIGN_API_KEY": os.environ.get("YOUSIGN_API_KEY") or None,
+        "YOUSIGN_WEBHOOK_SECRET": os.environ.get("YOUSIGN_WEBHOOK_SECRET") or None,
+        "ESIGN_TIMEOUT": float(os.environ.get("ESIGN_TIMEOUT", "10")),
+        "SIGNATURE_SYNC_TIMES": os.environ.get("SIGNATURE_SYNC_TIMES", "07:00,13:00").split(","),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.services import expiry, notifications, outbox, reminder_campaigns
+from portal.services import expiry, notifications, outbox, reminder_campaigns, signature_sync
 
 
 def run_outbox(outbox_id: int) -> str:
@@ -22,6 +22,15 @@ def send_reminders(campaign_id: int, first_id: int, last_id: int) -> None:
         reminder_campaigns.send_chunk(campaign_id, first_id, last_id)
 
 
+def sync_signatures() -> None:
+    """Twice a day: ask the e-signature provider about every contract awaiting signature."""
+    signature_sync.run_all()
+
+
+def sync_agency_signatures(agency_id: int) -> None:
+    signature_sync.run_for_agency(agency_id, trigger="manual")
+
+
 def sweep_expiries() -> None:
     """Daily: expiring/expired states and reminders (links in emails use PUBLIC_URL)."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
@@ -32,4 +41,6 @@ HANDLERS = {
     "deliver_message": deliver_message,
     "sweep_expiries": sweep_expiries,
     "send_reminders": send_reminders,
+    "sync_signatures": sync_signatures,
+    "sync_agency_signatures": sync_agency_signatures,
 }

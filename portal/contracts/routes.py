@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from portal.contracts import bp
 from portal.htmx import redirect_to, render, wants_fragment
 from portal.organisations.forms import EmptyForm
-from portal.services import contracts, tenancy
+from portal.services import contracts, signature_sync, tenancy
 
 
 @bp.get("")
@@ -48,3 +48,20 @@ def sign(contract_id: int, how: str):
             status=status,
         )
     return redirect_to(url_for("contracts.index", **filters.args()))
+
+
+@bp.get("/sync")
+@login_required
+def sync_log():
+    """The signature sync's runs for this agency: started, checked, signed, errors."""
+    return render("contracts/sync.html", runs=signature_sync.runs_of(tenancy.current()), action_form=EmptyForm())
+
+
+@bp.post("/sync")
+@login_required
+def sync_now():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    signature_sync.request_now(tenancy.current(), current_user)
+    flash(_("Synchronisation demandée : le journal se met à jour dans quelques instants."), "success")
+    return redirect_to(url_for("contracts.sync_log"))

@@ -9,6 +9,7 @@ from portal.models.contracts import (
     Employee,
     ReminderCampaign,
     ReminderRecipient,
+    SignatureSyncRun,
 )
 from portal.models.documents import (
     Document,
@@ -34,6 +35,7 @@ __all__ = [
     "Employee",
     "ReminderCampaign",
     "ReminderRecipient",
+    "SignatureSyncRun",
     "LIVE_LINK",
     "AccountLink",
     "ClientSheet",

@@ -116,3 +116,20 @@ class ReminderRecipient(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), unique=True)
 
     employee: Mapped[Employee] = relationship(lazy="raise")
+
+
+class SignatureSyncRun(Base):
+    """One run of the signature sync for an agency: what it checked, signed and met."""
+
+    __tablename__ = "signature_sync_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(10), default="schedule")  # schedule, manual
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    checked: Mapped[int] = mapped_column(default=0)
+    signed: Mapped[int] = mapped_column(default=0)
+    declined: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    error_detail: Mapped[str | None] = mapped_column(Text)

@@ -17,7 +17,10 @@ from portal.services import outbox
 
 PARIS = ZoneInfo("Europe/Paris")
 # name, job, queue, config key holding the times of day (Europe/Paris)
-PERIODIC = (("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES"),)
+PERIODIC = (
+    ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES"),
+    ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES"),
+)
 
 
 def tick(now: datetime | None = None) -> list[str]:

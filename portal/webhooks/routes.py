@@ -7,7 +7,8 @@ import hmac
 from flask import abort, current_app, request
 
 from portal.extensions import csrf
-from portal.services import notifications
+from portal.integrations.esign import webhook_is_authentic
+from portal.services import notifications, signature_sync
 from portal.webhooks import bp
 
 
@@ -31,3 +32,19 @@ def brevo_sms_report():
         return {"error": "messageId and msg_status are required"}, 400
     updated = notifications.record_sms_report(str(payload["messageId"]), str(payload["msg_status"]))
     return {"updated": updated}, 200
+
+
+@bp.post("/yousign")
+@csrf.exempt
+def yousign_event():
+    """Yousign webhooks, authenticated by X-Yousign-Signature-256 over the raw body."""
+    secret = current_app.config["YOUSIGN_WEBHOOK_SECRET"]
+    if not secret:
+        abort(404)
+    body = request.get_data(cache=True)
+    if not webhook_is_authentic(secret, body, request.headers.get("X-Yousign-Signature-256")):
+        return {"error": "invalid signature"}, 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return {"error": "a JSON object is required"}, 400
+    return {"updated": signature_sync.on_webhook(payload)}, 200

@@ -32,7 +32,7 @@ def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(pag
     check.accessible(page)
     check.screenshot(page, "contracts")
     first = page.locator("#contracts-table tbody tr").first
-    reference = first.locator("td").first.locator(".muted").inner_text()
+    reference = first.locator("td .muted").first.inner_text()
     first.get_by_role("button", name=f"Définir signé en agence {reference}").click()
     expect(counts).to_contain_text("852 contrats en attente de signature")
     expect(page.locator("#contracts-table")).not_to_contain_text(reference)
