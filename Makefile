@@ -44,6 +44,7 @@ format: install
 
 bench: install translations
 	$(PY) -m tests.bench.dashboard
+	$(PY) -m tests.bench.contracts
 
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates

@@ -24,6 +24,7 @@ KIND_LABELS = {
 }
 MESSAGE_STATUS_LABELS = {
     "queued": _l("En file d'attente"),
+    "sending": _l("En cours d'envoi"),
     "sent": _l("Envoyé"),
     "delivered": _l("Délivré"),
     "failed": _l("Échec"),

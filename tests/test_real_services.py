@@ -127,3 +127,119 @@ def test_redis_down_then_back_loses_nothing(pg_schema, redis_url, tmp_path):
     assert message.attempts == 1
     with app.app_context():
         assert db.session.scalar(select(OutboxJob.status)) == "done"
+
+
+def _confirm_campaign(app, monkeypatch) -> int:
+    """Batie Construction's SMS reminder to its 602 reachable employees, confirmed in the hours."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.models import Organisation, ReminderCampaign, User
+    from portal.seed_contracts import seed_batie_contracts
+    from portal.services import contracts, reminder_campaigns, reminders, tenancy
+
+    monkeypatch.setattr(reminders, "clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    with app.test_request_context():
+        seed_batie_contracts()
+        user = db.session.scalar(select(User).where(User.email == "agence@vigie.test"))
+        batie = db.session.scalar(select(Organisation).where(Organisation.siren == "790456123"))
+        membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation_id == batie.id)
+        current = tenancy.Tenancy(membership=membership, memberships=[membership])
+        employment = next(t.id for t in contracts.typologies(batie.id) if t.code == "employment")
+        filters = contracts.filters_from({"typology": str(employment)})
+        campaign = reminders.start(current, user, "sms", filters, [], [])
+        reminder_campaigns.confirm(current, user, campaign.id)
+        assert db.session.get(ReminderCampaign, campaign.id).recipients_count == 602
+        return campaign.id
+
+
+def _wait_for_messages(app, count: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            sent = db.session.scalar(
+                select(db.func.count())
+                .select_from(Message)
+                .where(Message.template == "contract_reminder", Message.status == "sent")
+            )
+            db.session.remove()
+        if sent >= count:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"only {sent} of {count} reminders sent in time")
+
+
+def _assert_exactly_once(app, campaign_id: int) -> None:
+    from portal.models import ReminderRecipient
+
+    with app.app_context():
+        messages = db.session.scalars(select(Message).where(Message.template == "contract_reminder")).all()
+        assert len(messages) == 602 and len({m.recipient for m in messages}) == 602
+        assert all(m.attempts == 1 for m in messages)
+        linked = db.session.scalars(
+            select(ReminderRecipient.message_id).where(ReminderRecipient.campaign_id == campaign_id)
+        ).all()
+        assert len(linked) == 602 and None not in linked and len(set(linked)) == 602
+
+
+def test_a_worker_killed_mid_campaign_sends_no_sms_twice_and_loses_none(pg_schema, redis_url, tmp_path, monkeypatch):
+    import signal
+
+    app = _app(pg_schema, redis_url, tmp_path)
+    campaign_id = _confirm_campaign(app, monkeypatch)
+    worker = _start_worker(pg_schema, redis_url, tmp_path)
+    try:
+        _wait_for_messages(app, 1)
+        worker.send_signal(signal.SIGKILL)  # killed in the middle of the fan-out or of deliveries
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            _stop(worker)
+    with app.app_context():
+        # What a dead worker held is handed over again once stale; pretend the time has passed.
+        db.session.execute(
+            db.update(OutboxJob)
+            .where(OutboxJob.status == "running")
+            .values(started_at=utcnow() - timedelta(minutes=20))
+        )
+        db.session.execute(
+            db.update(OutboxJob)
+            .where(OutboxJob.status == "pending")
+            .values(pushed_at=utcnow() - timedelta(minutes=2), created_at=utcnow() - timedelta(minutes=2))
+        )
+        db.session.commit()
+    worker = _start_worker(pg_schema, redis_url, tmp_path)
+    try:
+        _wait_for_messages(app, 602)
+    finally:
+        _stop(worker)
+    _assert_exactly_once(app, campaign_id)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed")
+def test_a_campaign_confirmed_while_redis_is_down_is_sent_once_when_it_is_back(
+    pg_schema, redis_url, tmp_path, monkeypatch
+):
+    port = free_port()
+    down_url = f"redis://127.0.0.1:{port}/0"
+    app = _app(pg_schema, down_url, tmp_path)
+    campaign_id = _confirm_campaign(app, monkeypatch)  # Redis is down: the agency still gets its answer
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).where(OutboxJob.pushed_at.is_not(None))) == 0
+        db.session.execute(db.update(OutboxJob).values(created_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        time.sleep(0.5)
+        worker = _start_worker(pg_schema, down_url, tmp_path)
+        _wait_for_messages(app, 602)
+    finally:
+        if worker:
+            _stop(worker)
+        redis.terminate()
+        redis.wait(timeout=10)
+    _assert_exactly_once(app, campaign_id)

@@ -389,3 +389,30 @@ def test_another_agencys_campaigns_and_employees_are_out_of_reach(app, client, b
     with app.app_context():
         assert db.session.get(ReminderCampaign, campaign).status == "draft"
         assert db.session.get(Employee, employee).mobile_phone is None
+
+
+def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_failed(app, client, batie, at_monday):
+    from portal.services import notifications
+
+    login(client, "agence@vigie.test")
+    _open(client, batie)
+    campaign = _campaign_id(app)
+    post(client, f"/contracts/reminders/{campaign}/confirm")
+    with app.app_context():
+        from portal.services import reminder_campaigns
+
+        with app.test_request_context():
+            first, last = db.session.execute(
+                select(func.min(ReminderRecipient.id), func.max(ReminderRecipient.id))
+            ).one()
+            reminder_campaigns.send_chunk(campaign, first, last)
+        message = db.session.scalar(select(Message).where(Message.template == "contract_reminder").limit(1))
+        # A worker claimed it, then died before the provider's answer was recorded.
+        message.status = "sending"
+        db.session.commit()
+        notifications.deliver(message.id)
+        db.session.refresh(message)
+        assert message.status == "failed" and "Envoi interrompu" in message.failure_reason
+        assert message.provider_id is None  # nothing went to the provider this time
+    page = _text(client.get(f"/contracts/reminders/{campaign}/progress"))
+    assert "Envoi interrompu" in page and "Relancer les échecs" in page

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.models.base import Base, utcnow
 
 OUTBOX_STATUSES = ("pending", "running", "done", "failed")
-MESSAGE_STATUSES = ("queued", "sent", "delivered", "failed")
+MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "failed")
 
 
 class OutboxJob(Base):

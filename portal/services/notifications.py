@@ -6,7 +6,7 @@ import logging
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.integrations import DeliveryError, Outgoing
@@ -78,10 +78,27 @@ def sms_gateway():
     return OutboxSMS()
 
 
+INTERRUPTED = "Envoi interrompu (service arrêté pendant l'envoi) : il a pu partir ; vérifiez avant de relancer."
+
+
 def deliver(message_id: int) -> None:
-    """Send one message. Idempotent: a message already sent is left alone."""
-    message = db.session.get(Message, message_id)
-    if message is None or message.status != "queued":
+    """Send one message, at most once.
+
+    The message is claimed (queued → sending) and committed before the provider is called. If a
+    worker dies after that, the job runs again and finds it "sending": it is not sent a second
+    time but marked failed with that reason, visible and retryable by a person."""
+    claimed = db.session.execute(
+        update(Message).where(Message.id == message_id, Message.status == "queued").values(status="sending")
+    ).rowcount
+    db.session.commit()
+    message = db.session.get(Message, message_id, populate_existing=True)
+    if message is None:
+        return
+    if not claimed:
+        if message.status == "sending":
+            message.status, message.failure_reason = "failed", INTERRUPTED
+            db.session.commit()
+            log.warning("message %s: delivery interrupted earlier, marked failed", message.id)
         return
     backend = mailer() if message.channel == "email" else sms_gateway()
     outgoing = Outgoing(
@@ -98,8 +115,7 @@ def deliver(message_id: int) -> None:
     except DeliveryError as exc:
         message.failure_reason = exc.reason
         final = exc.permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
-        if final:
-            message.status = "failed"
+        message.status = "failed" if final else "queued"
         db.session.commit()
         if not final:
             raise

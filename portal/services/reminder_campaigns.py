@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -40,25 +40,20 @@ def confirm(tenancy: Tenancy, user: User, campaign_id: int, now=None) -> Reminde
     if not claimed:  # another request confirmed it in the meantime
         db.session.rollback()
         return db.session.get(ReminderCampaign, campaign_id, populate_existing=True)
-    name = tenancy.organisation.legal_name
-    for person in plan.selection.recipients:
-        employee = person.employee
-        link = reminders.space_link(employee)
-        if campaign.channel == "sms":
-            body = reminders.sms_text(name, person, link)
-            address, segments = employee.mobile_phone, sms_rules.encoding_of(body).segments
-        else:
-            body, address, segments = link, employee.email, 0
-        db.session.add(
-            ReminderRecipient(
-                campaign_id=campaign.id,
-                employee_id=employee.id,
-                address=address,
-                contract_ids=[c.id for c in person.contracts],
-                body=body,
-                segments=segments,
-            )
-        )
+    sms = campaign.channel == "sms"
+    rows = [
+        {
+            "campaign_id": campaign.id,
+            "employee_id": person.employee.id,
+            "address": person.employee.mobile_phone if sms else person.employee.email,
+            "contract_ids": [c.id for c in person.contracts],
+            "body": body,
+            "segments": encoding.segments if sms else 0,
+        }
+        for person, body, encoding in zip(plan.selection.recipients, plan.bodies, plan.encodings, strict=False)
+    ]
+    if rows:
+        db.session.execute(insert(ReminderRecipient), rows)
     db.session.flush()
     scheduled = plan.sends_at.astimezone(UTC).replace(tzinfo=None) if plan.scheduled else None
     campaign = db.session.get(ReminderCampaign, campaign.id, populate_existing=True)
@@ -162,7 +157,7 @@ def progress(tenancy: Tenancy, campaign_id: int) -> Progress:
         .where(ReminderRecipient.campaign_id == campaign.id)
         .group_by(Message.status)
     ):
-        key = status or "queued"  # no message yet: the chunk has not run
+        key = "queued" if status in (None, "sending") else status  # None: the chunk has not run yet
         counts[key] = counts.get(key, 0) + count
     failed_rows = db.session.execute(
         select(ReminderRecipient, Message.failure_reason)

@@ -217,6 +217,8 @@ def sms_text(agency_name: str, person: Person, link: str) -> str:
 @dataclass(frozen=True)
 class Preview:
     selection: Selection
+    bodies: list[str]  # per recipient: the SMS text, or the link of the email
+    encodings: list[sms_rules.Encoding]
     example: str
     encoding: sms_rules.Encoding
     segments_min: int
@@ -231,13 +233,19 @@ def preview(tenancy: Tenancy, campaign: ReminderCampaign, now=None) -> Preview:
     """The final confirmation: the exact message, its encoding, segments, cost and when it goes."""
     chosen = selection(tenancy, campaign)
     name = tenancy.organisation.legal_name
-    texts = [sms_text(name, p, space_link(p.employee)) for p in chosen.recipients]
+    links = [space_link(p.employee) for p in chosen.recipients]
+    if campaign.channel == "sms":
+        texts = [sms_text(name, p, link) for p, link in zip(chosen.recipients, links, strict=True)]
+    else:
+        texts = links  # the email is rendered from its template; what varies is the link
     encodings = [sms_rules.encoding_of(text) for text in texts] or [sms_rules.encoding_of("")]
-    total = sum(e.segments for e in encodings) if texts else 0
+    total = sum(e.segments for e in encodings) if texts and campaign.channel == "sms" else 0
     moment = now or clock()
     opening = sms_rules.next_opening(moment) if campaign.channel == "sms" else moment
     return Preview(
         chosen,
+        texts,
+        encodings,
         texts[0] if texts else "",
         encodings[0],
         min(e.segments for e in encodings),

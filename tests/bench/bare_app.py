@@ -47,3 +47,25 @@ def pending():
     with engine.connect() as conn:
         rows = conn.execute(PENDING).all()
     return render_template_string(PENDING_PAGE, rows=rows)
+
+
+CONTRACTS = text(
+    "SELECT e.first_name, e.last_name, c.reference, o.legal_name, t.label, c.mission_start, c.signature_deadline "
+    "FROM contract c JOIN employee e ON e.id = c.employee_id LEFT JOIN organisation o ON o.id = c.client_id "
+    "JOIN contract_typology t ON t.id = c.typology_id "
+    "WHERE c.agency_id = :agency AND c.status = 'awaiting_signature' AND t.code = 'employment' "
+    "ORDER BY c.mission_start, c.id LIMIT 50 OFFSET 50"
+)
+CONTRACTS_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Contrats</title></head><body>
+<table>{% for first, last, ref, client, typology, start, deadline in rows %}<tr>
+<td>{{ first }} {{ last }}<br>{{ ref }}</td><td>{{ client }}</td><td>{{ typology }}</td>
+<td>{{ start }}</td><td>{{ deadline }}</td>
+<td><form method="post"><button>Définir signé</button></form>
+<form method="post"><button>Définir signé en agence</button></form></td></tr>{% endfor %}</table></body></html>"""
+
+
+@app.get("/contracts")
+def contracts():
+    with engine.connect() as conn:
+        rows = conn.execute(CONTRACTS, {"agency": int(os.environ["BENCH_AGENCY_ID"])}).all()
+    return render_template_string(CONTRACTS_PAGE, rows=rows)

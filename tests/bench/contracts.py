@@ -1,0 +1,194 @@
+"""``make bench``, temp agencies: "Gérer les contrats" with 10,000 contracts beside a bare Flask + Jinja
+page of the same 50 rows (requests/s, one interleaved run), then a 10,000-recipient SMS campaign:
+summary and confirmation time, and delivery rate to a local fake SMS provider with 2 real workers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, text
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import Contract, ContractTypology, Employee, Message, Organisation, User, utcnow
+from portal.seed import seed_demo
+from portal.services.contracts import paris_today, signature_deadline
+from tests.bench.dashboard import ROOT, compare, logged_in, serve
+from tests.conftest import _base_config, _ensure_pg_database
+from tests.fakes.brevo import API_KEY, FakeBrevo
+
+URL = os.environ.get("VIGIE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_bench")
+REDIS = os.environ.get("VIGIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+CONTRACTS = 10_000
+
+
+def _app(**extra):
+    return create_app({**_base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False, **extra})
+
+
+def seed() -> tuple[int, int]:
+    problem = _ensure_pg_database(URL)
+    if problem:
+        sys.exit(f"PostgreSQL unreachable: {problem}")
+    app = _app()
+    with app.app_context():
+        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+        db.create_all()
+        seed_demo(with_documents=False)
+        agency = db.session.scalar(select(Organisation).where(Organisation.siren == "790456123"))
+        agency.reminders_enabled = True
+        client_id = db.session.scalar(select(Organisation.id).where(Organisation.siren == "521087437"))
+        employment = db.session.scalar(select(ContractTypology.id).where(ContractTypology.code == "employment"))
+        db.session.execute(
+            insert(Employee),
+            [
+                {
+                    "agency_id": agency.id,
+                    "first_name": f"Prénom{i}",
+                    "last_name": f"Nom{i:05d}",
+                    "email": f"salarie{i}@interim.test",
+                    "mobile_phone": f"+3367{i:07d}",
+                    "external_id": f"B-{i}",
+                    "created_at": utcnow(),
+                }
+                for i in range(CONTRACTS)
+            ],
+        )
+        employees = db.session.scalars(select(Employee.id).where(Employee.agency_id == agency.id)).all()
+        start = paris_today()
+        db.session.execute(
+            insert(Contract),
+            [
+                {
+                    "agency_id": agency.id,
+                    "employee_id": employee,
+                    "client_id": client_id,
+                    "typology_id": employment,
+                    "reference": f"B-{n:05d}",
+                    "mission_start": start,
+                    "signature_deadline": signature_deadline(start),
+                    "status": "awaiting_signature",
+                    "created_at": utcnow(),
+                }
+                for n, employee in enumerate(employees)
+            ],
+        )
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+        db.engine.dispose()
+        return agency.id, employment
+
+
+def bench_page(agency_id: int, employment: int) -> None:
+    env = {
+        "DATABASE_URL": URL,
+        "SECRET_KEY": "bench",
+        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "BENCH_DATABASE_URL": URL,
+        "BENCH_AGENCY_ID": str(agency_id),
+        "BENCH_CLIENT_ID": "0",
+    }
+    ours, ours_base = serve("wsgi:app", env)
+    bare, bare_base = serve("tests.bench.bare_app:app", env)
+    try:
+        path = f"/contracts?typology={employment}&page=2"
+        session = logged_in(ours_base, "agence@vigie.test")
+        page = session.get(ours_base + path).text
+        assert page.count('<tr id="contract-') == 50 and "Page 2 sur 200" in page, "unexpected contracts page"
+        compare(
+            "contracts page",
+            ours_base + path,
+            bare_base + "/contracts",
+            lambda: logged_in(ours_base, "agence@vigie.test"),
+        )
+    finally:
+        for process in (ours, bare):
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def bench_campaign(employment: int) -> None:
+    from portal.services import contracts, reminder_campaigns, reminders, tenancy
+
+    reminders.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # inside SMS hours
+    with FakeBrevo() as fake:
+        app = _app(QUEUE_BACKEND="rq", REDIS_URL=REDIS, SMS_BACKEND="brevo", SMS_API_URL=fake.url, SMS_API_KEY=API_KEY)
+        with app.test_request_context():
+            from redis import Redis
+
+            Redis.from_url(REDIS).flushdb()
+            user = db.session.scalar(select(User).where(User.email == "agence@vigie.test"))
+            membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation.is_agency)
+            current = tenancy.Tenancy(membership=membership, memberships=[membership])
+            started = time.perf_counter()
+            campaign = reminders.start(
+                current, user, "sms", contracts.filters_from({"typology": str(employment)}), [], []
+            )
+            plan = reminders.preview(current, campaign)
+            summary = time.perf_counter() - started
+            reminder_campaigns.confirm(current, user, campaign.id)
+            queued = time.perf_counter() - started
+            print(
+                f"SMS campaign of {len(plan.selection.recipients)} recipients: summary in {summary:.2f} s, "
+                f"summary + confirmation + queueing in {queued:.2f} s (aim < 2 s)"
+            )
+        env = {
+            **os.environ,
+            "DATABASE_URL": URL,
+            "REDIS_URL": REDIS,
+            "SECRET_KEY": "bench",
+            "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
+            "SMS_BACKEND": "brevo",
+            "SMS_API_URL": fake.url,
+            "SMS_API_KEY": API_KEY,
+            "MAIL_BACKEND": "outbox",
+        }
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for _ in range(2)
+        ]
+        try:
+            first = last = None
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                with app.app_context():
+                    sent = db.session.scalar(select(func.count()).select_from(Message).where(Message.status == "sent"))
+                    db.session.remove()
+                now = time.perf_counter()
+                if sent and first is None:
+                    first = (now, sent)
+                if sent >= CONTRACTS:
+                    last = (now, sent)
+                    break
+                time.sleep(0.2)
+            if last is None:
+                sys.exit(f"only {sent} of {CONTRACTS} SMS delivered in time")
+            rate = (last[1] - first[1]) / max(last[0] - first[0], 1e-6)
+            print(
+                f"delivered {CONTRACTS} SMS to the local fake provider at {rate:.0f} messages/s, 2 workers (aim ≥ 300)"
+            )
+        finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(timeout=30)
+
+
+def main() -> None:
+    agency_id, employment = seed()
+    bench_page(agency_id, employment)
+    bench_campaign(employment)
+
+
+if __name__ == "__main__":
+    main()
