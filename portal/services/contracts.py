@@ -113,22 +113,22 @@ def require_agency(tenancy: Tenancy) -> None:
     tenancy.require_role("owner", "member", "collaborator")
 
 
-def matching(agency_id: int, filters: Filters):
-    """The contracts awaiting signature that the filters select (a query to add columns to)."""
-    query = (
-        select(Contract)
-        .join(Employee, Employee.id == Contract.employee_id)
-        .where(
-            Contract.agency_id == agency_id,
-            Contract.status == AWAITING,
-            Contract.mission_start >= filters.start,
-            Contract.mission_start <= filters.end,
-        )
+def matching(agency_id: int, filters: Filters, *, employee: bool = False):
+    """The contracts awaiting signature that the filters select (a query to add columns to).
+
+    The employee is joined only when needed (a name search, a name sort, his columns)."""
+    query = select(Contract).where(
+        Contract.agency_id == agency_id,
+        Contract.status == AWAITING,
+        Contract.mission_start >= filters.start,
+        Contract.mission_start <= filters.end,
     )
     if filters.typology_id:
         query = query.where(Contract.typology_id == filters.typology_id)
     if filters.client_id:
         query = query.where(Contract.client_id == filters.client_id)
+    if employee or filters.q or filters.sort == "name":
+        query = query.join(Employee, Employee.id == Contract.employee_id)
     if filters.q:
         like = f"%{filters.q.lower()}%"
         query = query.where(
@@ -192,14 +192,20 @@ def page(tenancy: Tenancy, filters: Filters) -> ContractsPage:
     totals = counts(tenancy, filters)
     pages = max((totals.contracts + PER_PAGE - 1) // PER_PAGE, 1)
     number = min(filters.page, pages)
+    # The page's 50 ids first (a top-N on the contracts alone), then those rows with what they show.
+    ids = matching(agency_id, filters)
+    if filters.sort == "client":
+        ids = ids.outerjoin(Organisation, Organisation.id == Contract.client_id)
+    ids = ids.with_only_columns(Contract.id).order_by(*SORTS[filters.sort])
+    ids = ids.limit(PER_PAGE).offset((number - 1) * PER_PAGE)
     rows = db.session.scalars(
-        matching(agency_id, filters)
+        select(Contract)
+        .join(Employee, Employee.id == Contract.employee_id)
         .outerjoin(Organisation, Organisation.id == Contract.client_id)
         .join(ContractTypology, ContractTypology.id == Contract.typology_id)
+        .where(Contract.id.in_(ids.scalar_subquery()))
         .options(contains_eager(Contract.employee), contains_eager(Contract.client), contains_eager(Contract.typology))
         .order_by(*SORTS[filters.sort])
-        .limit(PER_PAGE)
-        .offset((number - 1) * PER_PAGE)
     ).all()
     clients = db.session.execute(
         select(Organisation.id, Organisation.legal_name)
