@@ -408,7 +408,7 @@ def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_fa
             reminder_campaigns.send_chunk(campaign, first, last)
         message = db.session.scalar(select(Message).where(Message.template == "contract_reminder").limit(1))
         # A worker claimed it, then died before the provider's answer was recorded.
-        message.status = "sending"
+        message.status, message.provider_id, message.sent_at = "sending", None, None
         db.session.commit()
         notifications.deliver(message.id)
         db.session.refresh(message)

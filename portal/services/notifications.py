@@ -19,7 +19,13 @@ log = logging.getLogger(__name__)
 
 
 def queue_email(
-    to: str, template: str, *, language: str = "fr", organisation_id: int | None = None, **context
+    to: str,
+    template: str,
+    *,
+    language: str = "fr",
+    organisation_id: int | None = None,
+    deliver_later: bool = True,
+    **context,
 ) -> Message:
     with force_locale(language):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
@@ -34,18 +40,22 @@ def queue_email(
         template=template,
         organisation_id=organisation_id,
     )
-    return _queue(message, "email")
+    return _queue(message, "email", deliver_later)
 
 
-def queue_sms(to: str, text: str, *, tag: str = "", organisation_id: int | None = None) -> Message:
+def queue_sms(
+    to: str, text: str, *, tag: str = "", organisation_id: int | None = None, deliver_later: bool = True
+) -> Message:
     message = Message(channel="sms", recipient=to, body_text=text, template=tag, organisation_id=organisation_id)
-    return _queue(message, "sms")
+    return _queue(message, "sms", deliver_later)
 
 
-def _queue(message: Message, queue: str) -> Message:
+def _queue(message: Message, queue: str, deliver_later: bool = True) -> Message:
+    """``deliver_later=False``: the caller delivers it itself (a campaign chunk sends its own)."""
     db.session.add(message)
     db.session.flush()
-    outbox.enqueue("deliver_message", queue=queue, message_id=message.id)
+    if deliver_later:
+        outbox.enqueue("deliver_message", queue=queue, message_id=message.id)
     return message
 
 

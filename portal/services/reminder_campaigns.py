@@ -19,6 +19,7 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
+from portal.integrations import DeliveryError
 from portal.models import Contract, Message, Organisation, ReminderCampaign, ReminderRecipient, User, utcnow
 from portal.services import audit, notifications, outbox, reminders, sms_rules
 from portal.services.tenancy import Tenancy
@@ -85,7 +86,31 @@ def confirm(tenancy: Tenancy, user: User, campaign_id: int, now=None) -> Reminde
 
 
 def send_chunk(campaign_id: int, first_id: int, last_id: int) -> int:
-    """The job: one message per recipient of the chunk that has none yet; returns how many."""
+    """The job: one message per recipient of the chunk that has none yet, then deliver the chunk's
+    messages still waiting, one by one (each claimed before the provider is called). Run again
+    after a crash, it creates and sends only what is missing. Returns how many messages it created."""
+    created = _create_messages(campaign_id, first_id, last_id)
+    waiting = db.session.scalars(
+        select(Message.id)
+        .join(ReminderRecipient, ReminderRecipient.message_id == Message.id)
+        .where(
+            ReminderRecipient.campaign_id == campaign_id,
+            ReminderRecipient.id.between(first_id, last_id),
+            Message.status.in_(("queued", "sending")),
+        )
+        .order_by(Message.id)
+    ).all()
+    channel = db.session.scalar(select(ReminderCampaign.channel).where(ReminderCampaign.id == campaign_id))
+    for message_id in waiting:
+        try:
+            notifications.deliver(message_id)
+        except DeliveryError:  # a transient failure: that message goes on with its own retries
+            outbox.enqueue("deliver_message", queue=channel, message_id=message_id)
+            db.session.commit()
+    return created
+
+
+def _create_messages(campaign_id: int, first_id: int, last_id: int) -> int:
     campaign = db.session.get(ReminderCampaign, campaign_id)
     agency = db.session.get(Organisation, campaign.agency_id)
     pending = db.session.scalars(
@@ -107,13 +132,18 @@ def send_chunk(campaign_id: int, first_id: int, last_id: int) -> int:
     for recipient in pending:
         if campaign.channel == "sms":
             message = notifications.queue_sms(
-                recipient.address, recipient.body, tag="contract_reminder", organisation_id=agency.id
+                recipient.address,
+                recipient.body,
+                tag="contract_reminder",
+                organisation_id=agency.id,
+                deliver_later=False,
             )
         else:
             message = notifications.queue_email(
                 recipient.address,
                 "contract_reminder",
                 organisation_id=agency.id,
+                deliver_later=False,
                 agency=agency,
                 employee=recipient.employee,
                 count=len(recipient.contract_ids),
