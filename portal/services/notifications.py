@@ -91,7 +91,7 @@ def sms_gateway():
 INTERRUPTED = "Envoi interrompu (service arrêté pendant l'envoi) : il a pu partir ; vérifiez avant de relancer."
 
 
-def deliver(message_id: int) -> None:
+def deliver(message_id: int, backend=None) -> None:
     """Send one message, at most once.
 
     The message is claimed (queued → sending) and committed before the provider is called. If a
@@ -106,11 +106,49 @@ def deliver(message_id: int) -> None:
         return
     if not claimed:
         if message.status == "sending":
-            message.status, message.failure_reason = "failed", INTERRUPTED
-            db.session.commit()
-            log.warning("message %s: delivery interrupted earlier, marked failed", message.id)
+            _interrupted([message])
         return
-    backend = mailer() if message.channel == "email" else sms_gateway()
+    _send(message, backend or (mailer() if message.channel == "email" else sms_gateway()))
+
+
+def deliver_many(message_ids: list[int], backend, *, batch: int = 25) -> list[int]:
+    """A campaign chunk's messages: claimed by batches, sent one by one with the same guarantees
+    as ``deliver``. Returns the ids that failed for now and need a retry job."""
+    retry_later = []
+    for start in range(0, len(message_ids), batch):
+        ids = message_ids[start : start + batch]
+        claimed = set(
+            db.session.scalars(
+                update(Message)
+                .where(Message.id.in_(ids), Message.status == "queued")
+                .values(status="sending")
+                .returning(Message.id)
+            )
+        )
+        db.session.commit()
+        messages = db.session.scalars(
+            select(Message).where(Message.id.in_(ids)).order_by(Message.id).execution_options(populate_existing=True)
+        ).all()
+        _interrupted([m for m in messages if m.id not in claimed and m.status == "sending"])
+        for message in messages:
+            if message.id in claimed:
+                try:
+                    _send(message, backend)
+                except DeliveryError:
+                    retry_later.append(message.id)
+    return retry_later
+
+
+def _interrupted(messages: list[Message]) -> None:
+    for message in messages:
+        message.status, message.failure_reason = "failed", INTERRUPTED
+        log.warning("message %s: delivery interrupted earlier, marked failed", message.id)
+    if messages:
+        db.session.commit()
+
+
+def _send(message: Message, backend) -> None:
+    """A claimed message to the provider, then its outcome (raises DeliveryError to retry later)."""
     outgoing = Outgoing(
         id=message.id,
         recipient=message.recipient,

@@ -19,7 +19,6 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.integrations import DeliveryError
 from portal.models import Contract, Message, Organisation, ReminderCampaign, ReminderRecipient, User, utcnow
 from portal.services import audit, notifications, outbox, reminders, sms_rules
 from portal.services.tenancy import Tenancy
@@ -101,12 +100,12 @@ def send_chunk(campaign_id: int, first_id: int, last_id: int) -> int:
         .order_by(Message.id)
     ).all()
     channel = db.session.scalar(select(ReminderCampaign.channel).where(ReminderCampaign.id == campaign_id))
-    for message_id in waiting:
-        try:
-            notifications.deliver(message_id)
-        except DeliveryError:  # a transient failure: that message goes on with its own retries
-            outbox.enqueue("deliver_message", queue=channel, message_id=message_id)
-            db.session.commit()
+    # One connection to the provider for the whole chunk.
+    backend = notifications.sms_gateway() if channel == "sms" else notifications.mailer()
+    for message_id in notifications.deliver_many(list(waiting), backend):
+        # A transient failure: that message goes on with its own retries.
+        outbox.enqueue("deliver_message", queue=channel, message_id=message_id)
+    db.session.commit()
     return created
 
 

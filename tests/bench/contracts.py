@@ -120,6 +120,9 @@ def bench_campaign(employment: int) -> None:
     from portal.services import contracts, reminder_campaigns, reminders, tenancy
 
     reminders.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # inside SMS hours
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake provider logs every request
     with FakeBrevo() as fake:
         fake.credits = 1e9  # the fake starts with 1,000 credits, as a small real account would
         app = _app(QUEUE_BACKEND="rq", REDIS_URL=REDIS, SMS_BACKEND="brevo", SMS_API_URL=fake.url, SMS_API_KEY=API_KEY)
