@@ -129,9 +129,9 @@ class Checks:
         ]
         assert bad == [], "accessibility violations on " + page.url + ":\n" + "\n".join(bad)
 
-    def screenshot(self, page, name: str) -> None:
+    def screenshot(self, page, name: str, *, full_page: bool = True) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture(scope="session")

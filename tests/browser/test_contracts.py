@@ -30,7 +30,7 @@ def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(pag
     expect(counts).to_contain_text("853 contrats en attente de signature")
     expect(page).to_have_url(re.compile(r"typology=\d+"))
     check.accessible(page)
-    check.screenshot(page, "contracts")
+    check.screenshot(page, "contracts", full_page=False)
     first = page.locator("#contracts-table tbody tr").first
     reference = first.locator("td .muted").first.inner_text()
     first.get_by_role("button", name=f"Définir signé en agence {reference}").click()

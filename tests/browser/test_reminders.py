@@ -44,7 +44,7 @@ def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):
     expect(dialog.locator("#wrong-numbers")).to_contain_text("2 numéros erronés")
     expect(dialog.locator("#recipients-count")).to_have_text("602 SMS seront envoyés")
     check.accessible(page)
-    check.screenshot(page, "sms-wizard")
+    check.screenshot(page, "sms-wizard", full_page=False)
 
     fix = dialog.locator(".phone-fix").first
     fix.get_by_role("textbox").fill("0700 00 00 00")
@@ -61,7 +61,7 @@ def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):
     expect(dialog).to_contain_text("602 SMS seront envoyés")
     expect(dialog.locator("#sms-facts")).to_contain_text("GSM-7")
     expect(dialog.locator("#sms-facts")).to_contain_text("€")
-    check.screenshot(page, "sms-confirm")
+    check.screenshot(page, "sms-confirm", full_page=False)
     dialog.get_by_role("button", name="Confirmer envoi relance").click()
     expect(dialog.locator("#progress-widget")).to_contain_text("Relance terminée", timeout=30_000)
     expect(dialog.locator("#count-sent")).to_have_text("602")
