@@ -38,6 +38,14 @@ def _app(database_url: str, redis_url: str, tmp_path):
     return app
 
 
+def _redis_server(port: int) -> subprocess.Popen:
+    """A throw-away Redis, started late to play "Redis was down and came back"."""
+    return subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def _start_worker(database_url: str, redis_url: str, tmp_path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -110,10 +118,7 @@ def test_redis_down_then_back_loses_nothing(pg_schema, redis_url, tmp_path):
         # A minute goes by while Redis is down.
         db.session.execute(db.update(OutboxJob).values(created_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
+    redis = _redis_server(port)
     worker = None
     try:
         time.sleep(0.5)
@@ -228,10 +233,7 @@ def test_a_campaign_confirmed_while_redis_is_down_is_sent_once_when_it_is_back(
         assert db.session.scalar(select(db.func.count()).where(OutboxJob.pushed_at.is_not(None))) == 0
         db.session.execute(db.update(OutboxJob).values(created_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
+    redis = _redis_server(port)
     worker = None
     try:
         time.sleep(0.5)
