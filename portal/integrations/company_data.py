@@ -1,0 +1,119 @@
+"""Company data by SIRET, behind one small interface (used by "Ajouter un client", issue 7).
+
+- ``RechercheEntreprises``: the public API Recherche d'entreprises (``GET /search?q=<siret>``, no key,
+  7 requests/s per IP, 429 with ``Retry-After``). Timeouts, an explicit User-Agent, the
+  ``Retry-After`` honoured once, and a small in-memory cache.
+- ``OfflineDirectory``: a bundled data set, the embedded default (no network needed).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+USER_AGENT = "Vigie/1.0 (portail de conformité open source; contact: support@vigie.test)"
+BUNDLED = Path(__file__).resolve().parent.parent / "data" / "companies.json"
+
+
+class LookupUnavailable(Exception):
+    """The provider could not answer now (timeout, 5xx, still rate-limited): continue by hand."""
+
+
+@dataclass(frozen=True)
+class CompanyData:
+    siren: str
+    siret: str
+    name: str
+    legal_form: str
+    naf_code: str
+    address: str
+    postal_code: str
+    city: str
+
+
+def _from_result(result: dict, siret: str) -> CompanyData:
+    """One result of the API (or of the bundled set, which keeps the API's shape)."""
+    place = next(
+        (e for e in result.get("matching_etablissements") or [] if e.get("siret") == siret),
+        result.get("siege") or {},
+    )
+    return CompanyData(
+        siren=str(result.get("siren", "")),
+        siret=siret,
+        name=str(result.get("nom_complet") or result.get("nom_raison_sociale") or ""),
+        legal_form=str(result.get("nature_juridique") or ""),
+        naf_code=str(result.get("activite_principale") or ""),
+        address=str(place.get("adresse") or ""),
+        postal_code=str(place.get("code_postal") or ""),
+        city=str(place.get("libelle_commune") or ""),
+    )
+
+
+class RechercheEntreprises:
+    def __init__(self, base_url: str, *, timeout: float = 5.0, max_wait: float = 5.0, cache_seconds: int = 3600):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_wait = max_wait
+        self.cache_seconds = cache_seconds
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._cache: dict[str, tuple[float, CompanyData | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, siret: str) -> CompanyData | None:
+        with self._lock:
+            cached = self._cache.get(siret)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        found = self._fetch(siret)
+        with self._lock:
+            self._cache[siret] = (time.monotonic() + self.cache_seconds, found)
+        return found
+
+    def _fetch(self, siret: str, *, retried: bool = False) -> CompanyData | None:
+        try:
+            response = self.session.get(f"{self.base_url}/search", params={"q": siret}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise LookupUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429 and not retried:
+            wait = _retry_after(response.headers.get("Retry-After"))
+            if wait is None or wait > self.max_wait:
+                raise LookupUnavailable("rate limited")
+            time.sleep(wait)
+            return self._fetch(siret, retried=True)
+        if response.status_code != 200:
+            raise LookupUnavailable(f"HTTP {response.status_code}")
+        try:
+            results = response.json().get("results") or []
+        except ValueError as exc:
+            raise LookupUnavailable("unreadable answer") from exc
+        match = next((r for r in results if str(r.get("siren")) == siret[:9]), None)
+        return _from_result(match, siret) if match else None
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+class OfflineDirectory:
+    """The bundled companies (the demo world and a few more), in the API's shape."""
+
+    def __init__(self, path: Path = BUNDLED):
+        self.results = json.loads(path.read_text(encoding="utf-8"))
+
+    def lookup(self, siret: str) -> CompanyData | None:
+        for result in self.results:
+            sirets = {result.get("siege", {}).get("siret")} | {
+                e.get("siret") for e in result.get("matching_etablissements") or []
+            }
+            if siret in sirets:
+                return _from_result(result, siret)
+        return None
