@@ -133,9 +133,12 @@ def deliver_many(message_ids: list[int], backend, *, batch: int = 25) -> list[in
         for message in messages:
             if message.id in claimed:
                 try:
-                    _send(message, backend)
+                    _send(message, backend, commit=False)
                 except DeliveryError:
                     retry_later.append(message.id)
+        # The batch's outcomes in one commit: after a crash before it, its messages stay "sending"
+        # and are shown interrupted, never sent again.
+        db.session.commit()
     return retry_later
 
 
@@ -147,7 +150,7 @@ def _interrupted(messages: list[Message]) -> None:
         db.session.commit()
 
 
-def _send(message: Message, backend) -> None:
+def _send(message: Message, backend, *, commit: bool = True) -> None:
     """A claimed message to the provider, then its outcome (raises DeliveryError to retry later)."""
     outgoing = Outgoing(
         id=message.id,
@@ -174,7 +177,8 @@ def _send(message: Message, backend) -> None:
     message.segments = receipt.segments
     message.sent_at = utcnow()
     message.failure_reason = None
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def retry(message_id: int, *, actor_id: int) -> Message:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -31,13 +32,28 @@ class Encoding:
     segments: int
 
 
+@functools.cache
+def _gsm_alphabet() -> tuple[frozenset[str], frozenset[str]]:
+    """The GSM 03.38 basic set and its extension (two septets each), read once from the codec."""
+    basic, extension = set(), set()
+    for code in range(0x2500):  # the alphabet's characters all sit below U+2500 (€ is U+20AC)
+        char = chr(code)
+        try:
+            size = len(char.encode("gsm03.38"))
+        except UnicodeEncodeError:
+            continue
+        (basic if size == 1 else extension).add(char)
+    return frozenset(basic), frozenset(extension)
+
+
 def encoding_of(text: str) -> Encoding:
-    try:
-        septets = len(text.encode("gsm03.38"))
-    except UnicodeEncodeError:
-        units = len(text.encode("utf-16-le")) // 2
-        return Encoding("UCS-2", units, 1 if units <= 70 else math.ceil(units / 67))
-    return Encoding("GSM-7", septets, 1 if septets <= 160 else math.ceil(septets / 153))
+    basic, extension = _gsm_alphabet()
+    used = set(text)
+    if used <= basic | extension:
+        septets = len(text) + sum(text.count(char) for char in used & extension)
+        return Encoding("GSM-7", septets, 1 if septets <= 160 else math.ceil(septets / 153))
+    units = len(text.encode("utf-16-le")) // 2
+    return Encoding("UCS-2", units, 1 if units <= 70 else math.ceil(units / 67))
 
 
 def cost(segments: int) -> Decimal:
