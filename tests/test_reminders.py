@@ -416,3 +416,25 @@ def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_fa
         assert message.provider_id is None  # nothing went to the provider this time
     page = _text(client.get(f"/contracts/reminders/{campaign}/progress"))
     assert "Envoi interrompu" in page and "Relancer les échecs" in page
+
+
+def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client, batie, monkeypatch):
+    monkeypatch.setattr("portal.services.reminders.clock", lambda: MONDAY_10H)
+    login(client, "agence@vigie.test")
+    _open(client, batie)
+    campaign = _campaign_id(app)
+    post(client, f"/contracts/reminders/{campaign}/confirm")
+    drain(app)
+    with app.app_context():
+        message = db.session.scalars(select(Message).where(Message.template == "contract_reminder")).first()
+        message.status, message.failure_reason = "failed", "Numéro non attribué"
+        db.session.commit()
+        failed_id = message.id
+    monkeypatch.setattr("portal.services.reminders.clock", lambda: SUNDAY_10H)
+    post(client, f"/contracts/reminders/{campaign}/retry")
+    with app.app_context():
+        job = db.session.scalar(
+            select(OutboxJob).where(OutboxJob.job == "deliver_message", OutboxJob.status == "pending")
+        )
+        assert job.args == {"message_id": failed_id}
+        assert job.run_after == datetime(2026, 11, 23, 7, 0)  # Monday 08:00 Paris, in UTC

@@ -181,8 +181,8 @@ def _send(message: Message, backend, *, commit: bool = True) -> None:
         db.session.commit()
 
 
-def retry(message_id: int, *, actor_id: int) -> Message:
-    """Send a failed message again (an operator's action)."""
+def retry(message_id: int, *, actor_id: int, not_before=None) -> Message:
+    """Send a failed message again (an operator's action); ``not_before``: naive UTC, for SMS hours."""
     message = db.session.get(Message, message_id)
     if message is None:
         from werkzeug.exceptions import NotFound
@@ -192,7 +192,9 @@ def retry(message_id: int, *, actor_id: int) -> Message:
         raise ValueError("only a failed message can be sent again")
     message.status = "queued"
     message.attempts = 0
-    outbox.enqueue("deliver_message", queue=message.channel, message_id=message.id)
+    job = outbox.enqueue("deliver_message", queue=message.channel, message_id=message.id)
+    if not_before is not None:
+        job.run_after = not_before
     audit.record("message.retried", user_id=actor_id, organisation_id=message.organisation_id, message_id=message.id)
     db.session.commit()
     return message

@@ -215,8 +215,14 @@ def retry_failures(tenancy: Tenancy, user: User, campaign_id: int) -> int:
         .join(ReminderRecipient, ReminderRecipient.message_id == Message.id)
         .where(ReminderRecipient.campaign_id == campaign.id, Message.status == "failed")
     ).all()
+    not_before = None
+    if campaign.channel == "sms":  # a retry keeps to the SMS hours too
+        moment = reminders.clock()
+        opening = sms_rules.next_opening(moment)
+        if opening > moment.astimezone(sms_rules.PARIS):
+            not_before = opening.astimezone(UTC).replace(tzinfo=None)
     for message_id in failed:
-        notifications.retry(message_id, actor_id=user.id)
+        notifications.retry(message_id, actor_id=user.id, not_before=not_before)
     return len(failed)
 
 
