@@ -62,15 +62,35 @@ def _version(
     return version
 
 
-def seed_menuiserie_martin() -> None:
-    organisation = db.session.scalar(select(Organisation).where(Organisation.siren == "812345676"))
+def _company(siren: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.siren == siren))
+
+
+def _without_documents(siren: str) -> Organisation | None:
+    """The demo company, unless its documents were seeded already (seeding is idempotent)."""
+    organisation = _company(siren)
     if organisation is None or db.session.scalar(
         select(Document.id).where(Document.organisation_id == organisation.id).limit(1)
     ):
+        return None
+    return organisation
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _types() -> dict[str, DocumentType]:
+    return {t.code: t for t in db.session.scalars(select(DocumentType))}
+
+
+def seed_menuiserie_martin() -> None:
+    organisation = _without_documents("812345676")
+    if organisation is None:
         return
-    types = {t.code: t for t in db.session.scalars(select(DocumentType))}
-    supplier = db.session.scalar(select(User).where(User.email == "fournisseur@vigie.test"))
-    operator = db.session.scalar(select(User).where(User.email == "operateur@vigie.test"))
+    types = _types()
+    supplier = _user("fournisseur@vigie.test")
+    operator = _user("operateur@vigie.test")
     illegible = db.session.scalar(select(RefusalReason).where(RefusalReason.label_fr == "Document illisible"))
     today = compliance.today()
     _version(
@@ -130,15 +150,13 @@ def seed_demolitor() -> None:
     """Demolitor SAS has its own Kbis and URSSAF attestation, and reads Menuiserie Martin's file."""
     from portal.models import Partnership
 
-    demolitor = db.session.scalar(select(Organisation).where(Organisation.siren == "830124590"))
-    martin = db.session.scalar(select(Organisation).where(Organisation.siren == "812345676"))
-    if demolitor is None or db.session.scalar(
-        select(Document.id).where(Document.organisation_id == demolitor.id).limit(1)
-    ):
+    demolitor = _without_documents("830124590")
+    if demolitor is None:
         return
-    types = {t.code: t for t in db.session.scalars(select(DocumentType))}
-    owner = db.session.scalar(select(User).where(User.email == "constructor@vigie.test"))
-    operator = db.session.scalar(select(User).where(User.email == "operateur@vigie.test"))
+    martin = _company("812345676")
+    types = _types()
+    owner = _user("constructor@vigie.test")
+    operator = _user("operateur@vigie.test")
     today = compliance.today()
     for code, issued in (("KBIS", today - timedelta(days=20)), ("URSSAF_VIGILANCE", today - timedelta(days=30))):
         _version(
@@ -176,12 +194,12 @@ def seed_constructor_suppliers(count: int = 50) -> None:
     """About fifty more suppliers for Constructor SA, accepted partners in mixed states."""
     from portal.models import Partnership
 
-    constructor = db.session.scalar(select(Organisation).where(Organisation.siren == "521087437"))
+    constructor = _company("521087437")
     if constructor is None or db.session.scalar(
         select(Partnership.id).where(Partnership.requester_id == constructor.id, Partnership.status == "accepted")
     ):
         return
-    types = {t.code: t for t in db.session.scalars(select(DocumentType))}
+    types = _types()
     today = compliance.today()
     data = samples.one("RC_PRO", "000000000", "Fournisseur", today)
     for index in range(count):

@@ -177,6 +177,21 @@ def batie(app, demo):
     return {**demo, "typologies": typologies}
 
 
+def other_company(app, email: str, seed: int, legal_name: str = "Intérim Rival", **flags) -> int:
+    """Another company (flags such as ``is_agency=True``) and its owner; returns its id."""
+    from portal.models import Membership, Organisation, User
+
+    with app.app_context():
+        organisation = Organisation(siren=valid_siren(seed), legal_name=legal_name, **flags)
+        user = User(email=email, first_name="Rita", last_name="Rival")
+        user.set_password(DEMO_PASSWORD)
+        db.session.add_all([organisation, user])
+        db.session.flush()
+        db.session.add(Membership(user_id=user.id, organisation_id=organisation.id, role="owner"))
+        db.session.commit()
+        return organisation.id
+
+
 def csrf_from(html: bytes | str) -> str:
     if isinstance(html, bytes):
         html = html.decode()

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Contract, Employee, Organisation
 from portal.models.contracts import AWAITING, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
 from portal.services.contracts import filters_from, paris_today, signature_deadline
-from tests.conftest import HTMX, count_queries, login, post, token_for, valid_siren
+from tests.conftest import HTMX, count_queries, login, other_company, post, token_for
 
 
 def _text(response) -> str:
@@ -159,16 +159,7 @@ def test_a_signed_contract_cannot_be_signed_again(app, client, batie):
 
 def test_another_agencys_contracts_are_out_of_reach(app, client, batie):
     contract = _first_awaiting(app)
-    with app.app_context():
-        from portal.models import Membership, User
-
-        rival = Organisation(siren=valid_siren(61000001), legal_name="Intérim Rival", is_agency=True)
-        user = User(email="rival@interim.test", first_name="R", last_name="R")
-        user.set_password("vigie-demo")
-        db.session.add_all([rival, user])
-        db.session.flush()
-        db.session.add(Membership(user_id=user.id, organisation_id=rival.id, role="owner"))
-        db.session.commit()
+    other_company(app, "rival@interim.test", 61000001, is_agency=True)
     login(client, "rival@interim.test")
     page = _text(client.get("/contracts"))
     assert "Aucun contrat en attente de signature" in page and contract.reference not in page

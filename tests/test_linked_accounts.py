@@ -20,7 +20,7 @@ from portal.models import (
     Partnership,
     User,
 )
-from tests.conftest import HTMX, count_queries, login, post, token_for, valid_siren
+from tests.conftest import HTMX, count_queries, login, other_company, post, token_for, valid_siren
 
 CONSTRUCTOR_EMAIL = "constructor@vigie.test"
 
@@ -82,13 +82,8 @@ def _person(email: str, organisation_id: int, role: str) -> User:
     return user
 
 
-def _agency(app, name="Intérim Rival", email="rival-agence@vigie.test") -> None:
-    with app.app_context():
-        organisation = Organisation(siren=valid_siren(66000001), legal_name=name, is_agency=True)
-        db.session.add(organisation)
-        db.session.flush()
-        _person(email, organisation.id, "owner")
-        db.session.commit()
+def _agency(app) -> None:
+    other_company(app, "rival-agence@vigie.test", 66000001, is_agency=True)
 
 
 # Back office: client sheets ------------------------------------------------------------------

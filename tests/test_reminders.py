@@ -17,16 +17,14 @@ from portal.models import (
     AuditEvent,
     Contract,
     Employee,
-    Membership,
     Message,
     Organisation,
     OutboxJob,
     ReminderCampaign,
     ReminderRecipient,
-    User,
 )
 from portal.services import sms_rules
-from tests.conftest import HTMX, drain, login, post, token_for, valid_siren
+from tests.conftest import HTMX, drain, login, other_company, post, token_for
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_10H = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
@@ -203,8 +201,10 @@ def test_a_wrong_number_is_fixed_inline_and_saved_to_the_employee(app, client, b
         assert (employee.mobile_phone, employee.mobile_phone_raw) == ("+33698765432", None)
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "employee.phone_corrected"))
         assert event.details["phone"] == "+33698765432"
-    # Overseas mobiles are French mobiles too.
-    post(client, f"/contracts/reminders/{campaign}/employees/{wrong[1].id}/phone", {"phone": "0690 12 34 56"})
+    # Overseas mobiles are French mobiles too; without JavaScript the form posts and redirects.
+    plain = post(client, f"/contracts/reminders/{campaign}/employees/{wrong[1].id}/phone", {"phone": "0690 12 34 56"})
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/contracts/reminders/{campaign}")
+    assert "Numéro corrigé" in _text(client.get(plain.headers["Location"]))
     with app.app_context():
         assert db.session.get(Employee, wrong[1].id).mobile_phone == "+590690123456"
 
@@ -364,16 +364,8 @@ def test_another_agencys_campaigns_and_employees_are_out_of_reach(app, client, b
     _open(client, batie)
     campaign = _campaign_id(app)
     post(client, "/logout")
+    other_company(app, "rival@interim.test", 62000001, is_agency=True, reminders_enabled=True)
     with app.app_context():
-        rival = Organisation(
-            siren=valid_siren(62000001), legal_name="Intérim Rival", is_agency=True, reminders_enabled=True
-        )
-        user = User(email="rival@interim.test", first_name="R", last_name="R")
-        user.set_password("vigie-demo")
-        db.session.add_all([rival, user])
-        db.session.flush()
-        db.session.add(Membership(user_id=user.id, organisation_id=rival.id, role="owner"))
-        db.session.commit()
         employee = db.session.scalar(select(Employee.id).where(Employee.mobile_phone_raw.is_not(None)))
     login(client, "rival@interim.test")
     assert client.get(f"/contracts/reminders/{campaign}").status_code == 404

@@ -86,12 +86,11 @@ def link(sheet_id: int):
     row = client_sheets.get(current, sheet_id)
     group = client_sheets.group_of(current, row.sheet)
     form = LinkForm()
-    form.main_id.choices = [(r.company.id, r.company.legal_name) for r in group]
-    form.company_ids.choices = [(r.company.id, r.company.legal_name) for r in group]
+    form.main_id.choices = form.company_ids.choices = [(r.company.id, r.company.legal_name) for r in group]
     if request.method == "GET":
-        others = [r for r in group if r.sheet.id != sheet_id]
-        form.main_id.data = (others[0] if others else row).company.id
-        form.company_ids.data = [r.company.id for r in group if r.can_link or r.sheet.id == sheet_id]
+        form.main_id.data, form.company_ids.data = client_sheets.default_choice(group, sheet_id)
+    chosen = client_sheets.plan(group, form.main_id.data, form.company_ids.data or [])
+    context = {"row": row, "group": group, "form": form, "main": chosen.main, "linked": chosen.linked}
     status = 200
     if request.method == "POST" and form.validate_on_submit():
         if request.form.get("action") == "confirm":
@@ -101,25 +100,14 @@ def link(sheet_id: int):
                 exc.attach_to(form)
                 status = 422
             else:
-                flash(
-                    _(
-                        "Demande de rattachement envoyée au compte principal %(name)s.",
-                        name=_link_context(row, group, form)["main"].legal_name,
-                    ),
-                    "success",
+                message = _(
+                    "Demande de rattachement envoyée au compte principal %(name)s.", name=chosen.main.legal_name
                 )
+                flash(message, "success")
                 return redirect_to(url_for("clients.index"))
         elif wants_fragment():
-            return render("clients/link.html", "clients/_link_summary.html", **_link_context(row, group, form))
+            return render("clients/link.html", "clients/_link_summary.html", **context)
     elif request.method == "POST":
         status = 422
     fragment = "clients/_link_dialog.html" if request.method == "GET" else "clients/_link_form.html"
-    return render("clients/link.html", fragment, status=status, **_link_context(row, group, form))
-
-
-def _link_context(row, group, form) -> dict:
-    main_id = form.main_id.data
-    chosen = set(form.company_ids.data or [])
-    main = next((r.company for r in group if r.company.id == main_id), None)
-    linked = [r for r in group if r.company.id in chosen and r.company.id != main_id]
-    return {"row": row, "group": group, "form": form, "main": main, "linked": linked}
+    return render("clients/link.html", fragment, status=status, **context)

@@ -77,7 +77,9 @@ def fix_phone(campaign_id: int, employee_id: int):
     except reminders.ReminderError as exc:
         return _recipients_page(campaign, status=422, phone_errors={employee_id: str(exc.errors["phone"])})
     flash(_("Numéro corrigé et enregistré sur la fiche du salarié."), "success")
-    return _recipients_page(campaign)
+    if wants_fragment():
+        return _recipients_page(campaign)
+    return redirect_to(url_for("contracts.recipients", campaign_id=campaign.id))
 
 
 @bp.post("/reminders/<int:campaign_id>/recipients")

@@ -37,6 +37,16 @@ class Employee(Base):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    @property
+    def channels(self) -> list[str]:
+        """How he can be reminded: "email", "sms", or "wrong_number" (kept for correction)."""
+        found = ["email"] if self.email else []
+        if self.mobile_phone:
+            found.append("sms")
+        elif self.mobile_phone_raw:
+            found.append("wrong_number")
+        return found
+
 
 class ContractTypology(Base):
     """ "Contrat de travail", "Contrat de mise à disposition", "Avenant" (agency_id None) or an agency's own."""

@@ -23,16 +23,21 @@ def normalise_email(email: str) -> str:
 FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF")
 
 
-def to_e164(raw: str) -> str:
-    """A valid phone number in E.164; French numbers may be written the domestic way."""
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def to_e164(raw: str, *, mobile: bool = False) -> str:
+    """A valid phone number in E.164; French numbers may be written the domestic way.
+
+    ``mobile``: only a number that can receive SMS (06/07, overseas mobiles; 0700 is invalid)."""
     for region in FRENCH_REGIONS:
         try:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException as exc:
             raise ValueError(f"not a phone number: {raw!r}") from exc
-        if phonenumbers.is_valid_number(number):
+        if phonenumbers.is_valid_number(number) and (not mobile or phonenumbers.number_type(number) in MOBILE_TYPES):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise ValueError(f"not a valid phone number: {raw!r}")
+    raise ValueError(f"not a valid {'mobile ' if mobile else ''}phone number: {raw!r}")
 
 
 class User(UserMixin, Base):

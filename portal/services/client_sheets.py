@@ -111,6 +111,29 @@ def group_of(tenancy: Tenancy, sheet: ClientSheet) -> list[SheetRow]:
     return _rows(tenancy.organisation.id, ClientSheet.contact_email == sheet.contact_email)
 
 
+@dataclass(frozen=True)
+class LinkPlan:
+    """ "Récapitulatif des comptes qui seront rattachés": the main account and those under it."""
+
+    main: Organisation | None
+    linked: list[SheetRow]
+
+
+def default_choice(group: list[SheetRow], sheet_id: int) -> tuple[int, list[int]]:
+    """What the dialog proposes first: another sheet of the group as main account (the one whose
+    email this sheet now shares), and every company that can still be linked."""
+    this = next(r for r in group if r.sheet.id == sheet_id)
+    others = [r for r in group if r.sheet.id != sheet_id]
+    main = (others[0] if others else this).company.id
+    return main, [r.company.id for r in group if r.can_link or r.sheet.id == sheet_id]
+
+
+def plan(group: list[SheetRow], main_id: int | None, company_ids: list[int]) -> LinkPlan:
+    chosen = set(company_ids)
+    main = next((r.company for r in group if r.company.id == main_id), None)
+    return LinkPlan(main, [r for r in group if r.company.id in chosen and r.company.id != main_id])
+
+
 def create(tenancy: Tenancy, user: User, *, siret: str, legal_name: str, email: str) -> ClientSheet:
     require_back_office(tenancy)
     owner = tenancy.organisation

@@ -266,20 +266,19 @@ class Exchanged:
     received: list[Received]
 
 
-def _linked(tenancy: Tenancy, organisation_id: int, accounts: list[Organisation]) -> Organisation:
+def _pick(accounts: list[Organisation], organisation_id: int) -> Organisation:
     account = next((o for o in accounts if o.id == organisation_id), None)
     if account is None:
         raise NotFound()
     return account
 
 
-def _partner_ids(organisation_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Partnership.target_id).where(
-                Partnership.requester_id == organisation_id, Partnership.status == "accepted"
-            )
-        )
+def _partners_query(organisation_id: int):
+    """The companies whose file this one reads (accepted partnerships it asked for)."""
+    return (
+        select(Organisation)
+        .join(Partnership, Partnership.target_id == Organisation.id)
+        .where(Partnership.requester_id == organisation_id, Partnership.status == "accepted")
     )
 
 
@@ -288,10 +287,10 @@ def exchanged(tenancy: Tenancy, organisation_id: int) -> Exchanged:
 
     A fixed number of queries whatever the number of partners and documents."""
     accounts = linked_accounts(tenancy)
-    account = _linked(tenancy, organisation_id, accounts)
+    account = _pick(accounts, organisation_id)
     own = [row for row in compliance.load(account).rows if row.document is not None]
-    partner_ids = _partner_ids(account.id)
-    partner_orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(partner_ids)))}
+    partner_orgs = {o.id: o for o in db.session.scalars(_partners_query(account.id))}
+    partner_ids = list(partner_orgs)
     documents = db.session.scalars(
         select(Document)
         .where(Document.organisation_id.in_(partner_ids))
@@ -317,8 +316,12 @@ def exchanged(tenancy: Tenancy, organisation_id: int) -> Exchanged:
 
 def version_for(tenancy: Tenancy, organisation_id: int, version_id: int) -> DocumentVersion:
     """A version the linked account exchanges (its own, or a partner's shared with it), or 404."""
-    account = _linked(tenancy, organisation_id, linked_accounts(tenancy))
+    account = _pick(linked_accounts(tenancy), organisation_id)
     version = db.session.get(DocumentVersion, version_id)
-    if version is None or version.organisation_id not in {account.id, *_partner_ids(account.id)}:
+    if version is None:
+        raise NotFound()
+    if version.organisation_id != account.id and not db.session.scalar(
+        _partners_query(account.id).where(Organisation.id == version.organisation_id).with_only_columns(Organisation.id)
+    ):
         raise NotFound()
     return version

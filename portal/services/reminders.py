@@ -22,7 +22,7 @@ from werkzeug.exceptions import NotFound
 from portal.extensions import db
 from portal.models import Contract, Employee, ReminderCampaign, User, utcnow
 from portal.models.contracts import EMPLOYMENT
-from portal.models.users import FRENCH_REGIONS
+from portal.models.users import to_e164
 from portal.services import audit, contracts, sms_rules, tokens
 from portal.services.errors import InvalidInput, Refused
 from portal.services.tenancy import Tenancy
@@ -194,22 +194,13 @@ def keep(tenancy: Tenancy, campaign_id: int, kept_employee_ids: list[int]) -> Re
 
 
 def to_french_mobile(raw: str) -> str:
-    """A French mobile (metropolitan 06/07, 0700 refused as machine-to-machine, or overseas) in E.164."""
-    import phonenumbers
-
-    for region in FRENCH_REGIONS:
-        try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            break
-        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        ):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise ReminderError(
-        {"phone": _l("Ce numéro n'est pas un mobile français valide (06, 07 sauf 0700, ou mobile d'outre-mer).")}
-    )
+    """A French mobile (06/07 but not 0700, or overseas) in E.164, or the message for the field."""
+    try:
+        return to_e164(raw, mobile=True)
+    except ValueError as exc:
+        raise ReminderError(
+            {"phone": _l("Ce numéro n'est pas un mobile français valide (06, 07 sauf 0700, ou mobile d'outre-mer).")}
+        ) from exc
 
 
 def fix_phone(tenancy: Tenancy, user: User, employee_id: int, raw: str) -> Employee:

@@ -106,21 +106,8 @@ def validate(tenancy: Tenancy, operator: User, version_id: int, valid_until: dat
     for previous in older:
         previous.status = "archived"
         previous.archived_at = now
-    version.status = "valid"
     version.valid_until = valid_until or version.valid_until
-    version.reviewed_by_id = operator.id
-    version.reviewed_at = now
-    audit.record(
-        "document.validated",
-        user_id=operator.id,
-        organisation_id=version.organisation_id,
-        version_id=version.id,
-        type=found.document_type.code,
-    )
-    _tell_supplier(found, "document_validated")
-    partner_status.refresh_supplier(version.organisation_id)
-    db.session.commit()
-    return found
+    return _decide(found, operator, "valid", "document_validated")
 
 
 def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | None, comment: str) -> QueueItem:
@@ -131,20 +118,34 @@ def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | N
     reason = db.session.get(RefusalReason, reason_id) if reason_id else None
     if reason is None or not reason.active:
         raise ReviewError({"reason": _l("Choisissez un motif de refus dans la liste.")})
-    version.status = "refused"
     version.refusal_reason_id = reason.id
     version.refusal_comment = comment.strip() or None
+    return _decide(
+        found,
+        operator,
+        "refused",
+        "document_refused",
+        {"reason": reason.label_fr},
+        reason=reason,
+        comment=version.refusal_comment,
+    )
+
+
+def _decide(found: QueueItem, operator: User, status: str, template: str, details: dict | None = None, **mail):
+    """Record the operator's decision, audit it, tell the supplier, refresh what clients see."""
+    version = found.version
+    version.status = status
     version.reviewed_by_id = operator.id
     version.reviewed_at = utcnow()
     audit.record(
-        "document.refused",
+        "document.validated" if status == "valid" else "document.refused",
         user_id=operator.id,
         organisation_id=version.organisation_id,
         version_id=version.id,
         type=found.document_type.code,
-        reason=reason.label_fr,
+        **(details or {}),
     )
-    _tell_supplier(found, "document_refused", reason=reason, comment=version.refusal_comment)
+    _tell_supplier(found, template, **mail)
     partner_status.refresh_supplier(version.organisation_id)
     db.session.commit()
     return found

@@ -60,6 +60,11 @@ def mark_signed_electronically(contract_id: int, *, source: str) -> bool:
 
 
 def run_for_agency(agency_id: int, trigger: str = "schedule") -> SignatureSyncRun:
+    return _sync(agency_id, trigger)[0]
+
+
+def _sync(agency_id: int, trigger: str) -> tuple[SignatureSyncRun, bool]:
+    """One logged run; also says whether the provider was down (the run stopped early)."""
     run = SignatureSyncRun(agency_id=agency_id, trigger=trigger)
     db.session.add(run)
     db.session.commit()
@@ -68,7 +73,7 @@ def run_for_agency(agency_id: int, trigger: str = "schedule") -> SignatureSyncRu
         .where(Contract.agency_id == agency_id, Contract.status == AWAITING, Contract.esign_request_id.is_not(None))
         .order_by(Contract.id)
     ).all()
-    client, problems = provider(), []
+    client, problems, down = provider(), [], False
     for contract_id, request_id in pending:
         try:
             status = client.status(request_id)
@@ -77,7 +82,7 @@ def run_for_agency(agency_id: int, trigger: str = "schedule") -> SignatureSyncRu
             problems.append(f"{request_id} : inconnu du fournisseur")
             continue
         except ProviderDown as exc:
-            run.errors += 1
+            run.errors, down = run.errors + 1, True
             problems.append(f"Fournisseur indisponible ({exc}) : synchronisation interrompue, elle sera relancée.")
             break
         run.checked += 1
@@ -88,7 +93,7 @@ def run_for_agency(agency_id: int, trigger: str = "schedule") -> SignatureSyncRu
     run.finished_at = utcnow()
     run.error_detail = "\n".join(problems[:20]) or None
     db.session.commit()
-    return run
+    return run, down
 
 
 def agencies_to_sync() -> list[int]:
@@ -103,10 +108,10 @@ def agencies_to_sync() -> list[int]:
 
 def run_all() -> list[SignatureSyncRun]:
     """The periodic job: every agency; raises RetryLater after a provider outage (nothing lost)."""
-    runs = [run_for_agency(agency_id) for agency_id in agencies_to_sync()]
-    if any(run.error_detail and "indisponible" in run.error_detail for run in runs):
+    outcomes = [_sync(agency_id, "schedule") for agency_id in agencies_to_sync()]
+    if any(down for _run, down in outcomes):
         raise RetryLater("e-signature provider unavailable")
-    return runs
+    return [run for run, _down in outcomes]
 
 
 def request_now(tenancy: Tenancy, user: User) -> None:

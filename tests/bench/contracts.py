@@ -12,35 +12,22 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import Contract, ContractTypology, Employee, Message, Organisation, User, utcnow
 from portal.seed import seed_demo
 from portal.services.contracts import paris_today, signature_deadline
-from tests.bench.dashboard import ROOT, compare, logged_in, serve
-from tests.conftest import _base_config, _ensure_pg_database
+from tests.bench.dashboard import ROOT, URL, analyze, bench_app, compare, empty_database, logged_in, serve, server_env
 from tests.fakes.brevo import API_KEY, FakeBrevo
 
-URL = os.environ.get("VIGIE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_bench")
 REDIS = os.environ.get("VIGIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CONTRACTS = 10_000
 
 
-def _app(**extra):
-    return create_app({**_base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False, **extra})
-
-
 def seed() -> tuple[int, int]:
-    problem = _ensure_pg_database(URL)
-    if problem:
-        sys.exit(f"PostgreSQL unreachable: {problem}")
-    app = _app()
+    app = empty_database()
     with app.app_context():
-        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.session.commit()
-        db.create_all()
         seed_demo(with_documents=False)
         agency = db.session.scalar(select(Organisation).where(Organisation.siren == "790456123"))
         agency.reminders_enabled = True
@@ -81,22 +68,13 @@ def seed() -> tuple[int, int]:
             ],
         )
         db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
+        analyze()
         db.engine.dispose()
         return agency.id, employment
 
 
 def bench_page(agency_id: int, employment: int) -> None:
-    env = {
-        "DATABASE_URL": URL,
-        "SECRET_KEY": "bench",
-        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-        "BENCH_DATABASE_URL": URL,
-        "BENCH_AGENCY_ID": str(agency_id),
-        "BENCH_CLIENT_ID": "0",
-    }
+    env = server_env(BENCH_AGENCY_ID=agency_id, BENCH_CLIENT_ID=0)
     ours, ours_base = serve("wsgi:app", env)
     bare, bare_base = serve("tests.bench.bare_app:app", env)
     try:
@@ -125,7 +103,9 @@ def bench_campaign(employment: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake provider logs every request
     with FakeBrevo() as fake:
         fake.credits = 1e9  # the fake starts with 1,000 credits, as a small real account would
-        app = _app(QUEUE_BACKEND="rq", REDIS_URL=REDIS, SMS_BACKEND="brevo", SMS_API_URL=fake.url, SMS_API_KEY=API_KEY)
+        app = bench_app(
+            QUEUE_BACKEND="rq", REDIS_URL=REDIS, SMS_BACKEND="brevo", SMS_API_URL=fake.url, SMS_API_KEY=API_KEY
+        )
         with app.test_request_context():
             from redis import Redis
 

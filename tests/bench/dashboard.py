@@ -33,15 +33,44 @@ SUPPLIERS, VERSIONS_PER_SUPPLIER = 1000, 20
 ROUNDS, REQUESTS_PER_ROUND, THREADS = 5, 150, 4
 
 
-def seed() -> int:
+def bench_app(**extra):
+    return create_app({**_base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False, **extra})
+
+
+def empty_database():
+    """The bench database, emptied and created afresh; returns an app bound to it."""
     problem = _ensure_pg_database(URL)
     if problem:
         sys.exit(f"PostgreSQL unreachable: {problem}")
-    app = create_app({**_base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False})
+    app = bench_app()
     with app.app_context():
         db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         db.session.commit()
         db.create_all()
+    return app
+
+
+def analyze() -> None:
+    """Statistics, as autovacuum would gather them after such a load (inside an app context)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def server_env(**extra) -> dict:
+    """What the gunicorn servers of both apps need."""
+    return {
+        "DATABASE_URL": URL,
+        "SECRET_KEY": "bench",
+        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "BENCH_DATABASE_URL": URL,
+        **{key: str(value) for key, value in extra.items()},
+    }
+
+
+def seed() -> int:
+    app = empty_database()
+    with app.app_context():
         seed_demo(with_documents=True)  # Menuiserie Martin's file, for the pending tab
         client_id = db.session.scalar(select(Organisation.id).where(Organisation.siren == "521087437"))
         types = db.session.scalars(select(DocumentType.id).order_by(DocumentType.sort_order)).all()[:5]
@@ -114,8 +143,7 @@ def seed() -> int:
             ],
         )
         db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))  # as autovacuum would after such a load
+        analyze()
         total = db.session.scalar(select(text("count(*)")).select_from(DocumentVersion))
         print(f"seeded {len(ids)} suppliers and {total} document versions in {time.perf_counter() - start:.1f} s")
         db.engine.dispose()
@@ -200,14 +228,7 @@ def compare(name: str, ours: str, bare: str, make_session) -> None:
 
 def main() -> None:
     client_id = seed()
-    env = {
-        "DATABASE_URL": URL,
-        "SECRET_KEY": "bench",
-        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-        "BENCH_DATABASE_URL": URL,
-        "BENCH_CLIENT_ID": str(client_id),
-    }
+    env = server_env(BENCH_CLIENT_ID=client_id)
     ours, ours_base = serve("wsgi:app", env)
     bare, bare_base = serve("tests.bench.bare_app:app", env)
     try:

@@ -105,6 +105,16 @@ def live_server(tmp_path):
 
 
 @pytest.fixture
+def batie_contracts(live_server):
+    """Batie Construction's employees and contracts in the live server's database."""
+    from portal.seed_contracts import seed_batie_contracts
+
+    with live_server[1].app_context():
+        seed_batie_contracts()
+        db.session.remove()
+
+
+@pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
     context.set_default_timeout(10_000)

@@ -7,22 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.extensions import db
 from tests.browser.test_shell import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def contracts_seeded(live_server):
-    from portal.seed_contracts import seed_batie_contracts
-
-    with live_server[1].app_context():
-        seed_batie_contracts()
-        db.session.remove()
-
-
-def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(page, check, contracts_seeded):
+def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(page, check, batie_contracts):
     _log_in(page, "agence@vigie.test")
     page.get_by_role("link", name="Gérer les contrats").click()
     page.get_by_label("Filtrer par typologie").select_option(label="Contrat de travail")

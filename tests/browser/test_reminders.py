@@ -9,23 +9,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from portal.extensions import db
 from tests.browser.test_shell import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def open_hours(monkeypatch, live_server):
+def open_hours(monkeypatch, batie_contracts):
     """A Monday morning, inside the SMS sending hours, whatever the machine's clock says."""
-    from portal.seed_contracts import seed_batie_contracts
-
     monkeypatch.setattr(
         "portal.services.reminders.clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
     )
-    with live_server[1].app_context():
-        seed_batie_contracts()
-        db.session.remove()
 
 
 def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):
