@@ -50,6 +50,7 @@ def test_client_filters_its_compliance_dashboard(page, check):
     page.get_by_role("link", name="Conformité de mes fournisseurs").click()
     table = page.locator("#compliance-table")
     expect(table).to_contain_text("Menuiserie Martin")
+    page.wait_for_load_state()  # htmx (deferred) listens before the filter changes
     page.get_by_label("Statut").select_option("compliant")
     expect(table).to_contain_text("Aucun fournisseur ne correspond.")
     page.get_by_label("Statut").select_option("expired")

@@ -27,6 +27,7 @@ def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):
     page.get_by_role("link", name="Gérer les contrats").click()
     zone = page.locator("#reminder-form")
     expect(zone.get_by_label("Relancer par Mail ou SMS")).to_be_disabled()
+    page.wait_for_load_state()  # htmx (deferred) listens before the filter changes
     page.get_by_label("Filtrer par typologie").select_option(label="Contrat de travail")
     expect(page.locator("#contract-counts")).to_contain_text("853 contrats")
     expect(zone.get_by_label("Relancer par Mail ou SMS")).to_be_enabled()

@@ -86,6 +86,7 @@ def test_operator_filters_deliveries_in_place(page, check):
     _log_in(page, "operateur@vigie.test")
     page.get_by_role("link", name="Envois", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Envois de la plateforme")
+    page.wait_for_load_state()  # htmx (deferred) listens before the filter changes
     page.get_by_label("État").select_option("failed")
     expect(page).to_have_url(re.compile(r"status=failed"))
     expect(page.locator("#deliveries")).to_contain_text("Aucun envoi.")
