@@ -45,6 +45,7 @@ format: install
 bench: install translations
 	$(PY) -m tests.bench.dashboard
 	$(PY) -m tests.bench.contracts
+	$(PY) -m tests.bench.firm
 
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates

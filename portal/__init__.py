@@ -86,11 +86,13 @@ def _locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
+    from portal.client_space import bp as client_space_bp
     from portal.clients import bp as clients_bp
     from portal.contracts import bp as contracts_bp
     from portal.dev import bp as dev_bp
     from portal.documents import bp as documents_bp
     from portal.employee_space import bp as employee_space_bp
+    from portal.firm import bp as firm_bp
     from portal.linked import bp as linked_bp
     from portal.main import bp as main_bp
     from portal.operations import bp as operations_bp
@@ -104,6 +106,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(firm_bp)
+    app.register_blueprint(client_space_bp)
     app.register_blueprint(linked_bp)
     app.register_blueprint(contracts_bp)
     app.register_blueprint(employee_space_bp)

@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
         if if_empty and not seed.is_empty():
             click.echo("Database already has data: demo seed skipped.")
         else:
-            seed.seed_demo(with_crowd=True, with_contracts=True)
+            seed.seed_demo(with_crowd=True, with_contracts=True, with_firm=True, with_platforms=True)
             click.echo("Demo world ready.")
         print_accounts()
 

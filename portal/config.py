@@ -34,6 +34,13 @@ def _secret_key(env: str, instance_path: Path) -> str:
     return key
 
 
+def _hourly(every: int) -> list[str]:
+    """The times of day of a sync every N hours (Europe/Paris), at five past."""
+    if not 1 <= every <= 24:
+        raise ConfigError("PLATFORM_SYNC_EVERY_HOURS must be between 1 and 24.")
+    return [f"{hour:02d}:05" for hour in range(0, 24, every)]
+
+
 def load(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("VIGIE_ENV", "development")
@@ -104,6 +111,23 @@ def load(instance_path: str) -> dict:
         "YOUSIGN_API_KEY": os.environ.get("YOUSIGN_API_KEY") or None,
         "YOUSIGN_WEBHOOK_SECRET": os.environ.get("YOUSIGN_WEBHOOK_SECRET") or None,
         "ESIGN_TIMEOUT": float(os.environ.get("ESIGN_TIMEOUT", "10")),
+        # Encrypts secrets kept in the database (a Fernet key); derived from SECRET_KEY when unset.
+        "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY") or None,
+        # Company data for "Ajouter un client": the bundled set, or the public API Recherche d'entreprises.
+        "COMPANY_DATA_BACKEND": os.environ.get("COMPANY_DATA_BACKEND", "offline"),
+        "COMPANY_DATA_API_URL": os.environ.get("COMPANY_DATA_API_URL", "https://recherche-entreprises.api.gouv.fr"),
+        "COMPANY_DATA_TIMEOUT": float(os.environ.get("COMPANY_DATA_TIMEOUT", "5")),
+        "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
+        "IMPORT_MAX_ROWS": int(os.environ.get("IMPORT_MAX_ROWS", "20000")),
+        # External compliance platforms: the bundled simulator, or their HTTP API (one URL each).
+        "PLATFORM_BACKEND": os.environ.get("PLATFORM_BACKEND", "simulator"),
+        "PLATFORM_API_URLS": {
+            "attestation_legale": os.environ.get("ATTESTATION_LEGALE_API_URL", ""),
+            "actradis": os.environ.get("ACTRADIS_API_URL", ""),
+        },
+        "PLATFORM_TIMEOUT": float(os.environ.get("PLATFORM_TIMEOUT", "10")),
+        "PLATFORM_RETRIES": int(os.environ.get("PLATFORM_RETRIES", "3")),
+        "PLATFORM_SYNC_TIMES": _hourly(int(os.environ.get("PLATFORM_SYNC_EVERY_HOURS", "1"))),
         "SIGNATURE_SYNC_TIMES": os.environ.get("SIGNATURE_SYNC_TIMES", "07:00,13:00").split(","),
     }
 

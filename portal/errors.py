@@ -18,7 +18,11 @@ MESSAGES = {
     403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour cette page ou cette action.")),
     404: (_l("Page introuvable"), _l("Cette page n'existe pas ou ne vous est pas accessible.")),
     405: (_l("Action impossible"), _l("Cette action n'est pas possible à cette adresse.")),
-    413: (_l("Fichier trop volumineux"), _l("Le fichier envoyé est trop gros : 10 Mo au maximum par document.")),
+    # Past the server's limit on a whole request; each form says its own, lower limit next to its field.
+    413: (
+        _l("Fichier trop volumineux"),
+        _l("Le fichier envoyé est bien trop gros pour Vigie : réduisez-le ou découpez-le, puis réessayez."),
+    ),
     422: (_l("Données invalides"), _l("Certaines informations sont invalides. Corrigez-les et réessayez.")),
     429: (
         _l("Trop de tentatives"),

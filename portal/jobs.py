@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.services import expiry, notifications, outbox, reminder_campaigns, signature_sync
+from portal.services import (
+    client_imports,
+    expiry,
+    folder_trees,
+    notifications,
+    outbox,
+    platform_sync,
+    reminder_campaigns,
+    signature_sync,
+)
 
 
 def run_outbox(outbox_id: int) -> str:
@@ -37,7 +46,32 @@ def sweep_expiries() -> None:
         expiry.sweep()
 
 
+def build_tree(client_file_id: int) -> None:
+    """A client file's folder tree, monthly folders included; adds only what is missing."""
+    folder_trees.build(client_file_id)
+
+
+def import_clients(batch_id: int) -> None:
+    """A confirmed bulk import: the valid rows not handled yet (resumable)."""
+    client_imports.run(batch_id)
+
+
+def sync_platforms() -> None:
+    """Hourly: a sync job for every company whose platform sync is on."""
+    platform_sync.run_all()
+
+
+def sync_platform(connection_id: int, trigger: str = "periodic") -> None:
+    """One company with one platform; does nothing when its sync is off."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        platform_sync.run(connection_id, trigger)
+
+
 HANDLERS = {
+    "sync_platforms": sync_platforms,
+    "sync_platform": sync_platform,
+    "build_tree": build_tree,
+    "import_clients": import_clients,
     "deliver_message": deliver_message,
     "sweep_expiries": sweep_expiries,
     "send_reminders": send_reminders,

@@ -8,6 +8,7 @@ from babel import dates as babel_dates
 from flask_babel import format_currency, format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 
+from portal.integrations.compliance_platforms import PLATFORMS
 from portal.models.base import utcnow
 
 ROLE_LABELS = {
@@ -103,6 +104,7 @@ class TableFormats:
 def template_globals() -> dict:
     return {
         "role_labels": ROLE_LABELS,
+        "platform_labels": PLATFORMS,
         "kind_labels": KIND_LABELS,
         "message_status_labels": MESSAGE_STATUS_LABELS,
         "document_state_labels": DOCUMENT_STATE_LABELS,

@@ -98,7 +98,10 @@ ACCOUNTS = (
     ("fournisseur@vigie.test", "Paul", "Martin", "+33612345678", (("812345676", "owner"),)),
     ("constructor@vigie.test", "Claire", "Bernard", "+33623456789", (("521087437", "owner"), ("830124590", "owner"))),
     ("agence@vigie.test", "Sophie", "Lefèvre", "+33634567890", (("790456123", "owner"),)),
-    ("cabinet@vigie.test", "Julien", "Durand", "+33645678901", (("443278908", "collaborator"),)),
+    ("cabinet@vigie.test", "Julien", "Durand", "+33645678901", (("443278908", "owner"),)),
+    ("collaboratrice@vigie.test", "Emma", "Garnier", "+33645678902", (("443278908", "collaborator"),)),
+    ("collaborateur@vigie.test", "Lucas", "Moreau", "+33645678903", (("443278908", "collaborator"),)),
+    ("dirigeant@vigie.test", "Hélène", "Fabre", "+33645678904", ()),
     ("operateur@vigie.test", "Nadia", "Rousseau", "+33656789012", (("901234781", "operator"),)),
 )
 
@@ -106,7 +109,10 @@ ROLE_LABELS = {
     "fournisseur@vigie.test": "fournisseur — Menuiserie Martin",
     "constructor@vigie.test": "client — Constructor SA et Demolitor SAS",
     "agence@vigie.test": "agence d'intérim — Batie Construction",
-    "cabinet@vigie.test": "collaborateur — Cabinet Durand & Associés",
+    "cabinet@vigie.test": "administrateur — Cabinet Durand & Associés",
+    "collaboratrice@vigie.test": "collaboratrice — Cabinet Durand & Associés (un dossier sur deux)",
+    "collaborateur@vigie.test": "collaborateur — Cabinet Durand & Associés (un dossier sur trois)",
+    "dirigeant@vigie.test": "dirigeante — Boulangerie Fabre, cliente du cabinet",
     "operateur@vigie.test": "opérateur de la plateforme",
 }
 
@@ -145,10 +151,17 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
 
 
 def seed_demo(
-    *, with_documents: bool = True, with_crowd: bool = False, with_contracts: bool = False
+    *,
+    with_documents: bool = True,
+    with_crowd: bool = False,
+    with_contracts: bool = False,
+    with_firm: bool = False,
+    with_platforms: bool = False,
 ) -> list[tuple[str, str]]:
-    """``with_crowd`` adds about fifty suppliers for Constructor SA and ``with_contracts`` Batie
-    Construction's 604 employees and their contracts (the CLI does both; most tests neither)."""
+    """``with_crowd`` adds about fifty suppliers for Constructor SA, ``with_contracts`` Batie
+        Construction's 604 employees and their contracts, ``with_firm`` Cabinet Durand's thirty client
+        files and their trees, ``with_platforms`` Menuiserie Martin's sync with the simulated Attestation
+    Légale, first run included (the CLI does all four; most tests none)."""
     from portal.catalogue import ensure_catalogue
     from portal.seed_documents import seed_constructor_suppliers, seed_demolitor, seed_menuiserie_martin
 
@@ -171,9 +184,17 @@ def seed_demo(
     db.session.commit()
     _seed_partner_request(organisations)
     _seed_client_sheets(organisations)
+    if with_firm:
+        from portal.seed_firm import seed_durand
+
+        seed_durand()
     if with_documents:
         seed_menuiserie_martin()
         seed_demolitor()
+    if with_documents and with_platforms:
+        from portal.seed_platforms import seed_platform_connections
+
+        seed_platform_connections()
     if with_crowd:
         seed_constructor_suppliers()
     if with_contracts:

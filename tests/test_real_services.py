@@ -69,6 +69,22 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def _as_if_time_passed(app) -> None:
+    """What a killed worker held is handed over again once stale: pretend the time has passed."""
+    with app.app_context():
+        db.session.execute(
+            db.update(OutboxJob)
+            .where(OutboxJob.status == "running")
+            .values(started_at=utcnow() - timedelta(minutes=20))
+        )
+        db.session.execute(
+            db.update(OutboxJob)
+            .where(OutboxJob.status == "pending")
+            .values(pushed_at=utcnow() - timedelta(minutes=2), created_at=utcnow() - timedelta(minutes=2))
+        )
+        db.session.commit()
+
+
 def _wait_for_sent(app, timeout: float = 40) -> Message:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,6 +110,7 @@ def test_real_worker_delivers_an_email_queued_by_the_web_app(pg_schema, redis_ur
     with app.app_context():
         row = db.session.scalar(select(OutboxJob))
         assert row.pushed_at is not None  # went to Redis right after commit
+        row_id = row.id
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         message = _wait_for_sent(app)
@@ -101,7 +118,8 @@ def test_real_worker_delivers_an_email_queued_by_the_web_app(pg_schema, redis_ur
         _stop(worker)
     assert message.attempts == 1
     with app.app_context():
-        assert db.session.scalar(select(OutboxJob.status)) == "done"
+        # The worker's clock may queue periodic jobs of its own (the hourly platform sync): look at ours.
+        assert db.session.get(OutboxJob, row_id).status == "done"
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed")
@@ -115,6 +133,7 @@ def test_redis_down_then_back_loses_nothing(pg_schema, redis_url, tmp_path):
     with app.app_context():
         row = db.session.scalar(select(OutboxJob))
         assert row.status == "pending" and row.pushed_at is None
+        row_id = row.id
         # A minute goes by while Redis is down.
         db.session.execute(db.update(OutboxJob).values(created_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
@@ -131,7 +150,7 @@ def test_redis_down_then_back_loses_nothing(pg_schema, redis_url, tmp_path):
         redis.wait(timeout=10)
     assert message.attempts == 1
     with app.app_context():
-        assert db.session.scalar(select(OutboxJob.status)) == "done"
+        assert db.session.get(OutboxJob, row_id).status == "done"
 
 
 def _confirm_campaign(app, monkeypatch) -> int:
@@ -200,19 +219,7 @@ def test_a_worker_killed_mid_campaign_sends_no_sms_twice_and_loses_none(pg_schem
     finally:
         if worker.poll() is None:
             _stop(worker)
-    with app.app_context():
-        # What a dead worker held is handed over again once stale; pretend the time has passed.
-        db.session.execute(
-            db.update(OutboxJob)
-            .where(OutboxJob.status == "running")
-            .values(started_at=utcnow() - timedelta(minutes=20))
-        )
-        db.session.execute(
-            db.update(OutboxJob)
-            .where(OutboxJob.status == "pending")
-            .values(pushed_at=utcnow() - timedelta(minutes=2), created_at=utcnow() - timedelta(minutes=2))
-        )
-        db.session.commit()
+    _as_if_time_passed(app)
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         _wait_for_messages(app, 602)
@@ -245,3 +252,118 @@ def test_a_campaign_confirmed_while_redis_is_down_is_sent_once_when_it_is_back(
         redis.terminate()
         redis.wait(timeout=10)
     _assert_exactly_once(app, campaign_id)
+
+
+def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_schema, redis_url, tmp_path):
+    """300 client files imported by a real worker SIGKILLed half-way, then by a new one: each file
+    once, each tree built."""
+    import signal
+
+    from stdnum import luhn
+
+    from portal.models import ClientFile, ImportBatch, Organisation, User
+    from portal.seed_firm import FIRM_SIREN
+    from portal.services import client_imports, tenancy
+
+    app = _app(pg_schema, redis_url, tmp_path)
+    rows = ["siret;raison_sociale;debut_exercice"]
+    for n in range(300):
+        siren = f"9{n:07d}"
+        siren += luhn.calc_check_digit(siren)
+        head = siren + "0001"
+        rows.append(f"{head}{luhn.calc_check_digit(head)};Client {n:03d};01/01/2026")
+    with app.test_request_context():
+        from redis import Redis
+
+        Redis.from_url(redis_url).flushdb()
+        user = db.session.scalar(select(User).where(User.email == "cabinet@vigie.test"))
+        firm_id = db.session.scalar(select(Organisation.id).where(Organisation.siren == FIRM_SIREN))
+        membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation_id == firm_id)
+        current = tenancy.Tenancy(membership=membership, memberships=[membership])
+        batch = client_imports.preview(current, user, "clients.csv", ("\n".join(rows) + "\n").encode())
+        client_imports.confirm(current, user, batch.id)
+    worker = _start_worker(pg_schema, redis_url, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with app.app_context():
+                created = db.session.get(ImportBatch, batch.id).created
+                db.session.remove()
+            if created >= 1:
+                break
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            _stop(worker)
+    _as_if_time_passed(app)
+    worker = _start_worker(pg_schema, redis_url, tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with app.app_context():
+                done = db.session.get(ImportBatch, batch.id).status == "done"
+                ready = db.session.scalar(
+                    select(db.func.count()).where(
+                        ClientFile.import_batch_id == batch.id, ClientFile.tree_status == "ready"
+                    )
+                )
+                db.session.remove()
+            if done and ready == 300:
+                break
+            time.sleep(0.5)
+    finally:
+        _stop(worker)
+    with app.app_context():
+        assert db.session.get(ImportBatch, batch.id).created == 300
+        assert db.session.scalar(select(db.func.count()).where(ClientFile.firm_id == firm_id)) == 300
+        assert ready == 300
+
+
+def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_url, tmp_path):
+    """Menuiserie Martin switches its Attestation Légale sync back on: the job goes through Redis to a
+    real worker, which files the newer URSSAF attestation and archives Vigie's, exactly once."""
+    from portal.models import Document, DocumentType, DocumentVersion, Organisation, PlatformConnection, User
+    from portal.services import platform_sync, tenancy
+
+    app = _app(pg_schema, redis_url, tmp_path)
+    with app.test_request_context():
+        from redis import Redis
+
+        Redis.from_url(redis_url).flushdb()
+        martin = db.session.scalar(select(Organisation).where(Organisation.siren == "812345676"))
+        db.session.add(
+            PlatformConnection(
+                organisation_id=martin.id, platform="attestation_legale", account_ref=martin.siren, enabled=False
+            )
+        )
+        db.session.commit()
+        user = db.session.scalar(select(User).where(User.email == "fournisseur@vigie.test"))
+        membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation_id == martin.id)
+        current = tenancy.Tenancy(membership=membership, memberships=[membership])
+        platform_sync.reactivate(current, user, martin.id, "attestation_legale")
+        platform_sync.reactivate(current, user, martin.id, "attestation_legale")  # a double click queues nothing more
+    worker = _start_worker(pg_schema, redis_url, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with app.app_context():
+                statuses = db.session.execute(
+                    select(DocumentVersion.status, DocumentVersion.external_id)
+                    .join(Document, Document.id == DocumentVersion.document_id)
+                    .join(DocumentType, DocumentType.id == Document.document_type_id)
+                    .where(DocumentVersion.organisation_id == martin.id, DocumentType.code == "URSSAF_VIGILANCE")
+                    .order_by(DocumentVersion.id)
+                ).all()
+                db.session.remove()
+            if len(statuses) == 2:
+                break
+            time.sleep(0.3)
+    finally:
+        _stop(worker)
+    assert [tuple(row) for row in statuses] == [("archived", None), ("valid", "AL-URSSAF-2026-118")]
+    with app.app_context():
+        # The worker's clock may also have run the hourly slot: filed once all the same (above).
+        jobs = db.session.scalars(select(OutboxJob).where(OutboxJob.job == "sync_platform")).all()
+        assert [j.args["trigger"] for j in jobs].count("reactivation") == 1

@@ -15,7 +15,7 @@ def test_demo_seed_is_idempotent_and_uses_valid_identifiers(app):
         seed_demo()
         assert db.session.scalar(select(func.count()).select_from(Organisation)) == 6
         assert db.session.scalar(select(func.count()).select_from(User)) == len(ACCOUNTS)
-        assert db.session.scalar(select(func.count()).select_from(Membership)) == 6
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 8
         for organisation in db.session.scalars(select(Organisation)):
             assert siren.is_valid(organisation.siren)
         for establishment in db.session.scalars(select(Establishment)):

@@ -100,7 +100,7 @@ def test_invite_form_errors_come_back_next_to_the_field(app, client, demo):
 
 
 def test_only_owners_invite(client, demo):
-    login(client, "cabinet@vigie.test")
+    login(client, "collaboratrice@vigie.test")
     page = client.get("/team").get_data(as_text=True)
     assert 'id="invite-form"' not in page
     token = token_for(client, "/team")

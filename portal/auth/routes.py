@@ -18,7 +18,7 @@ from portal.auth.forms import (
 from portal.extensions import htmx, limiter
 from portal.htmx import redirect_to, render
 from portal.models import User, normalise_email
-from portal.services import accounts, tenancy, tokens
+from portal.services import accounts, folder_documents, tenancy, tokens
 
 INVITATION_PROBLEMS = {
     "invalid": _l("Ce lien d'invitation n'est pas valide. Vérifiez que vous l'avez copié en entier."),
@@ -146,6 +146,8 @@ def accept_invitation(token: str):
             form.password.errors.append(_("Mot de passe incorrect pour ce compte."))
         else:
             flash(_("Bienvenue chez %(name)s !", name=invitation.organisation.legal_name), "success")
+            if folder_documents.has_space(invitation.organisation_id):
+                return redirect_to(url_for("client_space.home"))
             return redirect_to(url_for("main.home"))
     status = 422 if form.is_submitted() else 200
     return render(

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Optional
 
 from portal.models import DocumentType
@@ -19,13 +19,17 @@ class UploadForm(FlaskForm):
     )
     valid_until = DateField(_l("Fin de validité imprimée"), validators=[Optional()])
     verification_code = StringField(_l("Code de vérification"), validators=[Optional()])
+    confirm_sync = BooleanField(_l("J'ai compris : je dépose ce document ici quand même."))
 
-    def adapt(self, document_type: DocumentType) -> "UploadForm":
-        """Keep only the fields this type of document needs."""
+    def adapt(self, document_type: DocumentType, synced_by: str | None = None) -> "UploadForm":
+        """Keep only the fields this type of document needs; ``synced_by``: the platform whose sync
+        provides this type (the upload then asks for confirmation)."""
         if document_type.validity_rule != "printed_end_date":
             del self.valid_until
         if not document_type.has_verification_code:
             del self.verification_code
+        if synced_by is None:
+            del self.confirm_sync
         return self
 
 

@@ -9,7 +9,7 @@ from portal.documents import bp
 from portal.documents.forms import AddDocumentForm, UploadForm
 from portal.htmx import redirect_to, render, wants_fragment
 from portal.responses import attachment
-from portal.services import compliance, documents, quitus, tenancy
+from portal.services import compliance, documents, platform_sync, quitus, tenancy
 
 
 def supplier():
@@ -17,6 +17,10 @@ def supplier():
     if not current.organisation.is_supplier:
         raise Forbidden()
     return current
+
+
+def _sync_confirmed(form: UploadForm) -> bool:
+    return bool(form.confirm_sync.data) if "confirm_sync" in form else False
 
 
 def _upload(form: UploadForm) -> documents.Upload:
@@ -40,8 +44,9 @@ def pending():
 @bp.get("/documents/online")
 @login_required
 def online():
-    file = compliance.load(supplier().organisation)
-    return render("documents/online.html", file=file)
+    current = supplier()
+    file = compliance.load(current.organisation)
+    return render("documents/online.html", file=file, synced_checks=platform_sync.checks_of(current.organisation.id))
 
 
 @bp.route("/documents/<code>/update", methods=["GET", "POST"])
@@ -52,12 +57,15 @@ def update(code: str):
     row = file.row_for(code)
     if row is None:
         abort(404)
-    form = UploadForm().adapt(row.document_type)
+    synced_by = platform_sync.provider_of(current.organisation.id, code)
+    form = UploadForm().adapt(row.document_type, synced_by)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                documents.submit(current.organisation, current_user, code, _upload(form))
+                documents.submit(
+                    current.organisation, current_user, code, _upload(form), sync_confirmed=_sync_confirmed(form)
+                )
             except documents.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
@@ -82,6 +90,7 @@ def update(code: str):
         form=form,
         file=file,
         open_form=True,
+        synced_by=synced_by and platform_sync.label(synced_by),
         status=status,
     )
 
@@ -93,18 +102,34 @@ def add():
     file = compliance.load(current.organisation)
     form = AddDocumentForm()
     form.type_code.choices = [("", _("Choisissez…"))] + [(t.code, t.label_fr) for t in file.types]
+    synced = [c for c in platform_sync.connections_of(current.organisation.id) if c.enabled and c.provided_types]
+    if not synced:
+        del form.confirm_sync
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                documents.submit(current.organisation, current_user, form.type_code.data, _upload(form))
+                documents.submit(
+                    current.organisation,
+                    current_user,
+                    form.type_code.data,
+                    _upload(form),
+                    sync_confirmed=_sync_confirmed(form),
+                )
             except documents.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
                 flash(_("Document ajouté : il est en cours de vérification."), "success")
                 return redirect_to(url_for("documents.online"))
         status = 422
-    return render("documents/add.html", "documents/_add_form.html", form=form, file=file, status=status)
+    return render(
+        "documents/add.html",
+        "documents/_add_form.html",
+        form=form,
+        file=file,
+        synced_by=", ".join(platform_sync.label(c.platform) for c in synced),
+        status=status,
+    )
 
 
 @bp.get("/documents/versions/<int:version_id>/download")

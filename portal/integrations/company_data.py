@@ -117,3 +117,38 @@ class OfflineDirectory:
             if siret in sirets:
                 return _from_result(result, siret)
         return None
+
+
+# The INSEE legal categories ("catégories juridiques") a small firm's clients mostly have.
+LEGAL_FORMS = {
+    "1000": "Entrepreneur individuel",
+    "5410": "SARL",
+    "5422": "SARL",
+    "5498": "EURL",
+    "5499": "SARL",
+    "5599": "SA",
+    "5710": "SAS",
+    "5720": "SASU",
+    "6540": "SCI",
+    "9220": "Association",
+}
+
+
+def legal_form_label(code: str) -> str:
+    """ "SARL" for 5499; a label already written out stays as it is."""
+    return LEGAL_FORMS.get(code, code)
+
+
+def directory():
+    """The company-data provider chosen by configuration (one per app, so the cache is shared)."""
+    from flask import current_app
+
+    found = current_app.extensions.get("vigie_company_data")
+    if found is None:
+        config = current_app.config
+        if config["COMPANY_DATA_BACKEND"] == "api":
+            found = RechercheEntreprises(config["COMPANY_DATA_API_URL"], timeout=config["COMPANY_DATA_TIMEOUT"])
+        else:
+            found = OfflineDirectory()
+        current_app.extensions["vigie_company_data"] = found
+    return found

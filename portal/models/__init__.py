@@ -22,13 +22,46 @@ from portal.models.documents import (
     RefusalReason,
     Requirement,
 )
+from portal.models.firms import (
+    ClientApp,
+    ClientFile,
+    ClientFileAccess,
+    ClientFileDraft,
+    FiscalYear,
+    Folder,
+    FolderDocument,
+    ImportBatch,
+    ImportRow,
+    PartnerApp,
+    TemplateFolder,
+    Theme,
+    ThemeGrant,
+    TreeTemplate,
+)
 from portal.models.links import LIVE_LINK, AccountLink, ClientSheet, LinkRequest
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
 from portal.models.partners import LIVE_STATUSES, Partnership
+from portal.models.platforms import PlatformConnection, PlatformSyncRun
 from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
 
 __all__ = [
+    "PlatformConnection",
+    "PlatformSyncRun",
+    "ClientApp",
+    "ClientFile",
+    "ClientFileAccess",
+    "ClientFileDraft",
+    "FiscalYear",
+    "Folder",
+    "FolderDocument",
+    "ImportBatch",
+    "ImportRow",
+    "PartnerApp",
+    "TemplateFolder",
+    "Theme",
+    "ThemeGrant",
+    "TreeTemplate",
     "CONTRACT_STATUSES",
     "Contract",
     "ContractTypology",

@@ -85,7 +85,11 @@ class Document(Base):
 
 class DocumentVersion(Base):
     __tablename__ = "document_version"
-    __table_args__ = (Index("ix_document_version_status_uploaded_at", "status", "uploaded_at"),)
+    __table_args__ = (
+        Index("ix_document_version_status_uploaded_at", "status", "uploaded_at"),
+        # A platform's document is filed once, whatever the number of runs (NULLs never collide).
+        UniqueConstraint("organisation_id", "source_platform", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
@@ -108,6 +112,12 @@ class DocumentVersion(Base):
     archived_at: Mapped[datetime | None]
     mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandate.id"))
     precheck: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Provenance of a version fetched from an external platform ("synchronisé depuis …").
+    source_platform: Mapped[str | None] = mapped_column(String(30))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime | None]
+    # The date the document certifies (an URSSAF attestation's situation date), when known.
+    certified_on: Mapped[date | None]
 
     document: Mapped[Document] = relationship(back_populates="versions", lazy="raise")
     refusal_reason: Mapped[RefusalReason | None] = relationship(lazy="raise")

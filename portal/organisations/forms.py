@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -22,3 +22,17 @@ class InviteForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for one-button actions."""
+
+
+class ConnectPlatformForm(FlaskForm):
+    platform = SelectField(_l("Plateforme"), validate_choice=False)
+    account_ref = StringField(
+        _l("Identifiant du compte sur la plateforme"),
+        validators=[Length(max=100)],
+        description=_l("Laissez vide pour utiliser le SIREN de l'entreprise."),
+    )
+    api_key = PasswordField(
+        _l("Clé d'API"),
+        validators=[Length(max=200)],
+        description=_l("Donnée par la plateforme ; chiffrée, jamais réaffichée."),
+    )

@@ -100,17 +100,7 @@ def invite(
     """Invite someone into the active organisation (owners only)."""
     tenancy.require_role("owner")
     organisation = tenancy.organisation
-    invitation = Invitation(
-        organisation_id=organisation.id,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        role=role,
-        invited_by_id=inviter.id,
-        expires_at=utcnow() + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"]),
-    )
-    db.session.add(invitation)
-    db.session.flush()
+    invitation = new_invitation(organisation.id, email, inviter, role=role, first_name=first_name, last_name=last_name)
     send_invitation(invitation, organisation, inviter)
     audit.record(
         "invitation.sent", user_id=inviter.id, organisation_id=organisation.id, invitation_id=invitation.id, email=email
@@ -119,14 +109,44 @@ def invite(
     return invitation
 
 
+def invitation_expiry():
+    """When an invitation sent (or sent again) now stops working."""
+    return utcnow() + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
+
+
+def new_invitation(
+    organisation_id: int, email: str, inviter: User, *, role: str = "member", first_name: str = "", last_name: str = ""
+) -> Invitation:
+    """An invitation row with its id, not sent yet (caller sends and commits)."""
+    invitation = Invitation(
+        organisation_id=organisation_id,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        invited_by_id=inviter.id,
+        expires_at=invitation_expiry(),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation
+
+
 def send_invitation(
-    invitation: Invitation, organisation: Organisation, inviter: User, requester: Organisation | None = None
+    invitation: Invitation,
+    organisation: Organisation,
+    inviter: User,
+    requester: Organisation | None = None,
+    firm: Organisation | None = None,
 ) -> None:
-    """Email the invitation link; ``requester`` is the company asking to connect, for a new company."""
+    """Email the invitation link; ``requester`` is the company asking to connect, for a new company;
+    ``firm`` the accounting firm inviting its client's executive."""
     token = tokens.make("invitation", {"iid": invitation.id})
+    template = "executive_invitation" if firm else "partner_invitation" if requester else "invitation"
     notifications.queue_email(
         invitation.email,
-        "partner_invitation" if requester else "invitation",
+        template,
+        firm=firm,
         organisation_id=organisation.id,
         organisation=organisation,
         requester=requester,

@@ -85,10 +85,34 @@ def document_for(organisation_id: int, document_type_id: int) -> Document:
 
 
 def submit(
-    organisation: Organisation, user: User | None, type_code: str, upload: Upload, *, mandate: Mandate | None = None
+    organisation: Organisation,
+    user: User | None,
+    type_code: str,
+    upload: Upload,
+    *,
+    mandate: Mandate | None = None,
+    sync_confirmed: bool | None = None,
 ) -> DocumentVersion:
-    """Store a new version, run the pre-checks, put it in the operators' queue. All or nothing."""
+    """Store a new version, run the pre-checks, put it in the operators' queue. All or nothing.
+
+    ``sync_confirmed``: what the supplier answered when this type comes from an external platform
+    whose sync is on (None: not asked, for uploads that are not the supplier's own)."""
     kind = document_type(type_code)
+    if sync_confirmed is False:
+        from portal.services import platform_sync
+
+        platform = platform_sync.provider_of(organisation.id, type_code)
+        if platform is not None:
+            raise InvalidUpload(
+                {
+                    "confirm_sync": _l(
+                        "Ce type de document vous parvient par la synchronisation avec %(platform)s : cochez la "
+                        "case pour confirmer ; la prochaine synchronisation pourra archiver votre dépôt si la "
+                        "plateforme en a une version plus récente.",
+                        platform=platform_sync.label(platform),
+                    )
+                }
+            )
     content_type, valid_until = check(kind, upload, compliance.today())
     stored = storage().save(upload.data)
     try:

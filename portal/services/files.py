@@ -55,3 +55,11 @@ def _parses(data: bytes, content_type: str) -> bool:
 def download_name(label: str, issued_on, content_type: str) -> str:
     safe = "".join(c if c.isalnum() else "-" for c in label).strip("-")
     return f"{safe}-{issued_on:%Y-%m-%d}.{EXTENSIONS[content_type]}"
+
+
+def detect_or_none(data: bytes) -> str | None:
+    """The real type of a file, or None when it is none we accept (for files we fetch ourselves)."""
+    try:
+        return detect(data)
+    except FileRejected:
+        return None

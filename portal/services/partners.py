@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -20,7 +20,6 @@ from werkzeug.exceptions import NotFound
 from portal.extensions import db
 from portal.models import (
     Establishment,
-    Invitation,
     Organisation,
     Partnership,
     User,
@@ -172,14 +171,7 @@ def invite_company(
     db.session.add(
         Establishment(organisation_id=organisation.id, siret=siret, name=legal_name.strip(), is_head_office=True)
     )
-    invitation = Invitation(
-        organisation_id=organisation.id,
-        email=email,
-        role="owner",
-        invited_by_id=user.id,
-        expires_at=utcnow() + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"]),
-    )
-    db.session.add(invitation)
+    invitation = accounts.new_invitation(organisation.id, email, user, role="owner")
     partnership = Partnership(
         requester_id=requester.id,
         target_id=organisation.id,

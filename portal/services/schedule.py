@@ -16,10 +16,12 @@ from portal.models import PeriodicRun
 from portal.services import outbox
 
 PARIS = ZoneInfo("Europe/Paris")
-# name, job, queue, config key holding the times of day (Europe/Paris)
+# name, job, queue, config key holding the times of day (Europe/Paris), whether every missed slot
+# of the day runs (daily jobs) or only the latest one (the hourly platform sync).
 PERIODIC = (
-    ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES"),
-    ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES"),
+    ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES", True),
+    ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES", True),
+    ("platform-sync", "sync_platforms", "sync", "PLATFORM_SYNC_TIMES", False),
 )
 
 
@@ -27,11 +29,13 @@ def tick(now: datetime | None = None) -> list[str]:
     """Enqueue the periodic jobs whose slot of today has come; returns the slots claimed."""
     local = (now or datetime.now(PARIS)).astimezone(PARIS)
     claimed = []
-    for name, job, queue, times_key in PERIODIC:
-        for text in current_app.config[times_key]:
-            slot = time.fromisoformat(text.strip())
-            if local.time() < slot:
-                continue
+    for name, job, queue, times_key, catch_up in PERIODIC:
+        due = sorted(
+            slot
+            for slot in (time.fromisoformat(t.strip()) for t in current_app.config[times_key])
+            if slot <= local.time()
+        )
+        for slot in due if catch_up else due[-1:]:
             key = f"{name}@{local.date().isoformat()}T{slot:%H:%M}"
             db.session.add(PeriodicRun(key=key))
             outbox.enqueue(job, queue=queue)

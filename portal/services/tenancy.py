@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import Forbidden, NotFound
 
 from portal.extensions import db
-from portal.models import AccountLink, Membership, Organisation, User
+from portal.models import AccountLink, ClientFile, Membership, Organisation, User
 from portal.services import audit
 
 SESSION_KEY = "organisation_id"
@@ -28,6 +28,8 @@ class Tenancy:
     memberships: list[Membership]
     # The active organisation is the main account of linked accounts ("Accès aux documents").
     has_linked_accounts: bool = False
+    # The active organisation is the client of an accounting firm on Vigie ("Espace cabinet").
+    has_firm_space: bool = False
 
     @property
     def organisation(self) -> Organisation:
@@ -50,18 +52,25 @@ def _is_main():
     )
 
 
-def _sorted(rows) -> list[tuple[Membership, bool]]:
-    return sorted(((m, bool(main)) for m, main in rows), key=lambda row: sort_key(row[0].organisation.legal_name))
+def _has_firm_space():
+    return exists().where(ClientFile.company_id == Membership.organisation_id).correlate(Membership)
 
 
-def _memberships(user_id: int) -> list[tuple[Membership, bool]]:
+def _sorted(rows) -> list[tuple[Membership, bool, bool]]:
+    return sorted(
+        ((m, bool(main), bool(space)) for m, main, space in rows),
+        key=lambda row: sort_key(row[0].organisation.legal_name),
+    )
+
+
+def _memberships(user_id: int) -> list[tuple[Membership, bool, bool]]:
     """The user's memberships with, for each organisation, whether it is a main account (one query)."""
     rows = g.pop("vigie_memberships", None) if has_request_context() else None
     if rows is not None:
         return rows
     return _sorted(
         db.session.execute(
-            select(Membership, _is_main())
+            select(Membership, _is_main(), _has_firm_space())
             .join(Membership.organisation)
             .options(contains_eager(Membership.organisation))
             .where(Membership.user_id == user_id)
@@ -72,7 +81,7 @@ def _memberships(user_id: int) -> list[tuple[Membership, bool]]:
 def load_user(user_id: int) -> User | None:
     """The logged-in user and his memberships in one query (every page needs both)."""
     rows = db.session.execute(
-        select(User, Membership, _is_main())
+        select(User, Membership, _is_main(), _has_firm_space())
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(Membership.organisation)
         .options(contains_eager(Membership.organisation))
@@ -80,12 +89,12 @@ def load_user(user_id: int) -> User | None:
     ).all()
     if not rows:
         return None
-    g.vigie_memberships = _sorted((m, main) for _u, m, main in rows if m is not None)
+    g.vigie_memberships = _sorted((m, main, space) for _u, m, main, space in rows if m is not None)
     return rows[0][0]
 
 
 def memberships_of(user_id: int) -> list[Membership]:
-    return [membership for membership, _main in _memberships(user_id)]
+    return [row[0] for row in _memberships(user_id)]
 
 
 def load(user_id: int) -> Tenancy | None:
@@ -94,10 +103,15 @@ def load(user_id: int) -> Tenancy | None:
     if not rows:
         return None
     wanted = session.get(SESSION_KEY)
-    active, is_main = next(((m, main) for m, main in rows if m.organisation_id == wanted), rows[0])
+    active, is_main, has_space = next((row for row in rows if row[0].organisation_id == wanted), rows[0])
     if wanted != active.organisation_id:  # writing the same value would re-sign the cookie on every page
         session[SESSION_KEY] = active.organisation_id
-    return Tenancy(membership=active, memberships=[m for m, _main in rows], has_linked_accounts=is_main)
+    return Tenancy(
+        membership=active,
+        memberships=[row[0] for row in rows],
+        has_linked_accounts=is_main,
+        has_firm_space=has_space,
+    )
 
 
 def current() -> Tenancy:

@@ -8,10 +8,15 @@ document.addEventListener("htmx:sendError", function () {
   var area = document.getElementById("flash-area");
   if (area) area.innerHTML = '<div class="flash flash-error" role="alert">Connexion au serveur impossible. Vérifiez votre réseau et réessayez.</div>';
 });
-document.addEventListener("htmx:afterSwap", function (event) {
+document.addEventListener("htmx:afterSettle", function (event) {
   // A dialog loaded by htmx ("Gérer le rattachement") opens as a modal; without JS it is a page.
-  var dialog = event.detail.target.querySelector("dialog[data-autoshow]:not([open])");
-  if (dialog && dialog.showModal) dialog.showModal();
+  // Opened once settled: htmx attaches the behaviours of new content while settling, so a choice
+  // made in the dialog before that would be lost. Opened once: closing it is final.
+  var dialog = event.target.querySelector && event.target.querySelector("dialog[data-autoshow]:not([open])");
+  if (dialog && dialog.showModal) {
+    dialog.removeAttribute("data-autoshow");
+    dialog.showModal();
+  }
 });
 document.addEventListener("change", function (event) {
   // The reminder dialog says how many messages will go as boxes are (un)checked.

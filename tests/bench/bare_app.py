@@ -69,3 +69,22 @@ def contracts():
     with engine.connect() as conn:
         rows = conn.execute(CONTRACTS, {"agency": int(os.environ["BENCH_AGENCY_ID"])}).all()
     return render_template_string(CONTRACTS_PAGE, rows=rows)
+
+
+CLIENT_FILES = text(
+    "SELECT f.id, f.name, f.siret, f.tree_status, f.executive_email, f.executive_invitation_id IS NOT NULL, "
+    "(SELECT count(*) FROM folder_document d WHERE d.client_file_id = f.id AND d.seen_at IS NULL "
+    "AND NOT d.from_firm) FROM client_file f WHERE f.firm_id = :firm ORDER BY f.sort_name, f.id LIMIT 50 OFFSET 50"
+)
+CLIENT_FILES_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Dossiers clients</title>
+</head><body><table>{% for id, name, siret, tree, email, invited, new in rows %}<tr><td>
+<a href="/firm/clients/{{ id }}">{{ name }}</a></td><td>{{ siret }}</td>
+<td>{{ email }}{% if not invited %} (pas encore invité){% endif %}</td>
+<td>{{ tree }}</td><td>{{ new or "" }}</td></tr>{% endfor %}</table></body></html>"""
+
+
+@app.get("/clients")
+def client_files():
+    with engine.connect() as conn:
+        rows = conn.execute(CLIENT_FILES, {"firm": int(os.environ["BENCH_FIRM_ID"])}).all()
+    return render_template_string(CLIENT_FILES_PAGE, rows=rows)

@@ -1,0 +1,103 @@
+"""Platform sync in Chromium: Menuiserie Martin switches its Attestation Légale sync off from "Gérer mes
+organisations", uploads an URSSAF attestation by hand, switches it back on and sees the platform's
+newer version replace its own, which is archived."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from portal.services import compliance, platform_sync
+from tests.browser.test_shell import _log_in
+from tests.documents_helpers import pdf
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def synced(live_server):
+    from portal.seed_platforms import seed_platform_connections
+
+    with live_server[1].app_context():
+        seed_platform_connections()
+        db.session.remove()
+
+
+def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_wins(page, check, synced, live_server):
+    from portal import samples
+
+    _log_in(page, "fournisseur@vigie.test")
+    page.locator(".user-menu summary").click()
+    page.get_by_role("link", name="Gérer mes organisations").click()
+    page.get_by_role("link", name="Menuiserie Martin").click()
+    expect(page.locator("#sync-state-attestation_legale")).to_contain_text("Synchronisée avec Attestation Légale")
+    page.wait_for_load_state()
+    page.locator("#company-actions summary").click()
+    page.get_by_role("link", name="Désactiver la synchronisation Attestation Légale").click()
+    dialog = page.locator("#sync-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Aucun document n'est retiré")
+    expect(dialog).to_contain_text("Tous les établissements (SIRET) de Menuiserie Martin sont concernés")
+    check.accessible(page)
+    check.screenshot(page, "platform-sync-deactivate")
+    dialog.get_by_role("button", name="Confirmer la désactivation").click()
+    expect(page.locator("#flash-area")).to_contain_text("Synchronisation Attestation Légale désactivée")
+
+    # Meanwhile the platform gets a newer attestation; the supplier uploads an older one here.
+    with live_server[1].app_context():
+        issued = compliance.today() - timedelta(days=2)
+        platform_sync.simulator().add(
+            "attestation_legale",
+            "812345676",
+            {
+                "id": "AL-URSSAF-2026-140",
+                "type": "URSSAF_VIGILANCE",
+                "issued_on": issued.isoformat(),
+                "verification_code": "PLATEFORME12345",
+            },
+            samples.one("URSSAF_VIGILANCE", "812345676", "Menuiserie Martin", issued),
+        )
+    page.get_by_role("link", name="Mes documents").click()
+    page.get_by_role("link", name="Mes dossiers en ligne").click()
+    page.locator("#online-URSSAF_VIGILANCE").get_by_role("link", name="Mettre à jour").click()
+    expect(page.locator("#sync-warning")).to_have_count(0)  # the sync is off: no question asked
+    mine = compliance.today() - timedelta(days=5)
+    page.get_by_label("Fichier (PDF, JPEG ou PNG, 10 Mo maximum)").set_input_files(
+        files=[{"name": "urssaf-manuel.pdf", "mimeType": "application/pdf", "buffer": pdf("URSSAF_VIGILANCE", mine)}]
+    )
+    page.get_by_label("Date du document").fill(mine.isoformat())
+    page.get_by_label("Code de vérification").fill("ABCDEFGHJKLMNPQ")
+    page.get_by_role("button", name="Envoyer le document").click()
+    expect(page.locator("#pending-URSSAF_VIGILANCE")).to_contain_text("en cours de vérification")
+
+    page.locator(".user-menu summary").click()
+    page.get_by_role("link", name="Gérer mes organisations").click()
+    page.get_by_role("link", name="Menuiserie Martin").click()
+    page.wait_for_load_state()
+    page.locator("#company-actions summary").click()
+    page.get_by_role("link", name="Réactiver la synchronisation Attestation Légale").click()
+    dialog = page.locator("#sync-dialog")
+    expect(dialog).to_contain_text("la version plus ancienne sera archivée et remplacée")
+    dialog.get_by_role("button", name="Réactiver et synchroniser").click()
+    expect(page.locator("#flash-area")).to_contain_text("elle est lancée pour tous vos établissements")
+    # The in-process worker runs the sync at once; the history shows it.
+    for _ in range(20):
+        rows = page.locator("#sync-runs tbody tr")
+        if rows.count() >= 2 and "en cours" not in rows.first.inner_text():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator("#sync-runs tbody tr").first).to_contain_text("Attestation Légale")
+    expect(page.locator("#sync-runs tbody tr").first).not_to_contain_text("en cours")
+    check.screenshot(page, "platform-sync-history")
+    page.get_by_role("link", name="Mes documents").click()
+    page.get_by_role("link", name="Mes dossiers en ligne").click()
+    row = page.locator("#online-URSSAF_VIGILANCE")
+    row.locator("summary").click()
+    newest = row.locator(".versions li").first
+    expect(newest).to_contain_text("synchronisé depuis Attestation Légale")
+    expect(row.locator(".versions li", has_text=mine.strftime("%Y")).filter(has_text="Archivé")).not_to_have_count(0)
+    check.accessible(page)
