@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import queue as stdlib_queue
 import threading
-import time
 
 from flask import Flask
 
@@ -77,13 +76,18 @@ class RQQueue:
     def start(self) -> None:
         """Workers are separate processes (worker.py)."""
 
+    def stop(self) -> None:
+        pass
+
 
 class InProcessQueue:
     def __init__(self, app: Flask):
         self.app = app
-        self.items: stdlib_queue.Queue[int] = stdlib_queue.Queue()
+        self.items: stdlib_queue.Queue[int | None] = stdlib_queue.Queue()
         self._lock = threading.Lock()
         self._started = False
+        self._stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
 
     def push(self, rows: list[tuple[int, str]]) -> None:
         from portal.services.outbox import mark_pushed
@@ -98,20 +102,30 @@ class InProcessQueue:
             if self._started:
                 return
             self._started = True
-        threading.Thread(target=self._work, name="vigie-worker", daemon=True).start()
-        threading.Thread(target=self._sweep, name="vigie-sweeper", daemon=True).start()
+        self.threads = [
+            threading.Thread(target=self._work, name="vigie-worker", daemon=True),
+            threading.Thread(target=self._sweep, name="vigie-sweeper", daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """End both threads (tests: a forgotten sweeper would keep claiming real slots)."""
+        self._stopping.set()
+        self.items.put(None)
 
     def _work(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             outbox_id = self.items.get()
+            if outbox_id is None:
+                break
             try:
                 run_one(self.app, outbox_id)
             except Exception:  # noqa: BLE001 - keep the worker thread alive
                 log.exception("outbox %s crashed", outbox_id)
 
     def _sweep(self) -> None:
-        while True:
-            time.sleep(SWEEP_INTERVAL)
+        while not self._stopping.wait(SWEEP_INTERVAL):
             sweep_once(self.app)
 
 
@@ -124,6 +138,9 @@ class ManualQueue:
         self.pushed.extend(outbox_id for outbox_id, _ in rows)
 
     def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
         pass
 
     def drain(self) -> list[str]:

@@ -127,6 +127,7 @@ def make_app(database_url, tmp_path):
 
     yield factory
     for app in apps:
+        app.extensions["vigie_queue"].stop()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -123,3 +123,8 @@ def test_in_process_queue_runs_jobs_in_the_background(make_app):
         time.sleep(0.1)
     with app.app_context():
         assert db.session.get(Message, message_id).status == "sent"
+    queue = app.extensions["vigie_queue"]
+    queue.stop()
+    for thread in queue.threads:
+        thread.join(timeout=5)
+    assert queue.threads and not any(thread.is_alive() for thread in queue.threads)

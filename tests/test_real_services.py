@@ -57,16 +57,26 @@ def _start_worker(database_url: str, redis_url: str, tmp_path) -> subprocess.Pop
         "SMS_BACKEND": "outbox",
     }
     log = (tmp_path / "worker.log").open("w")
-    return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group: killing the group also ends RQ's work horse and scheduler process,
+    # which would otherwise outlive a SIGKILLed worker and keep running against the test services.
+    return subprocess.Popen(
+        [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
+    import signal
+
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
+    except ProcessLookupError:
+        pass
 
 
 def _as_if_time_passed(app) -> None:
@@ -214,7 +224,7 @@ def test_a_worker_killed_mid_campaign_sends_no_sms_twice_and_loses_none(pg_schem
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         _wait_for_messages(app, 1)
-        worker.send_signal(signal.SIGKILL)  # killed in the middle of the fan-out or of deliveries
+        os.killpg(worker.pid, signal.SIGKILL)  # killed in the middle of the fan-out or of deliveries
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:
@@ -292,7 +302,7 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
             if created >= 1:
                 break
             time.sleep(0.05)
-        worker.send_signal(signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:

@@ -100,6 +100,7 @@ def live_server(tmp_path):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
+    app.extensions["vigie_queue"].stop()
     with app.app_context():
         db.engine.dispose()
 
