@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -70,9 +71,10 @@ def demo_siret(index: int) -> str:
     return head + luhn.calc_check_digit(head)
 
 
+@functools.lru_cache(maxsize=8)
 def _document(title: str) -> bytes:
+    """A one-page PDF titled with its file name (built once: fpdf2 parses the fonts each time)."""
     document = pdf.new_pdf(title)
-    document.add_page()
     pdf.titled_page(document, title)
     return pdf.to_bytes(document)
 

@@ -6,6 +6,7 @@ year, month), so building twice, or again after a fiscal year is added, only add
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -301,6 +302,7 @@ def fiscal_year_name(year: FiscalYear) -> str:
     return f"Exercice {year.starts_on:%d/%m/%Y} – {year.ends_on:%d/%m/%Y}"
 
 
+@functools.lru_cache(maxsize=1024)  # Babel's formatting is slow; a tree repeats each month per folder
 def month_name(month: date) -> str:
     return format_date(month, "LLLL yyyy", locale="fr_FR").capitalize()
 
@@ -372,8 +374,8 @@ def build(client_file_id: int) -> int:
         missing = [p for p in wanted if p.depth == depth and p.key not in ids]
         if not missing:
             continue
-        db.session.execute(
-            insert(Folder),
+        created = db.session.execute(
+            insert(Folder).returning(Folder.key, Folder.id),
             [
                 {
                     "client_file_id": client_file_id,
@@ -388,13 +390,7 @@ def build(client_file_id: int) -> int:
                 for p in missing
             ],
         )
-        ids.update(
-            db.session.execute(
-                select(Folder.key, Folder.id).where(
-                    Folder.client_file_id == client_file_id, Folder.key.in_([p.key for p in missing])
-                )
-            ).all()
-        )
+        ids.update(created.tuples().all())  # the new ids, for the next level's parents
         added += len(missing)
         db.session.execute(
             update(ClientFile)
