@@ -3,6 +3,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
+# Parallel test processes (pytest-xdist); each has its own test database and Redis database.
+TEST_WORKERS ?= 2
 MO     := portal/translations/en/LC_MESSAGES/messages.mo
 
 .PHONY: run test lint format bench install translations extract-messages worker clean
@@ -32,7 +34,7 @@ worker: install translations
 	$(PY) worker.py
 
 test: install translations
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -21,8 +21,24 @@ from portal import create_app
 from portal.extensions import db
 
 REQUIRE_SERVICES = os.environ.get("VIGIE_REQUIRE_SERVICES") == "1"
-PG_URL = os.environ.get("VIGIE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_test")
-REDIS_URL = os.environ.get("VIGIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# `make test` runs the suite in parallel (pytest-xdist): each worker gets its own database and
+# Redis database (gw0: vigie_test and db 15, gw1: vigie_test_gw1 and db 14, ...).
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def _for_worker(url: str, database_suffix: bool) -> str:
+    if not WORKER:
+        return url
+    parts = urlsplit(url)
+    if database_suffix:
+        return parts._replace(path=f"{parts.path}_gw{WORKER}").geturl()
+    return parts._replace(path=f"/{int(parts.path.lstrip('/') or 0) - WORKER}").geturl()
+
+
+PG_URL = _for_worker(
+    os.environ.get("VIGIE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_test"), database_suffix=True
+)
+REDIS_URL = _for_worker(os.environ.get("VIGIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), database_suffix=False)
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
 DEMO_PASSWORD = "vigie-demo"
 
