@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import or_, select, true
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
@@ -103,41 +103,47 @@ def row_for(document_type: DocumentType, document: Document | None, on: date, wi
     return FileRow(document_type, document, latest, active, state, required=False, days_left=days_left)
 
 
+# The statements are built once: building them costs as much as running them on a small file.
+ACTIVE_TYPES = select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order)
+DOCUMENTS = (
+    select(Document)
+    .where(Document.organisation_id == bindparam("organisation_id"))
+    .options(
+        selectinload(Document.versions).options(
+            # The automatic checks' report is for operators; file pages never read it.
+            defer(DocumentVersion.precheck, raiseload=True),
+            joinedload(DocumentVersion.refusal_reason),
+            joinedload(DocumentVersion.reviewed_by),
+        )
+    )
+    .execution_options(populate_existing=True)
+)
+# (document type id, the asking client's name) of the requirements of the supplier's accepted clients
+REQUIREMENTS = (
+    select(Requirement.document_type_id, Organisation.legal_name)
+    .join(
+        Partnership,
+        (Partnership.requester_id == Requirement.requested_by_id)
+        & (Partnership.target_id == bindparam("organisation_id"))
+        & (Partnership.status == "accepted"),
+    )
+    .join(Organisation, Organisation.id == Requirement.requested_by_id)
+    .where(or_(Requirement.supplier_id == bindparam("organisation_id"), Requirement.supplier_id.is_(None)))
+)
+REQUIREMENTS_OF_ONE_CLIENT = REQUIREMENTS.where(Requirement.requested_by_id == bindparam("client_id"))
+
+
 def load(organisation: Organisation, on: date | None = None, *, for_client: int | None = None) -> ComplianceFile:
     """Everything the document pages show, in four queries whatever the number of documents.
 
     ``for_client``: only that client's requirements count (what it sees of this supplier)."""
     on = on or today()
     window = window_days()
-    types = list(
-        db.session.scalars(select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order))
-    )
-    documents = db.session.scalars(
-        select(Document)
-        .where(Document.organisation_id == organisation.id)
-        .options(
-            selectinload(Document.versions).options(
-                # The automatic checks' report is for operators; file pages never read it.
-                defer(DocumentVersion.precheck, raiseload=True),
-                joinedload(DocumentVersion.refusal_reason),
-                joinedload(DocumentVersion.reviewed_by),
-            )
-        )
-        .execution_options(populate_existing=True)
-    ).all()
-    requirements = db.session.scalars(
-        select(Requirement)
-        .join(
-            Partnership,
-            (Partnership.requester_id == Requirement.requested_by_id)
-            & (Partnership.target_id == organisation.id)
-            & (Partnership.status == "accepted"),
-        )
-        .where(
-            or_(Requirement.supplier_id == organisation.id, Requirement.supplier_id.is_(None)),
-            Requirement.requested_by_id == for_client if for_client else true(),
-        )
-        .options(joinedload(Requirement.requested_by))
+    types = list(db.session.scalars(ACTIVE_TYPES))
+    documents = db.session.scalars(DOCUMENTS, {"organisation_id": organisation.id}).all()
+    requirements = db.session.execute(
+        REQUIREMENTS_OF_ONE_CLIENT if for_client else REQUIREMENTS,
+        {"organisation_id": organisation.id, "client_id": for_client},
     ).all()
     by_type_id = {document.document_type_id: document for document in documents}
     rows = {t.code: row_for(t, by_type_id.get(t.id), on, window) for t in types}
@@ -146,12 +152,12 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
     if organisation.has_employees:
         required.update({code: ["Vigie"] for code in EMPLOYER_REQUIRED})
     code_by_id = {t.id: t.code for t in types}
-    for requirement in requirements:
-        code = code_by_id.get(requirement.document_type_id)
+    for document_type_id, asker in requirements:
+        code = code_by_id.get(document_type_id)
         if code:
             askers = required.setdefault(code, [])
-            if requirement.requested_by.legal_name not in askers:
-                askers.append(requirement.requested_by.legal_name)
+            if asker not in askers:
+                askers.append(asker)
 
     for code, askers in required.items():
         if code not in rows:
