@@ -32,7 +32,7 @@ def _for_worker(url: str, database_suffix: bool) -> str:
     parts = urlsplit(url)
     if database_suffix:
         return parts._replace(path=f"{parts.path}_gw{WORKER}").geturl()
-    return parts._replace(path=f"/{int(parts.path.lstrip('/') or 0) - WORKER}").geturl()
+    return parts._replace(path=f"/{(int(parts.path.lstrip('/') or 0) - WORKER) % 16}").geturl()  # Redis has 16
 
 
 PG_URL = _for_worker(

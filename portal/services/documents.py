@@ -117,15 +117,7 @@ def submit(
     stored = storage().save(upload.data)
     try:
         document = document_for(organisation.id, kind.id)
-        result = prechecks.run(
-            upload.data,
-            content_type,
-            organisation.siren,
-            kind.validity_rule,
-            kind.validity_months,
-            kind.has_verification_code,
-        ).as_dict()
-        result["warnings"] += prechecks.compare(result, upload.issued_on, valid_until, upload.verification_code)
+        result = automatic_checks(organisation, kind, upload, content_type, valid_until)
         version = DocumentVersion(
             document_id=document.id,
             organisation_id=organisation.id,
@@ -159,6 +151,22 @@ def submit(
         storage().delete(stored.key)
         raise
     return version
+
+
+def automatic_checks(
+    organisation: Organisation, kind: DocumentType, upload: Upload, content_type: str, valid_until: date | None
+) -> dict:
+    """The pre-checks' report on a file (what it reads) and how it differs from what was declared."""
+    result = prechecks.run(
+        upload.data,
+        content_type,
+        organisation.siren,
+        kind.validity_rule,
+        kind.validity_months,
+        kind.has_verification_code,
+    ).as_dict()
+    result["warnings"] += prechecks.compare(result, upload.issued_on, valid_until, upload.verification_code)
+    return result
 
 
 def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:

@@ -36,7 +36,7 @@ from portal.models import (
     utcnow,
 )
 from portal.secrets_box import open_sealed, seal
-from portal.services import audit, compliance, documents, files, outbox, partner_status, prechecks
+from portal.services import audit, compliance, documents, files, outbox, partner_status
 from portal.services.errors import InvalidInput, Refused
 from portal.services.tenancy import Tenancy
 from portal.storage import storage
@@ -108,10 +108,7 @@ def _file(
     stored = storage().save(data)
     try:
         document = documents.document_for(organisation.id, kind.id)
-        result = prechecks.run(
-            data, content_type, organisation.siren, kind.validity_rule, kind.validity_months, kind.has_verification_code
-        ).as_dict()
-        result["warnings"] += prechecks.compare(result, upload.issued_on, valid_until, upload.verification_code)
+        result = documents.automatic_checks(organisation, kind, upload, content_type, valid_until)
         now = utcnow()
         newer = _key(external.certified_on, external.issued_on)
         archived = 0
