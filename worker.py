@@ -14,8 +14,8 @@ import threading
 import time
 
 from portal import create_app
-from portal.extensions import db
-from portal.queue import QUEUE_NAMES, SWEEP_INTERVAL, sweep_once
+from portal.core.extensions import db
+from portal.core.queue import QUEUE_NAMES, SWEEP_INTERVAL, sweep_once
 
 log = logging.getLogger("vigie.worker")
 

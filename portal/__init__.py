@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, g, session
 from flask_login import current_user
 
-from portal import config as config_module
+from portal.core import config as config_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
-    from portal import cli, errors
+    from portal import cli
+    from portal.core import errors
 
     errors.init_app(app)
     cli.init_app(app)
@@ -39,8 +40,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import queue, storage
-    from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from portal.core import queue, storage
+    from portal.core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from portal.tasks import TASKS
 
     db.init_app(app)
     _tune_sqlite(app, db)
@@ -52,10 +54,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    queue.init_app(app)
+    queue.init_app(app, TASKS)
     storage.init_app(app)
 
-    from portal.auth.routes import load_user, unauthorized
+    from portal.accounts.routes.auth import load_user, unauthorized
 
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
@@ -85,40 +87,36 @@ def _locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.auth import bp as auth_bp
-    from portal.client_space import bp as client_space_bp
-    from portal.clients import bp as clients_bp
-    from portal.contracts import bp as contracts_bp
-    from portal.dev import bp as dev_bp
-    from portal.documents import bp as documents_bp
-    from portal.employee_space import bp as employee_space_bp
-    from portal.firm import bp as firm_bp
-    from portal.linked import bp as linked_bp
-    from portal.main import bp as main_bp
-    from portal.operations import bp as operations_bp
-    from portal.organisations import bp as organisations_bp
-    from portal.partners import bp as partners_bp
-    from portal.webhooks import bp as webhooks_bp
+    from portal.accounts import routes as accounts
+    from portal.contracts import routes as contracts
+    from portal.dev import routes as dev
+    from portal.documents import routes as documents
+    from portal.firm import routes as firm
+    from portal.main import routes as main
+    from portal.operations import routes as operations
+    from portal.partners import routes as partners
+    from portal.platforms import routes as platforms
+    from portal.webhooks import routes as webhooks
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(organisations_bp)
-    app.register_blueprint(documents_bp)
-    app.register_blueprint(partners_bp)
-    app.register_blueprint(clients_bp)
-    app.register_blueprint(firm_bp)
-    app.register_blueprint(client_space_bp)
-    app.register_blueprint(linked_bp)
-    app.register_blueprint(contracts_bp)
-    app.register_blueprint(employee_space_bp)
-    app.register_blueprint(operations_bp)
-    app.register_blueprint(webhooks_bp)
+    for blueprints in (
+        (main.bp,),
+        accounts.BLUEPRINTS,
+        (platforms.bp,),
+        documents.BLUEPRINTS,
+        partners.BLUEPRINTS,
+        firm.BLUEPRINTS,
+        contracts.BLUEPRINTS,
+        operations.BLUEPRINTS,
+        (webhooks.bp,),
+    ):
+        for blueprint in blueprints:
+            app.register_blueprint(blueprint)
     if app.config["VIGIE_ENV"] == "development":
-        app.register_blueprint(dev_bp)
+        app.register_blueprint(dev.bp)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from portal.services import tenancy
+    from portal.core import tenancy
 
     @app.before_request
     def _load_tenancy():
@@ -126,7 +124,7 @@ def register_request_hooks(app: Flask) -> None:
         if current_user.is_authenticated:
             g.tenancy = tenancy.load(current_user.id)
 
-    from portal import labels
+    from portal.core import labels
 
     @app.context_processor
     def _shell():

@@ -18,7 +18,7 @@ from sqlalchemy import event, text
 from stdnum import luhn
 
 from portal import create_app
-from portal.extensions import db
+from portal.core.extensions import db
 
 REQUIRE_SERVICES = os.environ.get("VIGIE_REQUIRE_SERVICES") == "1"
 # `make test` runs the suite in parallel (pytest-xdist): each worker gets its own database and
@@ -160,8 +160,8 @@ def client(app):
 
 
 def _seed(app, with_documents: bool) -> dict:
+    from portal.demo.seed import seed_demo
     from portal.models import Organisation, User
-    from portal.seed import seed_demo
 
     with app.app_context():
         seed_demo(with_documents=with_documents)
@@ -185,8 +185,8 @@ def demo_file(app):
 @pytest.fixture
 def batie(app, demo):
     """The demo world with Batie Construction's 604 employees and their contracts."""
+    from portal.demo.contracts import seed_batie_contracts
     from portal.models import ContractTypology
-    from portal.seed_contracts import seed_batie_contracts
 
     with app.app_context():
         seed_batie_contracts()

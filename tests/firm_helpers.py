@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.conftest import HTMX, csrf_from, login, post
 
 FIRM = "Cabinet Durand & Associés"
@@ -15,8 +15,8 @@ KNOWN_SIRET = "50100001200127"
 
 
 def seed_firm(app) -> dict:
+    from portal.demo.seed import seed_demo
     from portal.models import ClientFile, Organisation, User
-    from portal.seed import seed_demo
 
     with app.app_context():
         seed_demo(with_documents=False, with_firm=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import abort
 
-from portal import config, create_app
+from portal import create_app
+from portal.core import config
 from tests.conftest import HTMX, login, post, token_for
 
 
@@ -75,7 +76,7 @@ def test_english_can_be_chosen_and_is_remembered_for_the_user(app, client, demo)
 def test_dates_are_written_the_french_way(client, demo, monkeypatch):
     import datetime
 
-    monkeypatch.setattr("portal.labels.today", lambda: datetime.date(2026, 11, 22))
+    monkeypatch.setattr("portal.core.labels.today", lambda: datetime.date(2026, 11, 22))
     login(client, "fournisseur@vigie.test")
     assert "Aujourd'hui, 22 novembre 2026." in client.get("/").get_data(as_text=True)
 

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import AuditEvent, Message, User
 from tests.conftest import HTMX, login, post, token_for
 

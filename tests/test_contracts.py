@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from portal.extensions import db
+from portal.contracts.manage import filters_from, paris_today, signature_deadline
+from portal.core.extensions import db
 from portal.models import AuditEvent, Contract, Employee, Organisation
 from portal.models.contracts import AWAITING, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
-from portal.services.contracts import filters_from, paris_today, signature_deadline
 from tests.conftest import HTMX, count_queries, login, other_company, post, token_for
 
 

@@ -10,9 +10,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.messaging import notifications
 from portal.models import Message, OutboxJob, utcnow
-from portal.services import notifications
 from tests.conftest import count_queries, drain, free_port, login, post, token_for
 from tests.fakes.brevo import API_KEY, FakeBrevo
 
@@ -63,7 +63,7 @@ def _sms_app(make_app, brevo, **extra):
 def test_password_reset_email_arrives_over_smtp_in_french(make_app, smtp):
     inbox, port = smtp
     app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    from portal.seed import seed_demo
+    from portal.demo.seed import seed_demo
 
     with app.app_context():
         seed_demo()
@@ -116,7 +116,7 @@ def test_smtp_down_is_retried_and_nothing_is_lost(make_app, smtp):
     with app.app_context():
         db.session.execute(db.update(OutboxJob).values(run_after=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        from portal.services import outbox
+        from portal.core import outbox
 
         assert outbox.sweep() == 1
     assert drain(app) == ["done"]
@@ -181,7 +181,7 @@ def test_brevo_outage_is_retried_then_sent_once(make_app, brevo):
         assert message.status == "queued" and "Passerelle SMS indisponible (503)" in message.failure_reason
         db.session.execute(db.update(OutboxJob).values(run_after=utcnow()))
         db.session.commit()
-        from portal.services import outbox
+        from portal.core import outbox
 
         outbox.sweep()
     assert drain(app) == ["done"]
@@ -251,7 +251,7 @@ def test_delivery_report_webhook_is_authenticated(make_app, brevo):
 
 def test_operator_sees_the_failure_reason_and_retries(make_app, brevo):
     app = _sms_app(make_app, brevo)
-    from portal.seed import seed_demo
+    from portal.demo.seed import seed_demo
 
     with app.app_context():
         seed_demo()

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.documents.compliance import today
 from portal.models import AuditEvent, Document, DocumentType, DocumentVersion, Organisation
-from portal.services.compliance import today
 from tests.conftest import HTMX, count_queries, login, post, token_for
 from tests.documents_helpers import pdf, png, upload
 

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core import schedule
+from portal.core.extensions import db
+from portal.documents import compliance, expiry
 from portal.models import DocumentVersion, ExpiryReminder, Message, OutboxJob, PeriodicRun
-from portal.services import compliance, expiry, schedule
 from tests.conftest import drain
 
 

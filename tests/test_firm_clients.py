@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import ClientFile, ClientFileDraft, FiscalYear, Folder, Invitation, Message, Organisation
 from tests.conftest import HTMX, count_queries, csrf_from, drain, login, other_company, post, valid_siren
 from tests.firm_helpers import KNOWN_SIRET, as_admin, seed_firm, step, walk_wizard
@@ -192,7 +192,7 @@ def test_an_automation_app_needs_its_settings(app, client, firm):
 
 
 def test_saving_never_half_creates_a_file(app, client, firm, monkeypatch):
-    from portal.services import folder_trees
+    from portal.firm import trees as folder_trees
 
     as_admin(client)
     walk_wizard(client)
@@ -258,7 +258,7 @@ def test_a_fiscal_year_added_later_gets_its_monthly_folders(app, client, firm):
 
 
 def test_building_a_tree_twice_adds_nothing(app, firm):
-    from portal.services import folder_trees
+    from portal.firm import trees as folder_trees
 
     with app.app_context():
         file_id = firm["files"]["Boulangerie Fabre"]

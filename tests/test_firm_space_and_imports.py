@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import (
     ClientFile,
     FolderDocument,
@@ -257,7 +257,7 @@ def test_partner_app_secrets_are_encrypted_and_never_shown_back(app, client, fir
     )
     assert changed.status_code == 303
     with app.app_context():
-        from portal.secrets_box import open_sealed
+        from portal.core.secrets import open_sealed
 
         sftp = db.session.scalar(select(PartnerApp).where(PartnerApp.app_key == "sftp"))
         assert "nouveau-secret" not in sftp.secrets and open_sealed(sftp.secrets) == {"password": "nouveau-secret"}
@@ -334,7 +334,7 @@ def test_import_previews_errors_imports_the_rest_and_never_twice(app, client, fi
 
 
 def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
-    from portal.services import client_imports
+    from portal.firm import imports as client_imports
 
     as_admin(client)
     lines = "".join(f"{s};Client {i};01/01/2026;;;;;;\n" for i, s in enumerate(_sirets(7)))

@@ -5,7 +5,7 @@ import json
 import pytest
 from flask import flash
 
-from portal.htmx import redirect_to, render
+from portal.core.htmx import redirect_to, render
 
 
 def _render(app, headers, **kwargs):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import Invitation, Membership, Message, User, utcnow
 from tests.conftest import login, post, token_for
 

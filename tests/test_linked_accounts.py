@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import (
     AccountLink,
     AuditEvent,
@@ -464,8 +464,8 @@ def test_guessed_ids_on_linked_documents_answer_404(app, client, demo_file):
     _accept_group(app, client, demo_file)
     demolitor = demo_file["orgs"]["Demolitor SAS"]
     with app.app_context():
+        from portal.demo.documents import _version
         from portal.models import DocumentType, DocumentVersion
-        from portal.seed_documents import _version
 
         # A company Demolitor has no relation with.
         stranger = Organisation(siren=valid_siren(22200001), legal_name="Inconnu SARL", is_supplier=True)
@@ -496,8 +496,8 @@ def test_linked_documents_take_a_fixed_number_of_queries(app, client, demo_file)
     with count_queries(app) as before:
         assert client.get(path).status_code == 200
     with app.app_context():
+        from portal.demo.documents import _version
         from portal.models import DocumentType
-        from portal.seed_documents import _version
 
         kbis = db.session.scalar(select(DocumentType).where(DocumentType.code == "KBIS"))
         for n in range(5):
@@ -516,7 +516,7 @@ def test_linked_documents_take_a_fixed_number_of_queries(app, client, demo_file)
 def kbis_date():
     from datetime import timedelta
 
-    from portal.services import compliance
+    from portal.documents import compliance
 
     return compliance.today() - timedelta(days=5)
 

@@ -9,7 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from portal import create_app
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.conftest import _base_config
 
 

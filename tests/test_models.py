@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal import config
-from portal.extensions import db
+from portal.core import config
+from portal.core.extensions import db
 from portal.integrations.sms import is_gsm7, segment_count
 from portal.models import Establishment, Membership, Organisation, User
 from tests.conftest import count_queries, login, valid_siren

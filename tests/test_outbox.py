@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.jobs import HANDLERS
+from portal.core import outbox
+from portal.core.extensions import db
+from portal.messaging import notifications
 from portal.models import Message, OutboxJob, utcnow
-from portal.services import notifications, outbox
 from tests.conftest import drain
 
 
@@ -59,7 +59,7 @@ def test_failing_handler_is_retried_with_backoff_then_marked_failed(app, monkeyp
         calls.append(kwargs)
         raise RuntimeError("provider exploded")
 
-    monkeypatch.setitem(HANDLERS, "broken", broken)
+    monkeypatch.setitem(app.extensions["vigie_queue"].tasks, "broken", broken)
     with app.app_context():
         row = outbox.enqueue("broken", thing=1)
         db.session.commit()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import AuditEvent, DocumentVersion, Invitation, Message, Organisation, Partnership, utcnow
 from tests.conftest import HTMX, count_queries, login, post, token_for
 

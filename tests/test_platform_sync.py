@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.documents import compliance
 from portal.integrations import compliance_platforms as platforms
 from portal.models import (
     Document,
@@ -23,7 +24,7 @@ from portal.models import (
     PlatformSyncRun,
     User,
 )
-from portal.services import compliance, platform_sync
+from portal.platforms import sync as platform_sync
 from tests.conftest import HTMX, csrf_from, drain, free_port, login, other_company, post
 from tests.documents_helpers import pdf
 
@@ -32,8 +33,8 @@ MARTIN = "Menuiserie Martin"
 
 @pytest.fixture
 def synced(app):
+    from portal.demo.seed import seed_demo
     from portal.models import Organisation
-    from portal.seed import seed_demo
 
     with app.app_context():
         seed_demo(with_documents=True, with_platforms=True)
@@ -60,7 +61,7 @@ def _versions(app, organisation_id: int, code: str) -> list[DocumentVersion]:
 
 def _publish(app, external_id: str, code: str, days_ago: int, data: bytes | None = None) -> None:
     """The platform gets a new document for Menuiserie Martin."""
-    from portal import samples
+    from portal.demo import samples
 
     with app.app_context():
         issued = compliance.today() - timedelta(days=days_ago)
@@ -283,7 +284,7 @@ def test_the_hourly_slot_runs_once_and_only_the_latest(app, synced):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from portal.services import schedule
+    from portal.core import schedule
 
     paris = ZoneInfo("Europe/Paris")
     with app.app_context():
@@ -360,7 +361,7 @@ def test_sync_uses_the_http_client_with_the_connection_credentials(app, synced, 
         PLATFORM_BACKEND="http", PLATFORM_API_URLS={"attestation_legale": f"{base}/attestation_legale/api/v1"}
     )
     with app.app_context():
-        from portal.secrets_box import seal
+        from portal.core.secrets import seal
 
         connection = db.session.get(PlatformConnection, synced["connection"])
         connection.credentials = seal({"api_key": "key"})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from portal import samples
-from portal.services import prechecks
-from portal.services.precheck_report import measure
+from portal.demo import samples
+from portal.documents import prechecks
+from portal.documents.precheck_report import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.documents.compliance import today
 from portal.models import DocumentVersion, Mandate, Quitus
-from portal.services.compliance import today
 from tests.conftest import HTMX, login, post, token_for
 from tests.documents_helpers import pdf, png
 

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select, text
 
 from portal import create_app
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.demo.seed import seed_demo
 from portal.models import Message, OutboxJob, utcnow
-from portal.seed import seed_demo
 from tests.conftest import _base_config, free_port, token_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,21 +168,24 @@ def _confirm_campaign(app, monkeypatch) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from portal.contracts import campaigns, manage, reminder_wizard
+    from portal.core import tenancy
+    from portal.demo.contracts import seed_batie_contracts
     from portal.models import Organisation, ReminderCampaign, User
-    from portal.seed_contracts import seed_batie_contracts
-    from portal.services import contracts, reminder_campaigns, reminders, tenancy
 
-    monkeypatch.setattr(reminders, "clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    monkeypatch.setattr(
+        reminder_wizard, "clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    )
     with app.test_request_context():
         seed_batie_contracts()
         user = db.session.scalar(select(User).where(User.email == "agence@vigie.test"))
         batie = db.session.scalar(select(Organisation).where(Organisation.siren == "790456123"))
         membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation_id == batie.id)
         current = tenancy.Tenancy(membership=membership, memberships=[membership])
-        employment = next(t.id for t in contracts.typologies(batie.id) if t.code == "employment")
-        filters = contracts.filters_from({"typology": str(employment)})
-        campaign = reminders.start(current, user, "sms", filters, [], [])
-        reminder_campaigns.confirm(current, user, campaign.id)
+        employment = next(t.id for t in manage.typologies(batie.id) if t.code == "employment")
+        filters = manage.filters_from({"typology": str(employment)})
+        campaign = reminder_wizard.start(current, user, "sms", filters, [], [])
+        campaigns.confirm(current, user, campaign.id)
         assert db.session.get(ReminderCampaign, campaign.id).recipients_count == 602
         return campaign.id
 
@@ -271,9 +274,10 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
 
     from stdnum import luhn
 
+    from portal.core import tenancy
+    from portal.demo.firm import FIRM_SIREN
+    from portal.firm import imports
     from portal.models import ClientFile, ImportBatch, Organisation, User
-    from portal.seed_firm import FIRM_SIREN
-    from portal.services import client_imports, tenancy
 
     app = _app(pg_schema, redis_url, tmp_path)
     rows = ["siret;raison_sociale;debut_exercice"]
@@ -290,8 +294,8 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
         firm_id = db.session.scalar(select(Organisation.id).where(Organisation.siren == FIRM_SIREN))
         membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation_id == firm_id)
         current = tenancy.Tenancy(membership=membership, memberships=[membership])
-        batch = client_imports.preview(current, user, "clients.csv", ("\n".join(rows) + "\n").encode())
-        client_imports.confirm(current, user, batch.id)
+        batch = imports.preview(current, user, "clients.csv", ("\n".join(rows) + "\n").encode())
+        imports.confirm(current, user, batch.id)
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         deadline = time.monotonic() + 60
@@ -334,8 +338,9 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
 def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_url, tmp_path):
     """Menuiserie Martin switches its Attestation Légale sync back on: the job goes through Redis to a
     real worker, which files the newer URSSAF attestation and archives Vigie's, exactly once."""
+    from portal.core import tenancy
     from portal.models import Document, DocumentType, DocumentVersion, Organisation, PlatformConnection, User
-    from portal.services import platform_sync, tenancy
+    from portal.platforms import sync as platform_sync
 
     app = _app(pg_schema, redis_url, tmp_path)
     with app.test_request_context():

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.messaging import sms_rules
 from portal.models import (
     AuditEvent,
     Contract,
@@ -23,7 +24,6 @@ from portal.models import (
     ReminderCampaign,
     ReminderRecipient,
 )
-from portal.services import sms_rules
 from tests.conftest import HTMX, drain, login, other_company, post, token_for
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -42,7 +42,7 @@ def _count(app, model, *where) -> int:
 
 @pytest.fixture
 def at_monday(monkeypatch):
-    monkeypatch.setattr("portal.services.reminders.clock", lambda: MONDAY_10H)
+    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: MONDAY_10H)
 
 
 def _open(client, batie, channel="sms", **extra):
@@ -229,7 +229,7 @@ def test_the_confirmation_shows_message_encoding_segments_and_cost(app, client, 
 
 
 def test_a_campaign_after_hours_is_scheduled_and_says_so_before_confirmation(app, client, batie, monkeypatch):
-    monkeypatch.setattr("portal.services.reminders.clock", lambda: SUNDAY_10H)
+    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: SUNDAY_10H)
     login(client, "agence@vigie.test")
     _open(client, batie)
     campaign = _campaign_id(app)
@@ -275,12 +275,12 @@ def test_confirming_sends_one_sms_per_employee_exactly_once(app, client, batie, 
         campaign_row = db.session.get(ReminderCampaign, campaign)
         assert campaign_row.recipients_count == 602 and campaign_row.contracts_count == 850  # not the 2 wrong numbers
     # Running every chunk again creates nothing more.
-    from portal.services import reminder_campaigns
+    from portal.contracts import campaigns
 
     with app.test_request_context():
         with app.app_context():
             ids = db.session.execute(select(func.min(ReminderRecipient.id), func.max(ReminderRecipient.id))).one()
-            assert reminder_campaigns.send_chunk(campaign, ids[0], ids[1]) == 0
+            assert campaigns.send_chunk(campaign, ids[0], ids[1]) == 0
     assert _count(app, Message, Message.template == "contract_reminder") == 602
     progress = _text(client.get(f"/contracts/reminders/{campaign}/progress"))
     assert "Relance terminée" in progress and re.search(r'id="count-sent">602<', progress)
@@ -384,20 +384,20 @@ def test_another_agencys_campaigns_and_employees_are_out_of_reach(app, client, b
 
 
 def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_failed(app, client, batie, at_monday):
-    from portal.services import notifications
+    from portal.messaging import notifications
 
     login(client, "agence@vigie.test")
     _open(client, batie)
     campaign = _campaign_id(app)
     post(client, f"/contracts/reminders/{campaign}/confirm")
     with app.app_context():
-        from portal.services import reminder_campaigns
+        from portal.contracts import campaigns
 
         with app.test_request_context():
             first, last = db.session.execute(
                 select(func.min(ReminderRecipient.id), func.max(ReminderRecipient.id))
             ).one()
-            reminder_campaigns.send_chunk(campaign, first, last)
+            campaigns.send_chunk(campaign, first, last)
         message = db.session.scalar(select(Message).where(Message.template == "contract_reminder").limit(1))
         # A worker claimed it, then died before the provider's answer was recorded.
         message.status, message.provider_id, message.sent_at = "sending", None, None
@@ -411,7 +411,7 @@ def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_fa
 
 
 def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client, batie, monkeypatch):
-    monkeypatch.setattr("portal.services.reminders.clock", lambda: MONDAY_10H)
+    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: MONDAY_10H)
     login(client, "agence@vigie.test")
     _open(client, batie)
     campaign = _campaign_id(app)
@@ -422,7 +422,7 @@ def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client
         message.status, message.failure_reason = "failed", "Numéro non attribué"
         db.session.commit()
         failed_id = message.id
-    monkeypatch.setattr("portal.services.reminders.clock", lambda: SUNDAY_10H)
+    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: SUNDAY_10H)
     post(client, f"/contracts/reminders/{campaign}/retry")
     with app.app_context():
         job = db.session.scalar(

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import Partnership, Requirement
 from tests.conftest import login, post
 

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import AuditEvent, DocumentType, DocumentVersion, Message, RefusalReason
 from tests.conftest import HTMX, drain, login, post, token_for
 from tests.documents_helpers import pdf, upload

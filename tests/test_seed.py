@@ -3,9 +3,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from stdnum.fr import siren, siret
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.demo.seed import ACCOUNTS, seed_demo
 from portal.models import Establishment, Membership, Organisation, User
-from portal.seed import ACCOUNTS, seed_demo
 from tests.conftest import login, post
 
 

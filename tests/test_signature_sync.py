@@ -14,7 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from portal.extensions import db
+from portal.contracts import signature_sync
+from portal.core import outbox
+from portal.core.extensions import db
+from portal.core.outbox import RetryLater
 from portal.integrations.esign import (
     ProviderDown,
     SimulatorState,
@@ -25,8 +28,6 @@ from portal.integrations.esign import (
 )
 from portal.models import AuditEvent, Contract, OutboxJob, PeriodicRun, SignatureSyncRun
 from portal.models.contracts import AWAITING, SIGNED_ELECTRONICALLY
-from portal.services import outbox, signature_sync
-from portal.services.outbox import RetryLater
 from tests.conftest import drain, login, post
 
 API_KEY = "test-yousign-key"
@@ -90,7 +91,7 @@ def test_an_outage_marks_nothing_is_logged_and_retried(app, client, batie):
 
 
 def test_the_periodic_slots_are_07_00_and_13_00_paris_claimed_once(app, batie):
-    from portal.services import schedule
+    from portal.core import schedule
 
     paris = ZoneInfo("Europe/Paris")
     with app.app_context():
@@ -150,8 +151,8 @@ def test_the_client_gives_up_after_its_timeout():
 
 
 def test_the_sync_speaks_to_yousign_when_configured(make_app, yousign):
-    from portal.seed import seed_demo
-    from portal.seed_contracts import seed_batie_contracts
+    from portal.demo.contracts import seed_batie_contracts
+    from portal.demo.seed import seed_demo
 
     state, url = yousign
     app = make_app(ESIGN_BACKEND="yousign", YOUSIGN_API_URL=url, YOUSIGN_API_KEY=API_KEY)
@@ -180,8 +181,8 @@ def _event(request_id: str, name: str = "signature_request.done") -> bytes:
 
 
 def test_the_done_webhook_flips_a_contract_between_two_syncs(make_app):
-    from portal.seed import seed_demo
-    from portal.seed_contracts import seed_batie_contracts
+    from portal.demo.contracts import seed_batie_contracts
+    from portal.demo.seed import seed_demo
 
     app = make_app(YOUSIGN_WEBHOOK_SECRET=SECRET)
     client = app.test_client()

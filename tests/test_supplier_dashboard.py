@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import DocumentVersion, Organisation, Partnership, utcnow
 from tests.conftest import HTMX, count_queries, login, post, valid_siren
 from tests.documents_helpers import pdf, upload

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.models import Invitation, Membership, Organisation, User, utcnow
 from tests.conftest import HTMX, login, post, token_for, valid_siren
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("contracts", __name__, url_prefix="/contracts")
-
-from portal.contracts import reminders, routes  # noqa: E402,F401
+"""Temp agencies: unsigned contracts, the reminder wizard and campaigns, signature sync, employee page."""

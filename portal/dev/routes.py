@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import Blueprint, abort, request
 from sqlalchemy import select
 
-from portal.dev import bp
-from portal.extensions import db
-from portal.htmx import render
+from portal.core.extensions import db
+from portal.core.htmx import render
 from portal.models import Message
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
 @bp.get("/outbox")

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("documents", __name__)
-
-from portal.documents import preferences, routes  # noqa: E402,F401
+"""The supplier's compliance file: versions, compliance state, pre-checks, quitus, expiry, mandates, review."""

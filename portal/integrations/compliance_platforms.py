@@ -223,7 +223,7 @@ def simulator_app(state: SimulatorState, api_key: str):
 def demo_state(today: date) -> SimulatorState:
     """The demo world's platforms: Menuiserie Martin's account at Attestation Légale holds a newer
     URSSAF attestation than Vigie's and an older Kbis; Demolitor's at Actradis an URSSAF one."""
-    from portal import samples
+    from portal.demo import samples
 
     state = SimulatorState()
     martin, demolitor = ("812345676", "Menuiserie Martin"), ("830124590", "Demolitor SAS")

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from flask import current_app, flash, request, session, url_for
+from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_login import current_user
 
-from portal.extensions import db
-from portal.htmx import redirect_to, render, wants_fragment
-from portal.main import bp
+from portal.core import tenancy
+from portal.core.extensions import db
+from portal.core.forms import EmptyForm
+from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.main import dashboard
 from portal.main.forms import LanguageForm
-from portal.organisations.forms import EmptyForm
-from portal.services import dashboard, tenancy
+
+bp = Blueprint("main", __name__)
 
 
 @bp.get("/")

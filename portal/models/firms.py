@@ -117,7 +117,7 @@ class ClientFile(Base):
 
     @validates("name")
     def _sortable(self, _key: str, value: str) -> str:
-        from portal.services.tenancy import sort_key
+        from portal.core.tenancy import sort_key
 
         self.sort_name = sort_key(value)[:200]
         return value

@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.labels import VALIDITY_RULE_LABELS
+from portal.core.labels import VALIDITY_RULE_LABELS
 
 
 class ValidateForm(FlaskForm):

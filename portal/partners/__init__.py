@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("partners", __name__, url_prefix="/partners")
-
-from portal.partners import routes  # noqa: E402,F401
+"""Partners: connection requests, requirements, compliance dashboard, client sheets, linked accounts."""

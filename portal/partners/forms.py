@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.auth.forms import email_validators
+from portal.core.validators import EmailAddress, email_validators
 
 
 class RequestForm(FlaskForm):
@@ -16,3 +17,33 @@ class InviteCompanyForm(FlaskForm):
     )
     siret = StringField(_l("SIRET"), validators=[DataRequired(message=_l("Indiquez le SIRET (14 chiffres)."))])
     email = EmailField(_l("Adresse e-mail du contact"), validators=email_validators)
+
+
+contact_email_validators = [DataRequired(message=_l("Indiquez l'adresse e-mail du contact.")), EmailAddress()]
+
+
+class SheetForm(FlaskForm):
+    siret = StringField(_l("SIRET"), validators=[DataRequired(message=_l("Indiquez le SIRET (14 chiffres)."))])
+    legal_name = StringField(
+        _l("Raison sociale"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Seulement si l'entreprise n'est pas encore sur Vigie : elle sera invitée."),
+    )
+    contact_email = EmailField(_l("Adresse e-mail du contact"), validators=contact_email_validators)
+
+
+class SheetEmailForm(FlaskForm):
+    contact_email = EmailField(_l("Adresse e-mail du contact"), validators=contact_email_validators)
+
+
+class LinkForm(FlaskForm):
+    """ "Gérer le rattachement": the main account and the companies linked under it."""
+
+    main_id = SelectField(_l("Compte principal"), coerce=int, validate_choice=False)
+    company_ids = SelectMultipleField(
+        _l("Sociétés du groupe"),
+        coerce=int,
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-from portal.webhooks import routes  # noqa: E402,F401
+"""Webhooks from providers (SMS delivery reports, e-signature)."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hmac
 
-from flask import abort, current_app, request
+from flask import Blueprint, abort, current_app, request
 
-from portal.extensions import csrf
+from portal.contracts import signature_sync
+from portal.core.extensions import csrf
 from portal.integrations.esign import webhook_is_authentic
-from portal.services import notifications, signature_sync
-from portal.webhooks import bp
+from portal.messaging import notifications
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 def _authorised() -> bool:

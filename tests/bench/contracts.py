@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from portal.extensions import db
+from portal.contracts.manage import paris_today, signature_deadline
+from portal.core.extensions import db
+from portal.demo.seed import seed_demo
 from portal.models import Contract, ContractTypology, Employee, Message, Organisation, User, utcnow
-from portal.seed import seed_demo
-from portal.services.contracts import paris_today, signature_deadline
 from tests.bench.dashboard import ROOT, URL, analyze, bench_app, compare, empty_database, logged_in, serve, server_env
 from tests.fakes.brevo import API_KEY, FakeBrevo
 
@@ -95,9 +95,10 @@ def bench_page(agency_id: int, employment: int) -> None:
 
 
 def bench_campaign(employment: int) -> None:
-    from portal.services import contracts, reminder_campaigns, reminders, tenancy
+    from portal.contracts import campaigns, manage, reminder_wizard
+    from portal.core import tenancy
 
-    reminders.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # inside SMS hours
+    reminder_wizard.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # inside SMS hours
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake provider logs every request
@@ -114,13 +115,13 @@ def bench_campaign(employment: int) -> None:
             membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation.is_agency)
             current = tenancy.Tenancy(membership=membership, memberships=[membership])
             started = time.perf_counter()
-            campaign = reminders.start(
-                current, user, "sms", contracts.filters_from({"typology": str(employment)}), [], []
+            campaign = reminder_wizard.start(
+                current, user, "sms", manage.filters_from({"typology": str(employment)}), [], []
             )
-            plan = reminders.preview(current, campaign)
+            plan = reminder_wizard.preview(current, campaign)
             summary = time.perf_counter() - started
             confirming = time.perf_counter()
-            reminder_campaigns.confirm(current, user, campaign.id)
+            campaigns.confirm(current, user, campaign.id)
             queued = time.perf_counter() - confirming
             print(
                 f"SMS campaign of {len(plan.selection.recipients)} recipients: summary computed in {summary:.2f} s, "

@@ -21,10 +21,10 @@ import requests
 from sqlalchemy import insert, select, text
 
 from portal import create_app
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.demo.seed import seed_demo
+from portal.documents.compliance import today
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, utcnow
-from portal.seed import seed_demo
-from portal.services.compliance import today
 from tests.conftest import _base_config, _ensure_pg_database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,11 +15,12 @@ from datetime import date
 
 from sqlalchemy import delete, func, select
 
-from portal.extensions import db
+from portal.core import outbox, tenancy
+from portal.core.extensions import db
+from portal.demo.firm import FIRM_SIREN
+from portal.demo.seed import seed_demo
+from portal.firm import imports
 from portal.models import ClientFile, FiscalYear, Folder, ImportBatch, Organisation, OutboxJob, User
-from portal.seed import seed_demo
-from portal.seed_firm import FIRM_SIREN
-from portal.services import client_imports, outbox, tenancy
 from tests.bench.dashboard import (
     ROOT,
     URL,
@@ -47,7 +48,7 @@ def _siret(n: int) -> str:
 
 
 def import_file() -> bytes:
-    lines = [",".join(client_imports.HEADERS)]
+    lines = [",".join(imports.HEADERS)]
     for n in range(ROWS):
         start = ("01/01/2024", "01/07/2024", "01/10/2024")[n % 3]
         email = f"dirigeant{n}@client.test" if n % 2 else ""
@@ -63,11 +64,11 @@ def bench_import(app) -> tuple[int, int]:
         membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation.is_accounting_firm)
         current = tenancy.Tenancy(membership=membership, memberships=[membership])
         started = time.perf_counter()
-        batch = client_imports.preview(current, user, "bench.csv", data)
+        batch = imports.preview(current, user, "bench.csv", data)
         previewed = time.perf_counter() - started
-        client_imports.confirm(current, user, batch.id)
+        imports.confirm(current, user, batch.id)
         importing = time.perf_counter()
-        client_imports.run(batch.id)
+        imports.run(batch.id)
         imported = time.perf_counter() - importing
         batch = db.session.get(ImportBatch, batch.id)
         total = previewed + imported

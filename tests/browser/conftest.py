@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.extensions import db
-from portal.seed import seed_demo
+from portal.core.extensions import db
+from portal.demo.seed import seed_demo
 from tests.conftest import _base_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def live_server(tmp_path):
 @pytest.fixture
 def batie_contracts(live_server):
     """Batie Construction's employees and contracts in the live server's database."""
-    from portal.seed_contracts import seed_batie_contracts
+    from portal.demo.contracts import seed_batie_contracts
 
     with live_server[1].app_context():
         seed_batie_contracts()

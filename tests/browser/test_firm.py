@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.browser.test_documents import _log_out
 from tests.browser.test_shell import _log_in
 from tests.documents_helpers import pdf
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def durand(live_server):
-    from portal.seed_firm import seed_durand
+    from portal.demo.firm import seed_durand
 
     with live_server[1].app_context():
         seed_durand()

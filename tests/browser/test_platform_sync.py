@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from portal.extensions import db
-from portal.services import compliance, platform_sync
+from portal.core.extensions import db
+from portal.documents import compliance
+from portal.platforms import sync as platform_sync
 from tests.browser.test_shell import _log_in
 from tests.documents_helpers import pdf
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def synced(live_server):
-    from portal.seed_platforms import seed_platform_connections
+    from portal.demo.platforms import seed_platform_connections
 
     with live_server[1].app_context():
         seed_platform_connections()
@@ -27,7 +28,7 @@ def synced(live_server):
 
 
 def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_wins(page, check, synced, live_server):
-    from portal import samples
+    from portal.demo import samples
 
     _log_in(page, "fournisseur@vigie.test")
     page.locator(".user-menu summary").click()

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def open_hours(monkeypatch, batie_contracts):
     """A Monday morning, inside the SMS sending hours, whatever the machine's clock says."""
     monkeypatch.setattr(
-        "portal.services.reminders.clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+        "portal.contracts.reminder_wizard.clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
     )
 
 

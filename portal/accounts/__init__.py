@@ -1,0 +1,1 @@
+"""Accounts: logging in, password reset, invitations, the organisations a user belongs to, the team."""

@@ -1,0 +1,5 @@
+"""Accounts' screens: login, password, invitations (``auth``); switching organisation, team."""
+
+from portal.accounts.routes import auth, organisations
+
+BLUEPRINTS = (auth.bp, organisations.bp)

@@ -1,0 +1,68 @@
+""" "Gérer les contrats": the list of contracts awaiting signature and the two ways to mark one signed."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.contracts import manage, signature_sync
+from portal.contracts.routes.blueprints import bp
+from portal.core import tenancy
+from portal.core.forms import EmptyForm
+from portal.core.htmx import redirect_to, render, wants_fragment
+
+
+@bp.get("")
+@login_required
+def index():
+    result = manage.page(tenancy.current(), manage.filters_from(request.args))
+    return render("contracts/index.html", "contracts/_results.html", result=result, action_form=EmptyForm())
+
+
+@bp.post("/<int:contract_id>/sign/<any(paper, agency):how>")
+@login_required
+def sign(contract_id: int, how: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    current = tenancy.current()
+    filters = manage.filters_from(request.args)
+    try:
+        contract = manage.mark_signed(current, current_user, contract_id, how)
+    except manage.ContractError as exc:
+        flash(str(exc.errors["contract"]), "warning")
+        status = 409
+    else:
+        message = (
+            _("Contrat %(reference)s défini signé.", reference=contract.reference)
+            if how == "paper"
+            else _("Contrat %(reference)s défini signé en agence.", reference=contract.reference)
+        )
+        flash(message, "success")
+        status = 200
+    if wants_fragment():
+        # The row leaves the list (empty swap); the counts follow out of band.
+        return render(
+            "contracts/index.html",
+            "contracts/_signed.html",
+            counts=manage.counts(current, filters),
+            status=status,
+        )
+    return redirect_to(url_for("contracts.index", **filters.args()))
+
+
+@bp.get("/sync")
+@login_required
+def sync_log():
+    """The signature sync's runs for this agency: started, checked, signed, errors."""
+    return render("contracts/sync.html", runs=signature_sync.runs_of(tenancy.current()), action_form=EmptyForm())
+
+
+@bp.post("/sync")
+@login_required
+def sync_now():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    signature_sync.request_now(tenancy.current(), current_user)
+    flash(_("Synchronisation demandée : le journal se met à jour dans quelques instants."), "success")
+    return redirect_to(url_for("contracts.sync_log"))

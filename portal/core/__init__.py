@@ -1,0 +1,1 @@
+"""Plumbing every feature uses: config, extensions, htmx, errors, tenancy, outbox, queue, clock..."""

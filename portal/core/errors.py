@@ -1,0 +1,68 @@
+"""Error pages: a full page for browsers, a fragment shown in the flash area for htmx."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.core.htmx import wants_fragment
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Requête invalide"), _l("La requête n'a pas pu être comprise. Rechargez la page et réessayez.")),
+    403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour cette page ou cette action.")),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou ne vous est pas accessible.")),
+    405: (_l("Action impossible"), _l("Cette action n'est pas possible à cette adresse.")),
+    # Past the server's limit on a whole request; each form says its own, lower limit next to its field.
+    413: (
+        _l("Fichier trop volumineux"),
+        _l("Le fichier envoyé est bien trop gros pour Vigie : réduisez-le ou découpez-le, puis réessayez."),
+    ),
+    422: (_l("Données invalides"), _l("Certaines informations sont invalides. Corrigez-les et réessayez.")),
+    429: (
+        _l("Trop de tentatives"),
+        _l("Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez."),
+    ),
+    500: (
+        _l("Erreur inattendue"),
+        _l("Une erreur est survenue de notre côté. Elle a été enregistrée ; réessayez dans un instant."),
+    ),
+}
+CSRF_MESSAGE = (
+    _l("Session expirée"),
+    _l("Votre formulaire a expiré (jeton de sécurité manquant ou périmé). Rechargez la page et recommencez."),
+)
+
+
+def render_error(status: int, title: str, text: str):
+    if wants_fragment():
+        body = render_template("errors/_error.html", status=status, title=title, text=text)
+        return body, status, {"HX-Retarget": "#flash-area", "HX-Reswap": "innerHTML", "Vary": "HX-Request"}
+    return render_template("errors/error.html", status=status, title=title, text=text), status, {"Vary": "HX-Request"}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_error):
+        return render_error(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
+        # A service may say precisely why (services.errors.Refused).
+        text = getattr(error, "explanation", None) or text
+        return render_error(error.code or 500, str(title), str(text))
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(error: InternalServerError):
+        log.error("unhandled error: %s", getattr(error, "original_exception", error))
+        from portal.core.extensions import db
+
+        db.session.rollback()
+        title, text = MESSAGES[500]
+        return render_error(500, str(title), str(text))

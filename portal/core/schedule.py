@@ -1,0 +1,48 @@
+"""Periodic jobs. Every sweeper tick (in each worker, or in the embedded queue) asks which slots
+are due; a slot is claimed by inserting a unique ``periodic_run`` row and its job goes through
+the outbox in the same transaction, so several workers never run a slot twice and a slot missed
+while everything was down runs once at the next start."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from portal.core import outbox
+from portal.core.extensions import db
+from portal.models import PeriodicRun
+
+PARIS = ZoneInfo("Europe/Paris")
+# name, job, queue, config key holding the times of day (Europe/Paris), whether every missed slot
+# of the day runs (daily jobs) or only the latest one (the hourly platform sync).
+PERIODIC = (
+    ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES", True),
+    ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES", True),
+    ("platform-sync", "sync_platforms", "sync", "PLATFORM_SYNC_TIMES", False),
+)
+
+
+def tick(now: datetime | None = None) -> list[str]:
+    """Enqueue the periodic jobs whose slot of today has come; returns the slots claimed."""
+    local = (now or datetime.now(PARIS)).astimezone(PARIS)
+    claimed = []
+    for name, job, queue, times_key, catch_up in PERIODIC:
+        due = sorted(
+            slot
+            for slot in (time.fromisoformat(t.strip()) for t in current_app.config[times_key])
+            if slot <= local.time()
+        )
+        for slot in due if catch_up else due[-1:]:
+            key = f"{name}@{local.date().isoformat()}T{slot:%H:%M}"
+            db.session.add(PeriodicRun(key=key))
+            outbox.enqueue(job, queue=queue)
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                continue
+            claimed.append(key)
+    return claimed

@@ -1,0 +1,41 @@
+"""Form validators shared by features, built on the libraries the stack names."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired, ValidationError
+
+
+def checked_email(address: str) -> str:
+    """The normalised address, or EmailNotValidError. Syntax only; ``.test`` allowed outside production."""
+    return validate_email(
+        address.strip(),
+        check_deliverability=False,
+        test_environment=current_app.config["VIGIE_ENV"] != "production",
+    ).normalized
+
+
+class EmailAddress:
+    """Syntax check with email-validator, never a DNS lookup.
+
+    Outside production the special-use ``.test`` domain is accepted (demo accounts use it).
+    """
+
+    def __init__(self, message=None):
+        self.message = message or _l("Cette adresse e-mail n'est pas valide.")
+
+    def __call__(self, _form, field) -> None:
+        if not field.data:
+            return
+        try:
+            field.data = checked_email(field.data)
+        except EmailNotValidError as exc:
+            raise ValidationError(self.message) from exc
+
+
+email_validators = [
+    DataRequired(message=_l("Indiquez votre adresse e-mail.")),
+    EmailAddress(),
+]

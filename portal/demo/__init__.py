@@ -1,0 +1,1 @@
+"""The demo world and sample PDFs. Imported only by the cli and the tests."""

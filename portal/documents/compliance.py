@@ -1,0 +1,189 @@
+"""The state of a company's compliance file, computed in a fixed number of queries.
+
+A document type is in one of these states for a company:
+``missing`` · ``refused`` (the latest version was refused) · ``in_review`` (the latest version
+awaits an operator) · ``expired`` · ``expiring`` (within the warning window) · ``valid``.
+The first four are the "documents en attente de mise à jour" (the orange tab), most urgent first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from portal.core.extensions import db
+from portal.documents.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
+from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, Requirement, utcnow
+
+PENDING_STATES = ("expired", "refused", "missing", "expiring")
+VALIDATED = ("valid", "expiring", "expired")
+STATE_RANK = {"valid": 0, "expiring": 1, "in_review": 2, "expired": 3, "refused": 4, "missing": 5}
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def effective_status(version: DocumentVersion, on: date, window_days: int) -> str:
+    """A validated version's status on a given day (the daily job stores it; pages never wait for it)."""
+    if version.status not in VALIDATED:
+        return version.status
+    if version.valid_until is None:
+        return "valid"
+    if version.valid_until < on:
+        return "expired"
+    if (version.valid_until - on).days <= window_days:
+        return "expiring"
+    return "valid"
+
+
+def window_days() -> int:
+    return current_app.config["EXPIRY_WARNING_DAYS"]
+
+
+@dataclass
+class FileRow:
+    document_type: DocumentType
+    document: Document | None
+    latest: DocumentVersion | None
+    active: DocumentVersion | None
+    state: str
+    required: bool
+    requested_by: list[str] = field(default_factory=list)
+    days_left: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.required and self.state in PENDING_STATES
+
+    @property
+    def urgency(self) -> tuple:
+        return (PENDING_STATES.index(self.state), self.days_left if self.days_left is not None else 0)
+
+    @property
+    def history(self) -> list[DocumentVersion]:
+        return list(self.document.versions) if self.document else []
+
+
+@dataclass
+class ComplianceFile:
+    organisation: Organisation
+    rows: list[FileRow]
+    types: list[DocumentType]
+
+    @property
+    def pending(self) -> list[FileRow]:
+        return sorted((row for row in self.rows if row.pending), key=lambda row: row.urgency)
+
+    @property
+    def online(self) -> list[FileRow]:
+        return [row for row in self.rows if row.document is not None or row.required]
+
+    def row_for(self, code: str) -> FileRow | None:
+        return next((row for row in self.rows if row.document_type.code == code), None)
+
+
+def row_for(document_type: DocumentType, document: Document | None, on: date, window: int) -> FileRow:
+    versions = [v for v in (document.versions if document else []) if v.status != "archived"]
+    latest = versions[0] if versions else None
+    active = next((v for v in versions if v.status in VALIDATED), None)
+    days_left = (active.valid_until - on).days if active and active.valid_until else None
+    if latest is None:
+        state = "missing"
+    elif latest.status in ("submitted", "refused"):
+        state = "in_review" if latest.status == "submitted" else "refused"
+    elif active is None:
+        state = "missing"
+    else:
+        state = effective_status(active, on, window)
+    return FileRow(document_type, document, latest, active, state, required=False, days_left=days_left)
+
+
+# The statements are built once: building them costs as much as running them on a small file.
+ACTIVE_TYPES = select(DocumentType).where(DocumentType.active.is_(True)).order_by(DocumentType.sort_order)
+DOCUMENTS = (
+    select(Document)
+    .where(Document.organisation_id == bindparam("organisation_id"))
+    .options(
+        selectinload(Document.versions).options(
+            # The automatic checks' report is for operators; file pages never read it.
+            defer(DocumentVersion.precheck, raiseload=True),
+            joinedload(DocumentVersion.refusal_reason),
+            joinedload(DocumentVersion.reviewed_by),
+        )
+    )
+    .execution_options(populate_existing=True)
+)
+# (document type id, the asking client's name) of the requirements of the supplier's accepted clients
+REQUIREMENTS = (
+    select(Requirement.document_type_id, Organisation.legal_name)
+    .join(
+        Partnership,
+        (Partnership.requester_id == Requirement.requested_by_id)
+        & (Partnership.target_id == bindparam("organisation_id"))
+        & (Partnership.status == "accepted"),
+    )
+    .join(Organisation, Organisation.id == Requirement.requested_by_id)
+    .where(or_(Requirement.supplier_id == bindparam("organisation_id"), Requirement.supplier_id.is_(None)))
+)
+REQUIREMENTS_OF_ONE_CLIENT = REQUIREMENTS.where(Requirement.requested_by_id == bindparam("client_id"))
+
+
+def load(organisation: Organisation, on: date | None = None, *, for_client: int | None = None) -> ComplianceFile:
+    """Everything the document pages show, in four queries whatever the number of documents.
+
+    ``for_client``: only that client's requirements count (what it sees of this supplier)."""
+    on = on or today()
+    window = window_days()
+    types = list(db.session.scalars(ACTIVE_TYPES))
+    documents = db.session.scalars(DOCUMENTS, {"organisation_id": organisation.id}).all()
+    requirements = db.session.execute(
+        REQUIREMENTS_OF_ONE_CLIENT if for_client else REQUIREMENTS,
+        {"organisation_id": organisation.id, "client_id": for_client},
+    ).all()
+    by_type_id = {document.document_type_id: document for document in documents}
+    rows = {t.code: row_for(t, by_type_id.get(t.id), on, window) for t in types}
+
+    required: dict[str, list[str]] = {code: ["Vigie"] for code in DEFAULT_REQUIRED}
+    if organisation.has_employees:
+        required.update({code: ["Vigie"] for code in EMPLOYER_REQUIRED})
+    code_by_id = {t.id: t.code for t in types}
+    for document_type_id, asker in requirements:
+        code = code_by_id.get(document_type_id)
+        if code:
+            askers = required.setdefault(code, [])
+            if asker not in askers:
+                askers.append(asker)
+
+    for code, askers in required.items():
+        if code not in rows:
+            continue
+        # An accepted alternative (RNE_CERT for KBIS) stands in when it is in a better state.
+        candidates = [rows[code]] + [rows[t.code] for t in types if t.alternative_to == code and rows[t.code].document]
+        best = min(candidates, key=lambda row: STATE_RANK[row.state])
+        best.required = True
+        best.requested_by = [name for name in askers if name != "Vigie"]
+    ordered = sorted(rows.values(), key=lambda row: (not row.required, row.document_type.sort_order))
+    return ComplianceFile(organisation=organisation, rows=ordered, types=types)
+
+
+def summary(file: ComplianceFile) -> tuple[str, int]:
+    """One word for a file (expired, incomplete, in_review, compliant) and how many expire soon."""
+    # A replacement under review does not hide, from a client, that the document in force expired.
+    states = [
+        "expired" if row.state == "in_review" and row.days_left is not None and row.days_left < 0 else row.state
+        for row in file.rows
+        if row.required
+    ]
+    expiring = sum(1 for row in file.rows if row.required and row.state == "expiring")
+    if "expired" in states:
+        return "expired", expiring
+    if "missing" in states or "refused" in states:
+        return "incomplete", expiring
+    if "in_review" in states:
+        return "in_review", expiring
+    return "compliant", expiring

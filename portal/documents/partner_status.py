@@ -1,0 +1,38 @@
+"""Keeps each partnership's view of the supplier's compliance up to date (for the clients' dashboard).
+
+Called in the same transaction as any change that can move it: a document sent, validated or
+refused, the daily expiry sweep, a requirement saved, a partnership accepted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.core.extensions import db
+from portal.documents import compliance
+from portal.models import Organisation, Partnership, utcnow
+
+
+def refresh(partnership: Partnership, supplier: Organisation) -> None:
+    file = compliance.load(supplier, for_client=partnership.requester_id)
+    partnership.compliance_status, partnership.expiring_count = compliance.summary(file)
+    partnership.status_updated_at = utcnow()
+
+
+def refresh_supplier(supplier_id: int) -> None:
+    supplier = db.session.get(Organisation, supplier_id)
+    for partnership in db.session.scalars(
+        select(Partnership).where(
+            Partnership.target_id == supplier_id, Partnership.status.in_(("accepted", "suspended"))
+        )
+    ):
+        refresh(partnership, supplier)
+
+
+def refresh_client(client_id: int) -> None:
+    rows = db.session.execute(
+        select(Partnership, Organisation)
+        .join(Organisation, Organisation.id == Partnership.target_id)
+        .where(Partnership.requester_id == client_id, Partnership.status.in_(("accepted", "suspended")))
+    ).all()
+    for partnership, supplier in rows:
+        refresh(partnership, supplier)

@@ -1,0 +1,181 @@
+"""Operators check what suppliers send: the queue, then Valider or Refuser (audited, emailed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+
+from portal.core import audit
+from portal.core.exceptions import InvalidInput
+from portal.core.extensions import db
+from portal.core.tenancy import Tenancy
+from portal.documents import partner_status
+from portal.messaging import notifications
+from portal.models import (
+    Document,
+    DocumentType,
+    DocumentVersion,
+    Membership,
+    Organisation,
+    RefusalReason,
+    User,
+    utcnow,
+)
+
+
+class ReviewError(InvalidInput):
+    """A decision that cannot be taken as asked."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    version: DocumentVersion
+    document_type: DocumentType
+    organisation: Organisation
+
+
+def require_operator(tenancy: Tenancy) -> None:
+    tenancy.require_role("operator")
+
+
+def _with_type_and_company():
+    return (
+        select(DocumentVersion, DocumentType, Organisation)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .join(Organisation, Organisation.id == DocumentVersion.organisation_id)
+    )
+
+
+def _queue_query():
+    return _with_type_and_company().where(DocumentVersion.status == "submitted")
+
+
+def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page: int, per_page: int = 25):
+    """Submitted versions, oldest first, with their type and company (one query a page)."""
+    require_operator(tenancy)
+    query = _queue_query()
+    if type_code:
+        query = query.where(DocumentType.code == type_code)
+    if company:
+        query = query.where(
+            func.lower(Organisation.legal_name).contains(company.lower()) | (Organisation.siren == company.strip())
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(
+        query.order_by(DocumentVersion.uploaded_at, DocumentVersion.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return [QueueItem(*row) for row in rows], total
+
+
+def item(tenancy: Tenancy, version_id: int) -> QueueItem:
+    require_operator(tenancy)
+    row = db.session.execute(_with_type_and_company().where(DocumentVersion.id == version_id)).first()
+    if row is None:
+        raise NotFound()
+    return QueueItem(*row)
+
+
+def refusal_reasons() -> list[RefusalReason]:
+    return list(
+        db.session.scalars(
+            select(RefusalReason).where(RefusalReason.active.is_(True)).order_by(RefusalReason.sort_order)
+        )
+    )
+
+
+def validate(tenancy: Tenancy, operator: User, version_id: int, valid_until: date | None) -> QueueItem:
+    found = item(tenancy, version_id)
+    version = found.version
+    if version.status != "submitted":
+        raise ReviewError({"decision": _l("Ce document a déjà été traité.")})
+    if found.document_type.validity_rule == "printed_end_date" and valid_until is None:
+        raise ReviewError({"valid_until": _l("Indiquez la fin de validité.")})
+    if valid_until and valid_until < version.issued_on:
+        raise ReviewError({"valid_until": _l("La fin de validité doit être après la date du document.")})
+    now = utcnow()
+    older = db.session.scalars(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == version.document_id,
+            DocumentVersion.id != version.id,
+            DocumentVersion.status.in_(("valid", "expiring", "expired")),
+        )
+    )
+    for previous in older:
+        previous.status = "archived"
+        previous.archived_at = now
+    version.valid_until = valid_until or version.valid_until
+    return _decide(found, operator, "valid", "document_validated")
+
+
+def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | None, comment: str) -> QueueItem:
+    found = item(tenancy, version_id)
+    version = found.version
+    if version.status != "submitted":
+        raise ReviewError({"decision": _l("Ce document a déjà été traité.")})
+    reason = db.session.get(RefusalReason, reason_id) if reason_id else None
+    if reason is None or not reason.active:
+        raise ReviewError({"reason": _l("Choisissez un motif de refus dans la liste.")})
+    version.refusal_reason_id = reason.id
+    version.refusal_comment = comment.strip() or None
+    return _decide(
+        found,
+        operator,
+        "refused",
+        "document_refused",
+        {"reason": reason.label_fr},
+        reason=reason,
+        comment=version.refusal_comment,
+    )
+
+
+def _decide(found: QueueItem, operator: User, status: str, template: str, details: dict | None = None, **mail):
+    """Record the operator's decision, audit it, tell the supplier, refresh what clients see."""
+    version = found.version
+    version.status = status
+    version.reviewed_by_id = operator.id
+    version.reviewed_at = utcnow()
+    audit.record(
+        "document.validated" if status == "valid" else "document.refused",
+        user_id=operator.id,
+        organisation_id=version.organisation_id,
+        version_id=version.id,
+        type=found.document_type.code,
+        **(details or {}),
+    )
+    _tell_supplier(found, template, **mail)
+    partner_status.refresh_supplier(version.organisation_id)
+    db.session.commit()
+    return found
+
+
+def _tell_supplier(found: QueueItem, template: str, **context) -> None:
+    """Email the person who sent the file, or the company's owners when nobody did."""
+    version = found.version
+    recipients = []
+    if version.uploaded_by_id:
+        recipients = [db.session.get(User, version.uploaded_by_id)]
+    if not recipients or recipients[0] is None:
+        recipients = list(
+            db.session.scalars(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.organisation_id == version.organisation_id, Membership.role == "owner")
+            )
+        )
+    for user in recipients:
+        notifications.queue_email(
+            user.email,
+            template,
+            language=user.language,
+            organisation_id=version.organisation_id,
+            user=user,
+            organisation=found.organisation,
+            document_type=found.document_type,
+            version=version,
+            **context,
+        )

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import Forbidden
+
+from portal.core import tenancy
+from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.core.responses import attachment
+from portal.documents import compliance, quitus
+from portal.documents import versions as documents
+from portal.documents.forms import AddDocumentForm, UploadForm
+from portal.documents.routes.blueprints import bp
+from portal.platforms import sync
+
+
+def supplier():
+    current = tenancy.current()
+    if not current.organisation.is_supplier:
+        raise Forbidden()
+    return current
+
+
+def _sync_confirmed(form: UploadForm) -> bool:
+    return bool(form.confirm_sync.data) if "confirm_sync" in form else False
+
+
+def _upload(form: UploadForm) -> documents.Upload:
+    file = form.file.data
+    return documents.Upload(
+        data=file.read(),
+        filename=file.filename or "document",
+        issued_on=form.issued_on.data,
+        valid_until=form.valid_until.data if "valid_until" in form else None,
+        verification_code=form.verification_code.data if "verification_code" in form else None,
+    )
+
+
+@bp.get("/documents")
+@login_required
+def pending():
+    file = compliance.load(supplier().organisation)
+    return render("documents/pending.html", "documents/_pending_tab.html", file=file)
+
+
+@bp.get("/documents/online")
+@login_required
+def online():
+    current = supplier()
+    file = compliance.load(current.organisation)
+    return render("documents/online.html", file=file, synced_checks=sync.checks_of(current.organisation.id))
+
+
+@bp.route("/documents/<code>/update", methods=["GET", "POST"])
+@login_required
+def update(code: str):
+    current = supplier()
+    file = compliance.load(current.organisation)
+    row = file.row_for(code)
+    if row is None:
+        abort(404)
+    synced_by = sync.provider_of(current.organisation.id, code)
+    form = UploadForm().adapt(row.document_type, synced_by)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                documents.submit(
+                    current.organisation, current_user, code, _upload(form), sync_confirmed=_sync_confirmed(form)
+                )
+            except documents.InvalidUpload as exc:
+                exc.attach_to(form)
+            else:
+                message = _("%(label)s envoyé : il est en cours de vérification.", label=row.document_type.label_fr)
+                if wants_fragment():
+                    file = compliance.load(current.organisation)
+                    return render(
+                        "documents/pending.html",
+                        "documents/_pending_sent.html",
+                        row=file.row_for(code),
+                        file=file,
+                        message=message,
+                        trigger="document-uploaded",
+                    )
+                flash(message, "success")
+                return redirect_to(url_for("documents.pending"))
+        status = 422
+    return render(
+        "documents/update.html",
+        "documents/_pending_item.html",
+        row=row,
+        form=form,
+        file=file,
+        open_form=True,
+        synced_by=synced_by and sync.label(synced_by),
+        status=status,
+    )
+
+
+@bp.route("/documents/add", methods=["GET", "POST"])
+@login_required
+def add():
+    current = supplier()
+    file = compliance.load(current.organisation)
+    form = AddDocumentForm()
+    form.type_code.choices = [("", _("Choisissez…"))] + [(t.code, t.label_fr) for t in file.types]
+    synced = [c for c in sync.connections_of(current.organisation.id) if c.enabled and c.provided_types]
+    if not synced:
+        del form.confirm_sync
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                documents.submit(
+                    current.organisation,
+                    current_user,
+                    form.type_code.data,
+                    _upload(form),
+                    sync_confirmed=_sync_confirmed(form),
+                )
+            except documents.InvalidUpload as exc:
+                exc.attach_to(form)
+            else:
+                flash(_("Document ajouté : il est en cours de vérification."), "success")
+                return redirect_to(url_for("documents.online"))
+        status = 422
+    return render(
+        "documents/add.html",
+        "documents/_add_form.html",
+        form=form,
+        file=file,
+        synced_by=", ".join(sync.label(c.platform) for c in synced),
+        status=status,
+    )
+
+
+@bp.get("/documents/versions/<int:version_id>/download")
+@login_required
+def download(version_id: int):
+    version = documents.own_version(supplier().organisation, version_id)
+    data, name = documents.file_of(version)
+    return attachment(data, name, version.content_type)
+
+
+@bp.get("/documents/quitus.pdf")
+@login_required
+def quitus_pdf():
+    current = supplier()
+    issued, data = quitus.issue(current.organisation, current_user)
+    return attachment(data, f"quitus-{current.organisation.siren}-{issued.issued_at:%Y-%m-%d}.pdf", "application/pdf")
+
+
+@bp.get("/verifier")
+def verify_form():
+    code = request.args.get("code", "").strip()
+    if code:
+        return redirect_to(url_for("documents.verify", code="".join(c for c in code if c.isalnum()).upper()))
+    return render("documents/verify.html", result=None, code="")
+
+
+@bp.get("/verifier/<code>")
+def verify(code: str):
+    result = quitus.verify(code)
+    return render("documents/verify.html", result=result, code=code, status=200 if result else 404)

@@ -1,0 +1,190 @@
+"""Supplier side: send a new version of a document, download one's own files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from portal.core import audit
+from portal.core import uploads as files
+from portal.core.exceptions import InvalidInput
+from portal.core.extensions import db
+from portal.core.storage import storage
+from portal.documents import compliance, partner_status, prechecks
+from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
+
+
+class InvalidUpload(InvalidInput):
+    """A file or date the supplier must correct."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    filename: str
+    issued_on: date
+    valid_until: date | None = None
+    verification_code: str | None = None
+
+
+def document_type(code: str) -> DocumentType:
+    found = db.session.scalar(select(DocumentType).where(DocumentType.code == code, DocumentType.active.is_(True)))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def check(document_type: DocumentType, upload: Upload, on: date) -> tuple[str, date | None]:
+    """Validate an upload; returns its detected content type and its last valid day."""
+    errors = {}
+    try:
+        content_type = files.detect(upload.data)
+    except files.FileRejected as exc:
+        errors["file"] = exc.message
+        content_type = ""
+    if upload.issued_on > on:
+        errors["issued_on"] = _l("La date du document ne peut pas être dans le futur.")
+    valid_until = prechecks.validity_end(
+        document_type.validity_rule, document_type.validity_months, upload.issued_on, upload.valid_until
+    )
+    if document_type.validity_rule == "printed_end_date":
+        if upload.valid_until is None:
+            errors["valid_until"] = _l("Indiquez la date de fin de validité imprimée sur le document.")
+        elif upload.valid_until <= upload.issued_on:
+            errors["valid_until"] = _l("La fin de validité doit être après la date du document.")
+    if valid_until and valid_until < on and "issued_on" not in errors and "valid_until" not in errors:
+        field = "valid_until" if document_type.validity_rule == "printed_end_date" else "issued_on"
+        errors[field] = _l(
+            "Ce document a expiré le %(date)s : envoyez une version plus récente.", date=f"{valid_until:%d/%m/%Y}"
+        )
+    if document_type.has_verification_code:
+        code = (upload.verification_code or "").strip()
+        if not code:
+            errors["verification_code"] = _l("Recopiez le code de vérification imprimé sur le document.")
+        elif not code.isalnum() or not 4 <= len(code) <= 40:
+            errors["verification_code"] = _l("Le code ne contient que des lettres et des chiffres (4 à 40).")
+    if errors:
+        raise InvalidUpload(errors)
+    return content_type, valid_until
+
+
+def document_for(organisation_id: int, document_type_id: int) -> Document:
+    """The company's document of that type, created on its first version."""
+    document = db.session.scalar(
+        select(Document).where(
+            Document.organisation_id == organisation_id, Document.document_type_id == document_type_id
+        )
+    )
+    if document is None:
+        document = Document(organisation_id=organisation_id, document_type_id=document_type_id)
+        db.session.add(document)
+        db.session.flush()
+    return document
+
+
+def submit(
+    organisation: Organisation,
+    user: User | None,
+    type_code: str,
+    upload: Upload,
+    *,
+    mandate: Mandate | None = None,
+    sync_confirmed: bool | None = None,
+) -> DocumentVersion:
+    """Store a new version, run the pre-checks, put it in the operators' queue. All or nothing.
+
+    ``sync_confirmed``: what the supplier answered when this type comes from an external platform
+    whose sync is on (None: not asked, for uploads that are not the supplier's own)."""
+    kind = document_type(type_code)
+    if sync_confirmed is False:
+        from portal.platforms import sync as platform_sync
+
+        platform = platform_sync.provider_of(organisation.id, type_code)
+        if platform is not None:
+            raise InvalidUpload(
+                {
+                    "confirm_sync": _l(
+                        "Ce type de document vous parvient par la synchronisation avec %(platform)s : cochez la "
+                        "case pour confirmer ; la prochaine synchronisation pourra archiver votre dépôt si la "
+                        "plateforme en a une version plus récente.",
+                        platform=platform_sync.label(platform),
+                    )
+                }
+            )
+    content_type, valid_until = check(kind, upload, compliance.today())
+    stored = storage().save(upload.data)
+    try:
+        document = document_for(organisation.id, kind.id)
+        result = automatic_checks(organisation, kind, upload, content_type, valid_until)
+        version = DocumentVersion(
+            document_id=document.id,
+            organisation_id=organisation.id,
+            status="submitted",
+            storage_key=stored.key,
+            original_filename=upload.filename[:255] or "document",
+            content_type=content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            issued_on=upload.issued_on,
+            valid_until=valid_until,
+            verification_code=(upload.verification_code or "").strip().upper() or None,
+            uploaded_by_id=user.id if user else None,
+            mandate_id=mandate.id if mandate else None,
+            precheck=result,
+        )
+        db.session.add(version)
+        db.session.flush()
+        audit.record(
+            "document.submitted",
+            user_id=user.id if user else None,
+            organisation_id=organisation.id,
+            version_id=version.id,
+            type=kind.code,
+            under_mandate=mandate is not None,
+        )
+        partner_status.refresh_supplier(organisation.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage().delete(stored.key)
+        raise
+    return version
+
+
+def automatic_checks(
+    organisation: Organisation, kind: DocumentType, upload: Upload, content_type: str, valid_until: date | None
+) -> dict:
+    """The pre-checks' report on a file (what it reads) and how it differs from what was declared."""
+    result = prechecks.run(
+        upload.data,
+        content_type,
+        organisation.siren,
+        kind.validity_rule,
+        kind.validity_months,
+        kind.has_verification_code,
+    ).as_dict()
+    result["warnings"] += prechecks.compare(result, upload.issued_on, valid_until, upload.verification_code)
+    return result
+
+
+def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:
+    """A version of this organisation's file, or 404 (whatever id is guessed)."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None or version.organisation_id != organisation.id:
+        raise NotFound()
+    return version
+
+
+def file_of(version: DocumentVersion) -> tuple[bytes, str]:
+    kind = db.session.scalar(
+        select(DocumentType)
+        .join(Document, Document.document_type_id == DocumentType.id)
+        .where(Document.id == version.document_id)
+    )
+    return storage().read(version.storage_key), files.download_name(
+        kind.label_fr, version.issued_on, version.content_type
+    )

@@ -1,0 +1,66 @@
+"""What the home page shows to a logged-in user, computed before rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from portal.core.extensions import db
+from portal.core.tenancy import Tenancy
+from portal.models import Invitation, LinkRequest, Membership, Message, Partnership, User, utcnow
+
+
+@dataclass(frozen=True)
+class Summary:
+    user: User
+    tenancy: Tenancy
+    member_count: int
+    open_invitations: int
+    failed_messages: int | None
+
+
+def summary_for(user: User, tenancy: Tenancy) -> Summary:
+    organisation_id = tenancy.organisation.id
+    member_count = db.session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.organisation_id == organisation_id)
+    )
+    open_invitations = db.session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.organisation_id == organisation_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    failed = None
+    if tenancy.role == "operator":
+        failed = db.session.scalar(select(func.count()).select_from(Message).where(Message.status == "failed"))
+    return Summary(user, tenancy, member_count, open_invitations, failed)
+
+
+@dataclass(frozen=True)
+class PendingTab:
+    """ "Partenaires à confirmer": connection requests and link requests waiting for us."""
+
+    partnerships: list[Partnership]
+    link_requests: list[LinkRequest]
+    asked: dict
+
+    @property
+    def count(self) -> int:
+        return len(self.partnerships) + len(self.link_requests)
+
+
+def pending_tab(tenancy: Tenancy) -> PendingTab:
+    from portal.partners import links, requirements
+    from portal.partners import partnerships as partners
+
+    pending = partners.pending_for(tenancy)
+    return PendingTab(
+        pending,
+        links.pending_for(tenancy),
+        requirements.asked_by([p.requester_id for p in pending], tenancy.organisation.id),
+    )

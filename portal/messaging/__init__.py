@@ -1,0 +1,1 @@
+"""Emails and SMS: notifications, SMS rules (segments, cost, hours), deliveries."""

@@ -1,0 +1,98 @@
+"""The client's view of its suppliers' compliance: filters, search, pages and CSV, in fixed queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from portal.core.extensions import db
+from portal.core.tenancy import Tenancy
+from portal.models import Organisation, Partnership
+
+STATUSES = ("compliant", "incomplete", "expired", "in_review")
+STATUS_LABELS_FR = {"compliant": "Conforme", "incomplete": "Incomplet", "expired": "Expiré", "in_review": "En attente"}
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    rows: list  # (id, legal_name, siren, compliance_status, expiring_count) rows
+    total: int
+    counts: dict[str, int]
+    page: int
+    pages: int
+
+
+def _query(tenancy: Tenancy, status: str | None, search: str | None):
+    query = (
+        select(Partnership, Organisation)
+        .join(Organisation, Organisation.id == Partnership.target_id)
+        .where(Partnership.requester_id == tenancy.organisation.id, Partnership.status == "accepted")
+    )
+    if status in STATUSES:
+        query = query.where(Partnership.compliance_status == status)
+    if search:
+        text = search.strip()
+        compact = "".join(text.split())
+        if compact.isdigit():
+            query = query.where(Organisation.siren.startswith(compact[:9]))
+        else:
+            query = query.where(func.lower(Organisation.legal_name).contains(text.lower()))
+    return query
+
+
+def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: int) -> DashboardPage:
+    """One page of suppliers and the count per status: two queries (three with a search)."""
+    number = max(number, 1)
+    counts = dict(
+        db.session.execute(
+            select(Partnership.compliance_status, func.count())
+            .where(Partnership.requester_id == tenancy.organisation.id, Partnership.status == "accepted")
+            .group_by(Partnership.compliance_status)
+        ).all()
+    )
+    query = _query(tenancy, status, search)
+    if search:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    else:
+        total = counts.get(status, 0) if status in STATUSES else sum(counts.values())
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    number = min(number, pages)
+    # Plain rows of the five columns shown, not ORM objects: 50 of them per page, read once.
+    columns = query.with_only_columns(
+        Organisation.id,
+        Organisation.legal_name,
+        Organisation.siren,
+        Partnership.compliance_status,
+        Partnership.expiring_count,
+    )
+    rows = db.session.execute(
+        columns.order_by(Organisation.legal_name, Organisation.id).limit(PER_PAGE).offset((number - 1) * PER_PAGE)
+    ).all()
+    return DashboardPage(list(rows), total, counts, number, pages)
+
+
+def csv_export(tenancy: Tenancy, *, status: str | None, search: str | None) -> str:
+    """All matching suppliers as CSV for a French spreadsheet (semicolons, UTF-8 with BOM)."""
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, delimiter=";")
+    writer.writerow(
+        ["Raison sociale", "SIREN", "Ville", "Statut", "Documents expirant sous 30 jours", "Partenaire depuis"]
+    )
+    rows = db.session.execute(_query(tenancy, status, search).order_by(Organisation.legal_name, Organisation.id))
+    for partnership, organisation in rows:
+        writer.writerow(
+            [
+                organisation.legal_name,
+                organisation.siren,
+                organisation.city,
+                STATUS_LABELS_FR[partnership.compliance_status],
+                partnership.expiring_count,
+                partnership.decided_at.strftime("%d/%m/%Y") if partnership.decided_at else "",
+            ]
+        )
+    return output.getvalue()

@@ -1,0 +1,318 @@
+"""Mise en relation: ask a company to share its compliance file, accept or refuse, suspend or end.
+
+The requester (a client, an agency, a firm) sees the target's documents while the partnership is
+accepted, including documents sent before; suspended or ended, it sees nothing (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+from stdnum.fr import siren as siren_number
+from stdnum.fr import siret as siret_number
+from werkzeug.exceptions import NotFound
+
+from portal.accounts import invitations, team
+from portal.core import audit
+from portal.core.exceptions import InvalidInput
+from portal.core.extensions import db
+from portal.core.tenancy import Tenancy
+from portal.documents import partner_status
+from portal.messaging import notifications
+from portal.models import (
+    Establishment,
+    Organisation,
+    Partnership,
+    User,
+    normalise_email,
+    utcnow,
+)
+
+ASK_AGAIN_AFTER = timedelta(days=30)
+
+
+class PartnershipError(InvalidInput):
+    """A request or a change that cannot be made."""
+
+
+@dataclass(frozen=True)
+class Found:
+    organisation: Organisation
+    relation: Partnership | None
+
+
+def search(tenancy: Tenancy, query: str) -> list[Found]:
+    """Companies on Vigie by SIREN, SIRET or name, with where we stand with each (two queries)."""
+    text = "".join(query.split())
+    if not text:
+        return []
+    own = tenancy.organisation.id
+    if text.isdigit() and len(text) == 14 and siret_number.is_valid(text):
+        condition = Organisation.siren == text[:9]
+    elif text.isdigit() and len(text) == 9:
+        condition = Organisation.siren == text
+    else:
+        condition = func.lower(Organisation.legal_name).contains(query.strip().lower())
+    organisations = db.session.scalars(
+        select(Organisation)
+        .where(condition, Organisation.id != own, Organisation.is_operator.is_(False))
+        .order_by(Organisation.legal_name)
+        .limit(20)
+    ).all()
+    relations = _latest_relations(own, [o.id for o in organisations])
+    return [Found(o, relations.get(o.id)) for o in organisations]
+
+
+def _latest_relations(requester_id: int, target_ids: list[int]) -> dict[int, Partnership]:
+    if not target_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Partnership)
+        .where(Partnership.requester_id == requester_id, Partnership.target_id.in_(target_ids))
+        .order_by(Partnership.id)
+    )
+    return {row.target_id: row for row in rows}
+
+
+def _check_can_ask(requester_id: int, target_id: int) -> None:
+    latest = _latest_relations(requester_id, [target_id]).get(target_id)
+    if latest is None:
+        return
+    if latest.status == "pending":
+        raise PartnershipError({"target": _l("Une demande est déjà en attente de réponse.")})
+    if latest.status in ("accepted", "suspended"):
+        raise PartnershipError({"target": _l("Vous êtes déjà en relation avec cette entreprise.")})
+    if latest.status == "refused" and latest.decided_at and latest.decided_at + ASK_AGAIN_AFTER > utcnow():
+        again = (latest.decided_at + ASK_AGAIN_AFTER).date()
+        raise PartnershipError(
+            {
+                "target": _l(
+                    "Demande refusée le %(refused)s : nouvelle demande possible à partir du %(again)s.",
+                    refused=f"{latest.decided_at:%d/%m/%Y}",
+                    again=f"{again:%d/%m/%Y}",
+                )
+            }
+        )
+
+
+def request(tenancy: Tenancy, user: User, target_id: int) -> Partnership:
+    tenancy.require_role("owner", "member", "collaborator")
+    target = db.session.get(Organisation, target_id)
+    if target is None or target.id == tenancy.organisation.id or target.is_operator:
+        raise NotFound()
+    _check_can_ask(tenancy.organisation.id, target.id)
+    partnership = ask(tenancy.organisation, target, user)
+    db.session.commit()
+    return partnership
+
+
+def ask(requester: Organisation, target: Organisation, user: User) -> Partnership:
+    """Add a request and tell the target's owners (in the caller's transaction)."""
+    partnership = Partnership(requester_id=requester.id, target_id=target.id, requested_by_id=user.id)
+    db.session.add(partnership)
+    db.session.flush()
+    audit.record(
+        "partnership.requested",
+        user_id=user.id,
+        organisation_id=requester.id,
+        partnership_id=partnership.id,
+        target_id=target.id,
+    )
+    for owner in _owners(target.id):
+        notifications.queue_email(
+            owner.email,
+            "partner_request",
+            language=owner.language,
+            organisation_id=target.id,
+            user=owner,
+            requester=requester,
+            link=url_for("main.home", _external=True),
+        )
+    return partnership
+
+
+def ask_unless_related(requester: Organisation, target: Organisation, user: User) -> Partnership | None:
+    """Ask when nothing stands in the way (no live relation, no recent refusal); else do nothing."""
+    try:
+        _check_can_ask(requester.id, target.id)
+    except PartnershipError:
+        return None
+    return ask(requester, target, user)
+
+
+def valid_siret(siret: str) -> str:
+    siret = "".join(siret.split())
+    if not siret_number.is_valid(siret):
+        raise PartnershipError({"siret": _l("Ce SIRET n'est pas valide (14 chiffres, clé de contrôle).")})
+    return siret
+
+
+def invite(tenancy: Tenancy, user: User, *, email: str, siret: str, legal_name: str) -> Partnership:
+    """Invite a company that is not on Vigie yet: its account is created by the invitation link."""
+    tenancy.require_role("owner", "member", "collaborator")
+    siret = valid_siret(siret)
+    if db.session.scalar(select(Organisation.id).where(Organisation.siren == siret[:9])):
+        raise PartnershipError({"siret": _l("Cette entreprise est déjà sur Vigie : recherchez-la par son SIREN.")})
+    partnership = invite_company(tenancy.organisation, user, email=email, siret=siret, legal_name=legal_name)
+    db.session.commit()
+    return partnership
+
+
+def invite_company(
+    requester: Organisation, user: User, *, email: str, siret: str, legal_name: str, kind: str = "supplier"
+) -> Partnership:
+    """Create the company, invite its contact as owner and ask it to connect (caller commits)."""
+    organisation = Organisation(siren=siren_number.compact(siret[:9]), legal_name=legal_name.strip())
+    setattr(organisation, f"is_{kind}", True)
+    db.session.add(organisation)
+    db.session.flush()
+    db.session.add(
+        Establishment(organisation_id=organisation.id, siret=siret, name=legal_name.strip(), is_head_office=True)
+    )
+    invitation = invitations.new_invitation(organisation.id, email, user, role="owner")
+    partnership = Partnership(
+        requester_id=requester.id,
+        target_id=organisation.id,
+        requested_by_id=user.id,
+        invited_email=normalise_email(email),
+    )
+    db.session.add(partnership)
+    db.session.flush()
+    invitations.send_invitation(invitation, organisation, user, requester=requester)
+    audit.record(
+        "partnership.invited",
+        user_id=user.id,
+        organisation_id=requester.id,
+        partnership_id=partnership.id,
+        siret=siret,
+        email=invitation.email,
+    )
+    return partnership
+
+
+def _owners(organisation_id: int) -> list[User]:
+    return team.owners({organisation_id}).get(organisation_id, [])
+
+
+def pending_for(tenancy: Tenancy) -> list[Partnership]:
+    """Requests waiting for the active organisation's answer, oldest first (one query)."""
+    return list(
+        db.session.scalars(
+            select(Partnership)
+            .where(Partnership.target_id == tenancy.organisation.id, Partnership.status == "pending")
+            .options(joinedload(Partnership.requester), joinedload(Partnership.requested_by))
+            .order_by(Partnership.requested_at)
+        )
+    )
+
+
+def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> Partnership:
+    tenancy.require_role("owner", "member")
+    partnership = db.session.scalar(
+        select(Partnership).where(Partnership.id == partnership_id).options(joinedload(Partnership.requester))
+    )
+    if partnership is None or partnership.target_id != tenancy.organisation.id:
+        raise NotFound()
+    if partnership.status != "pending":
+        raise PartnershipError({"decision": _l("Cette demande a déjà reçu une réponse.")})
+    partnership.status = "accepted" if accept else "refused"
+    partnership.decided_by_id = user.id
+    partnership.decided_at = utcnow()
+    audit.record(
+        f"partnership.{partnership.status}",
+        user_id=user.id,
+        organisation_id=tenancy.organisation.id,
+        partnership_id=partnership.id,
+    )
+    _tell(partnership.requester_id, "partner_decision", partner=tenancy.organisation, accepted=accept)
+    if accept:
+        partner_status.refresh(partnership, tenancy.organisation)
+    db.session.commit()
+    return partnership
+
+
+def _tell(organisation_id: int, template: str, **context) -> None:
+    for owner in _owners(organisation_id):
+        notifications.queue_email(
+            owner.email, template, language=owner.language, organisation_id=organisation_id, user=owner, **context
+        )
+
+
+@dataclass(frozen=True)
+class Partner:
+    partnership: Partnership
+    other: Organisation
+    we_asked: bool
+    decided_by: User | None
+
+
+def partners_of(tenancy: Tenancy) -> list[Partner]:
+    """Accepted and suspended relationships, both directions, with who accepted (one query)."""
+    own = tenancy.organisation.id
+    requester, target = aliased(Organisation), aliased(Organisation)
+    decider = aliased(User)
+    rows = db.session.execute(
+        select(Partnership, requester, target, decider)
+        .join(requester, requester.id == Partnership.requester_id)
+        .join(target, target.id == Partnership.target_id)
+        .outerjoin(decider, decider.id == Partnership.decided_by_id)
+        .where(
+            or_(Partnership.requester_id == own, Partnership.target_id == own),
+            Partnership.status.in_(("accepted", "suspended")),
+        )
+        .order_by(Partnership.decided_at.desc())
+    ).all()
+    return [Partner(p, t if p.requester_id == own else r, p.requester_id == own, d) for p, r, t, d in rows]
+
+
+CHANGES = {"suspend": ("accepted", "suspended"), "resume": ("suspended", "accepted"), "end": (None, "ended")}
+
+
+def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Partnership:
+    """Suspend, resume or end a relationship, from either side; the other side is told."""
+    tenancy.require_role("owner", "member")
+    partnership = db.session.get(Partnership, partnership_id)
+    own = tenancy.organisation.id
+    if partnership is None or own not in (partnership.requester_id, partnership.target_id):
+        raise NotFound()
+    expected, new_status = CHANGES[action]
+    if partnership.status not in ((expected,) if expected else ("accepted", "suspended")):
+        raise PartnershipError({"decision": _l("Cette relation ne permet pas cette action.")})
+    partnership.status = new_status
+    partnership.changed_by_id = user.id
+    partnership.changed_at = utcnow()
+    other = partnership.target_id if partnership.requester_id == own else partnership.requester_id
+    audit.record(f"partnership.{new_status}", user_id=user.id, organisation_id=own, partnership_id=partnership.id)
+    _tell(other, "partner_status", partner=tenancy.organisation, status=new_status)
+    db.session.commit()
+    return partnership
+
+
+def shared_with(tenancy: Tenancy, owner_id: int) -> Organisation:
+    """The company whose file the active organisation may read, or 404 (no accepted partnership)."""
+    allowed = db.session.scalar(
+        select(Partnership.id).where(
+            Partnership.requester_id == tenancy.organisation.id,
+            Partnership.target_id == owner_id,
+            Partnership.status == "accepted",
+        )
+    )
+    if allowed is None:
+        raise NotFound()
+    return db.session.get(Organisation, owner_id)
+
+
+def sent_by(tenancy: Tenancy) -> list[Partnership]:
+    return list(
+        db.session.scalars(
+            select(Partnership)
+            .where(Partnership.requester_id == tenancy.organisation.id, Partnership.status.in_(("pending", "refused")))
+            .options(joinedload(Partnership.target))
+            .order_by(Partnership.requested_at.desc())
+        )
+    )

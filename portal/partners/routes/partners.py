@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.core import tenancy
+from portal.core.forms import EmptyForm
+from portal.core.htmx import redirect_to, render
+from portal.core.responses import attachment
+from portal.documents import compliance
+from portal.documents import versions as documents
+from portal.main.routes import answered
+from portal.partners import compliance_dashboard as supplier_dashboard
+from portal.partners import links, partnerships, requirements
+from portal.partners.forms import InviteCompanyForm, RequestForm
+
+bp = Blueprint("partners", __name__, url_prefix="/partners")
+
+
+@bp.get("")
+@login_required
+def index():
+    current = tenancy.current()
+    return render(
+        "partners/index.html",
+        partners=partnerships.partners_of(current),
+        links=links.of(current),
+        sent=partnerships.sent_by(current),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    current = tenancy.current()
+    query = request.args.get("q", "").strip()
+    invite_form = InviteCompanyForm()
+    status = 200
+    if request.method == "POST":
+        if invite_form.validate_on_submit():
+            try:
+                partnership = partnerships.invite(
+                    current,
+                    current_user,
+                    email=invite_form.email.data,
+                    siret=invite_form.siret.data,
+                    legal_name=invite_form.legal_name.data,
+                )
+            except partnerships.PartnershipError as exc:
+                exc.attach_to(invite_form)
+            else:
+                flash(_("Invitation envoyée à %(email)s.", email=partnership.invited_email), "success")
+                return redirect_to(url_for("partners.index"))
+        status = 422
+    fragment = "partners/_invite_company_form.html" if request.method == "POST" else "partners/_results.html"
+    return render(
+        "partners/new.html",
+        fragment,
+        query=query,
+        results=partnerships.search(current, query),
+        request_form=RequestForm(),
+        invite_form=invite_form,
+        status=status,
+    )
+
+
+@bp.post("/request")
+@login_required
+def ask():
+    form = RequestForm()
+    if not form.validate_on_submit() or not form.target_id.data.isdigit():
+        abort(400)
+    try:
+        partnerships.request(tenancy.current(), current_user, int(form.target_id.data))
+    except partnerships.PartnershipError as exc:
+        flash(str(exc.errors["target"]), "warning")
+    else:
+        flash(_("Demande de mise en relation envoyée."), "success")
+    return redirect_to(url_for("partners.index"))
+
+
+@bp.post("/requests/<int:partnership_id>/<any(accept, refuse):decision>")
+@login_required
+def decide(partnership_id: int, decision: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    current = tenancy.current()
+    try:
+        partnership = partnerships.decide(current, current_user, partnership_id, accept=decision == "accept")
+    except partnerships.PartnershipError as exc:
+        flash(str(exc.errors["decision"]), "warning")
+        return redirect_to(url_for("main.home"))
+    name = partnership.requester.legal_name
+    message = (
+        _("Vous avez accepté la demande de %(name)s.", name=name)
+        if decision == "accept"
+        else _("Vous avez refusé la demande de %(name)s.", name=name)
+    )
+    return answered(current, f"request-{partnership.id}", message)
+
+
+@bp.post("/<int:partnership_id>/<any(suspend, resume, end):action>")
+@login_required
+def change(partnership_id: int, action: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        partnerships.change(tenancy.current(), current_user, partnership_id, action)
+    except partnerships.PartnershipError as exc:
+        flash(str(exc.errors["decision"]), "warning")
+    else:
+        done = {"suspend": _("Relation suspendue."), "resume": _("Relation reprise."), "end": _("Relation terminée.")}
+        flash(done[action], "success")
+    return redirect_to(url_for("partners.index"))
+
+
+@bp.get("/companies/<int:organisation_id>")
+@login_required
+def company(organisation_id: int):
+    current = tenancy.current()
+    organisation = partnerships.shared_with(current, organisation_id)
+    return render(
+        "partners/company.html",
+        organisation=organisation,
+        file=compliance.load(organisation),
+        types=requirements.types(),
+        chosen=requirements.chosen(current, organisation_id),
+        for_all=requirements.chosen(current, None),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.get("/companies/<int:organisation_id>/versions/<int:version_id>/download")
+@login_required
+def download(organisation_id: int, version_id: int):
+    organisation = partnerships.shared_with(tenancy.current(), organisation_id)
+    version = documents.own_version(organisation, version_id)
+    data, name = documents.file_of(version)
+    return attachment(data, name, version.content_type)
+
+
+def _codes() -> list[str]:
+    return request.form.getlist("types")
+
+
+@bp.route("/requirements", methods=["GET", "POST"])
+@login_required
+def requirements_page():
+    current = tenancy.current()
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        requirements.save(current, current_user, None, _codes())
+        flash(_("Documents exigés de tous vos fournisseurs enregistrés."), "success")
+        return redirect_to(url_for("partners.requirements_page"))
+    return render(
+        "partners/requirements.html",
+        types=requirements.types(),
+        chosen=requirements.chosen(current, None),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.post("/companies/<int:organisation_id>/requirements")
+@login_required
+def company_requirements(organisation_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    requirements.save(tenancy.current(), current_user, organisation_id, _codes())
+    flash(_("Documents exigés de ce fournisseur enregistrés."), "success")
+    return redirect_to(url_for("partners.company", organisation_id=organisation_id))
+
+
+@bp.get("/compliance")
+@login_required
+def compliance_dashboard():
+    current = tenancy.current()
+    status = request.args.get("status") or None
+    search = (request.args.get("q") or "").strip() or None
+    result = supplier_dashboard.page(
+        current, status=status, search=search, number=request.args.get("page", 1, type=int)
+    )
+    return render(
+        "partners/compliance.html",
+        "partners/_compliance_table.html",
+        result=result,
+        status_filter=status,
+        search=search or "",
+        statuses=supplier_dashboard.STATUSES,
+    )
+
+
+@bp.get("/compliance.csv")
+@login_required
+def compliance_csv():
+    current = tenancy.current()
+    data = supplier_dashboard.csv_export(
+        current, status=request.args.get("status") or None, search=(request.args.get("q") or "").strip() or None
+    )
+    return attachment(data.encode(), f"conformite-fournisseurs-{current.organisation.siren}.csv", "text/csv")

@@ -1,0 +1,1 @@
+"""Sync with other compliance platforms, per company ("Gérer mes organisations")."""

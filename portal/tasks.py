@@ -1,0 +1,80 @@
+"""Every background job, by name: the one registry the outbox runs from.
+
+A feature queues work with ``outbox.enqueue("build_tree", client_file_id=...)`` in its transaction;
+after commit the row reaches a worker, which calls the function of that name here with the row's
+arguments. Each task takes ids, loads what it needs and calls the feature's use-case; all are safe
+to run twice. ``create_app`` hands ``TASKS`` to the queue: nothing else imports this module but
+``worker.py`` and the cli, so the queue and the outbox never depend on the features.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from portal.contracts import campaigns, signature_sync
+from portal.documents import expiry
+from portal.firm import imports, trees
+from portal.messaging import notifications
+from portal.platforms import sync as platform_sync
+
+
+def deliver_message(message_id: int) -> None:
+    notifications.deliver(message_id)
+
+
+def send_reminders(campaign_id: int, first_id: int, last_id: int) -> None:
+    """A chunk of a reminder campaign: one message per recipient that has none yet."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        campaigns.send_chunk(campaign_id, first_id, last_id)
+
+
+def sync_signatures() -> None:
+    """Twice a day: ask the e-signature provider about every contract awaiting signature."""
+    signature_sync.run_all()
+
+
+def sync_agency_signatures(agency_id: int) -> None:
+    signature_sync.run_for_agency(agency_id, trigger="manual")
+
+
+def sweep_expiries() -> None:
+    """Daily: expiring/expired states and reminders (links in emails use PUBLIC_URL)."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        expiry.sweep()
+
+
+def build_tree(client_file_id: int) -> None:
+    """A client file's folder tree, monthly folders included; adds only what is missing."""
+    trees.build(client_file_id)
+
+
+def import_clients(batch_id: int) -> None:
+    """A confirmed bulk import: the valid rows not handled yet (resumable)."""
+    imports.run(batch_id)
+
+
+def sync_platforms() -> None:
+    """Hourly: a sync job for every company whose platform sync is on."""
+    platform_sync.run_all()
+
+
+def sync_platform(connection_id: int, trigger: str = "periodic") -> None:
+    """One company with one platform; does nothing when its sync is off."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        platform_sync.run(connection_id, trigger)
+
+
+TASKS = {
+    task.__name__: task
+    for task in (
+        deliver_message,
+        send_reminders,
+        sync_signatures,
+        sync_agency_signatures,
+        sweep_expiries,
+        build_tree,
+        import_clients,
+        sync_platforms,
+        sync_platform,
+    )
+}
