@@ -5,7 +5,12 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from portal.core import outbox
 from portal.core.extensions import db
+from portal.demo import samples, seed
+from portal.demo.seed import DEMO_PASSWORD, ROLE_LABELS
+from portal.documents.catalogue import ensure_catalogue
+from portal.documents.precheck_report import measure
 
 
 def init_app(app: Flask) -> None:
@@ -13,7 +18,6 @@ def init_app(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no organisation yet.")
     def seed_demo_command(if_empty: bool) -> None:
         """Create (or bring up to date) the demo world."""
-        from portal.demo import seed
 
         if if_empty and not seed.is_empty():
             click.echo("Database already has data: demo seed skipped.")
@@ -30,14 +34,12 @@ def init_app(app: Flask) -> None:
     @app.cli.command("sweep-outbox")
     def sweep_outbox_command() -> None:
         """Push outbox rows that were left behind (also done every 15 s by workers)."""
-        from portal.core import outbox
 
         click.echo(f"{outbox.sweep()} row(s) pushed.")
 
     @app.cli.command("seed-catalogue")
     def seed_catalogue_command() -> None:
         """Insert the document types and refusal reasons that are missing (never overwrites edits)."""
-        from portal.documents.catalogue import ensure_catalogue
 
         ensure_catalogue()
         click.echo("Catalogue ready.")
@@ -47,7 +49,6 @@ def init_app(app: Flask) -> None:
     @click.option("--count", default=60, show_default=True)
     def generate_attestations_command(directory: Path, count: int) -> None:
         """Write realistic sample attestations (URSSAF, MSA, Kbis, insurance) and their manifest."""
-        from portal.demo import samples
 
         written = samples.generate(directory, count)
         click.echo(f"{len(written)} attestations written to {directory}")
@@ -56,7 +57,6 @@ def init_app(app: Flask) -> None:
     @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
     def precheck_report_command(directory: Path) -> None:
         """Run the pre-checks over a folder of PDFs; print per type the share of facts found."""
-        from portal.documents.precheck_report import measure
 
         report = measure(directory)
         click.echo(f"{'type':<18} {'files':>5} {'SIREN':>7} {'date':>7} {'validity':>9} {'code':>7}")
@@ -79,7 +79,6 @@ def init_app(app: Flask) -> None:
 
 
 def print_accounts() -> None:
-    from portal.demo.seed import DEMO_PASSWORD, ROLE_LABELS
 
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, label in ROLE_LABELS.items():

@@ -15,7 +15,7 @@ from portal.contracts import campaigns, signature_sync
 from portal.documents import expiry
 from portal.firm import imports, trees
 from portal.messaging import notifications
-from portal.platforms import sync as platform_sync
+from portal.platforms import sync
 
 
 def deliver_message(message_id: int) -> None:
@@ -55,13 +55,13 @@ def import_clients(batch_id: int) -> None:
 
 def sync_platforms() -> None:
     """Hourly: a sync job for every company whose platform sync is on."""
-    platform_sync.run_all()
+    sync.run_all()
 
 
 def sync_platform(connection_id: int, trigger: str = "periodic") -> None:
     """One company with one platform; does nothing when its sync is off."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        platform_sync.run(connection_id, trigger)
+        sync.run(connection_id, trigger)
 
 
 TASKS = {

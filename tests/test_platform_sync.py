@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from portal.core.extensions import db
+from portal.demo import platforms as demo_platforms
 from portal.documents import compliance
 from portal.integrations import compliance_platforms as platforms
+from portal.integrations import platform_simulator
 from portal.models import (
     Document,
     DocumentType,
@@ -24,7 +26,7 @@ from portal.models import (
     PlatformSyncRun,
     User,
 )
-from portal.platforms import sync as platform_sync
+from portal.platforms import sync
 from tests.conftest import HTMX, csrf_from, drain, free_port, login, other_company, post
 from tests.documents_helpers import pdf
 
@@ -65,7 +67,7 @@ def _publish(app, external_id: str, code: str, days_ago: int, data: bytes | None
 
     with app.app_context():
         issued = compliance.today() - timedelta(days=days_ago)
-        platform_sync.simulator().add(
+        sync.simulator().add(
             "attestation_legale",
             "812345676",
             {
@@ -83,7 +85,7 @@ def _publish(app, external_id: str, code: str, days_ago: int, data: bytes | None
 def _run(app, connection_id: int) -> PlatformSyncRun | None:
     """What the ``sync_platform`` job does (it runs with a request context, for links and labels)."""
     with app.test_request_context():
-        found = platform_sync.run(connection_id, "manual")
+        found = sync.run(connection_id, "manual")
         if found is not None:
             db.session.expunge(found)
         return found
@@ -127,7 +129,7 @@ def test_a_sync_switched_off_fetches_nothing(app, synced):
     _publish(app, "AL-URSSAF-NEW", "URSSAF_VIGILANCE", days_ago=1)
     assert _run(app, synced["connection"]) is None
     with app.app_context():
-        assert platform_sync.run_all() == 0  # Demolitor's sync is off as well
+        assert sync.run_all() == 0  # Demolitor's sync is off as well
         jobs = db.session.scalars(select(OutboxJob).where(OutboxJob.job == "sync_platform")).all()
     assert all(j.args["connection_id"] != synced["connection"] for j in jobs)
     assert all(v.external_id != "AL-URSSAF-NEW" for v in _versions(app, synced["martin"], "URSSAF_VIGILANCE"))
@@ -237,11 +239,11 @@ def test_only_an_owner_changes_the_sync_and_other_companies_are_404(app, client,
 def test_a_platform_down_or_a_malformed_answer_changes_nothing_and_says_why(app, client, synced):
     _publish(app, "AL-URSSAF-NEW", "URSSAF_VIGILANCE", days_ago=1)
     with app.app_context():
-        platform_sync.simulator().down.add("attestation_legale")
+        sync.simulator().down.add("attestation_legale")
     down = _run(app, synced["connection"])
     assert down.status == "failed" and "ne répond pas" in down.error_message
     with app.app_context():
-        state = platform_sync.simulator()
+        state = sync.simulator()
         state.down.clear()
         state.malformed.add("attestation_legale")
     malformed = _run(app, synced["connection"])
@@ -262,7 +264,7 @@ def test_an_outage_mid_run_leaves_nothing_half_done_and_the_next_run_catches_up(
     _publish(app, "AL-RC-1", "RC_PRO", days_ago=1)
     _publish(app, "AL-QUALIBAT-1", "QUALIBAT", days_ago=1)
     with app.app_context():
-        platform_sync.simulator().fail_after_files["attestation_legale"] = 1
+        sync.simulator().fail_after_files["attestation_legale"] = 1
     cut = _run(app, synced["connection"])
     assert cut.status == "failed" and cut.new == 1
     with app.app_context():
@@ -271,7 +273,7 @@ def test_an_outage_mid_run_leaves_nothing_half_done_and_the_next_run_catches_up(
         )
         assert len(filed) == 2  # the URSSAF of the first sync and exactly one of the two new ones
         blobs = db.session.scalar(select(func.count()).select_from(DocumentVersion))
-        state = platform_sync.simulator()
+        state = sync.simulator()
         state.down.clear()
         state.fail_after_files.clear()
     again = _run(app, synced["connection"])
@@ -305,8 +307,8 @@ def test_the_hourly_slot_runs_once_and_only_the_latest(app, synced):
 @pytest.fixture
 def served(app):
     with app.app_context():
-        state = platforms.demo_state(compliance.today())
-    server = make_server("127.0.0.1", 0, platforms.simulator_app(state, "key"), threaded=True)
+        state = demo_platforms.demo_state(compliance.today())
+    server = make_server("127.0.0.1", 0, platform_simulator.simulator_app(state, "key"), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state, f"http://127.0.0.1:{server.server_port}"
@@ -420,7 +422,7 @@ def test_a_bug_of_ours_mid_run_is_recorded_failed_and_the_job_retried(app, synce
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(platform_sync, "_file", broken)
+    monkeypatch.setattr(sync, "_file", broken)
     _publish(app, "AL-RC-2", "RC_PRO", days_ago=1)
     with pytest.raises(RuntimeError):
         _run(app, synced["connection"])

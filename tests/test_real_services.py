@@ -339,8 +339,10 @@ def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_
     """Menuiserie Martin switches its Attestation Légale sync back on: the job goes through Redis to a
     real worker, which files the newer URSSAF attestation and archives Vigie's, exactly once."""
     from portal.core import tenancy
+    from portal.demo import platforms as demo_platforms
+    from portal.documents import compliance
     from portal.models import Document, DocumentType, DocumentVersion, Organisation, PlatformConnection, User
-    from portal.platforms import sync as platform_sync
+    from portal.platforms import connections
 
     app = _app(pg_schema, redis_url, tmp_path)
     with app.test_request_context():
@@ -357,8 +359,10 @@ def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_
         user = db.session.scalar(select(User).where(User.email == "fournisseur@vigie.test"))
         membership = next(m for m in tenancy.memberships_of(user.id) if m.organisation_id == martin.id)
         current = tenancy.Tenancy(membership=membership, memberships=[membership])
-        platform_sync.reactivate(current, user, martin.id, "attestation_legale")
-        platform_sync.reactivate(current, user, martin.id, "attestation_legale")  # a double click queues nothing more
+        connections.reactivate(current, user, martin.id, "attestation_legale")
+        connections.reactivate(current, user, martin.id, "attestation_legale")  # a double click queues nothing more
+        # What the seed does for `make run`: the simulated platforms, saved where the worker reads them.
+        demo_platforms.demo_state(compliance.today()).save(tmp_path / "worker-instance" / "platform-simulator")
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         deadline = time.monotonic() + 60

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.core.extensions import db
 from portal.core.htmx import wants_fragment
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):
         log.error("unhandled error: %s", getattr(error, "original_exception", error))
-        from portal.core.extensions import db
 
         db.session.rollback()
         title, text = MESSAGES[500]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from flask import g, has_request_context, session
@@ -12,14 +11,9 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from portal.core import audit
 from portal.core.extensions import db
-from portal.models import AccountLink, ClientFile, Membership, Organisation, User
+from portal.models import AccountLink, ClientFile, Membership, Organisation, User, sort_key
 
 SESSION_KEY = "organisation_id"
-
-
-def sort_key(name: str) -> str:
-    """Alphabetical order as a French reader expects it: accents and case ignored."""
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 @dataclass(frozen=True)

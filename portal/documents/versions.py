@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from portal.core import audit
-from portal.core import uploads as files
+from portal.core import audit, uploads
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.storage import storage
 from portal.documents import compliance, partner_status, prechecks
 from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
+from portal.platforms import connections
 
 
 class InvalidUpload(InvalidInput):
@@ -42,8 +42,8 @@ def check(document_type: DocumentType, upload: Upload, on: date) -> tuple[str, d
     """Validate an upload; returns its detected content type and its last valid day."""
     errors = {}
     try:
-        content_type = files.detect(upload.data)
-    except files.FileRejected as exc:
+        content_type = uploads.detect(upload.data)
+    except uploads.FileRejected as exc:
         errors["file"] = exc.message
         content_type = ""
     if upload.issued_on > on:
@@ -101,9 +101,7 @@ def submit(
     whose sync is on (None: not asked, for uploads that are not the supplier's own)."""
     kind = document_type(type_code)
     if sync_confirmed is False:
-        from portal.platforms import sync as platform_sync
-
-        platform = platform_sync.provider_of(organisation.id, type_code)
+        platform = connections.provider_of(organisation.id, type_code)
         if platform is not None:
             raise InvalidUpload(
                 {
@@ -111,7 +109,7 @@ def submit(
                         "Ce type de document vous parvient par la synchronisation avec %(platform)s : cochez la "
                         "case pour confirmer ; la prochaine synchronisation pourra archiver votre dépôt si la "
                         "plateforme en a une version plus récente.",
-                        platform=platform_sync.label(platform),
+                        platform=connections.label(platform),
                     )
                 }
             )
@@ -185,6 +183,6 @@ def file_of(version: DocumentVersion) -> tuple[bytes, str]:
         .join(Document, Document.document_type_id == DocumentType.id)
         .where(Document.id == version.document_id)
     )
-    return storage().read(version.storage_key), files.download_name(
+    return storage().read(version.storage_key), uploads.download_name(
         kind.label_fr, version.issued_on, version.content_type
     )

@@ -12,8 +12,8 @@ from werkzeug.exceptions import Forbidden, NotFound
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.tenancy import Tenancy, sort_key
-from portal.models import ClientFile, ClientFileAccess, FolderDocument, Membership, User
+from portal.core.tenancy import Tenancy
+from portal.models import ClientFile, ClientFileAccess, FolderDocument, Membership, User, sort_key
 
 ADMIN = "owner"
 FIRM_ROLES = ("owner", "collaborator", "member")

@@ -14,12 +14,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.exceptions import NotFound
 
-from portal.core import audit
-from portal.core import uploads as files
+from portal.accounts import invitations
+from portal.core import audit, uploads
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.storage import storage
 from portal.core.tenancy import Tenancy
+from portal.core.validators import checked_email
 from portal.firm import access
 from portal.models import ClientFile, Folder, FolderDocument, Organisation, Theme, ThemeGrant, User, utcnow
 
@@ -51,8 +52,8 @@ def _documents(folder_id: int) -> list[tuple[FolderDocument, User | None]]:
 def store(client_file_id: int, folder: Folder, user: User, upload: Upload, *, from_firm: bool) -> FolderDocument:
     """Check and keep one document in a folder (the callers checked who may); commits."""
     try:
-        content_type = files.detect(upload.data)
-    except files.FileRejected as exc:
+        content_type = uploads.detect(upload.data)
+    except uploads.FileRejected as exc:
         raise InvalidInput({"file": exc.message}) from None
     stored = storage().save(upload.data)
     try:
@@ -200,8 +201,6 @@ def client_download(tenancy: Tenancy, user: User, file_id: int, document_id: int
 
 def invite_employee(tenancy: Tenancy, user: User, file_id: int, values: dict, theme_ids: set[int]):
     """The executive invites one of his employees, choosing the themes he will see."""
-    from portal.accounts import invitations
-    from portal.core.validators import checked_email
 
     tenancy.require_role("owner")
     where = space(tenancy, user, file_id)

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.validators import EmailAddress
+from portal.firm.folder_documents import Upload
 
 ROLE_CHOICES = [SelectChoice("collaborator", _l("Collaborateur")), SelectChoice("owner", _l("Administrateur"))]
 
@@ -128,7 +129,6 @@ class UploadForm(FlaskForm):
 
     def upload(self):
         """The posted file for folder_documents (an empty one when none was chosen: refused there)."""
-        from portal.firm.folder_documents import Upload
 
         posted = self.file.data
         return Upload(posted.filename if posted else "", posted.read() if posted else b"")

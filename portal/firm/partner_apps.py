@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.secrets import names_set, seal
+from portal.core.secrets import names_set, open_sealed, seal
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
 from portal.firm import access
@@ -147,8 +147,6 @@ def enable(tenancy: Tenancy, actor: User, app_key: str, values: dict) -> Partner
         existing = PartnerApp(firm_id=tenancy.organisation.id, app_key=app_key)
         db.session.add(existing)
     if secret or not kept:
-        from portal.core.secrets import open_sealed
-
         existing.secrets = seal({**open_sealed(existing.secrets), **secret})
     existing.name, existing.url, existing.settings = name, url, plain
     db.session.flush()

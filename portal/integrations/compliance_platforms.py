@@ -6,21 +6,17 @@
   Bearer-token authentication, timeouts, retries with exponential backoff on connection errors,
   timeouts, 429 and 5xx; a clear ``PlatformDown`` when the platform stays down and
   ``PlatformError`` when it answers something we cannot trust (malformed JSON, refused credentials).
-- ``SimulatedPlatform`` answers the same questions in-process from a ``SimulatorState`` (the
-  embedded default); ``simulator_app`` serves that state over HTTP with the documented API, so the
-  client is tested for real against both simulated platforms.
+
+The development stand-in for both platforms is ``platform_simulator`` beside this module.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 import requests
-from werkzeug.wrappers import Request, Response
 
 PLATFORMS = {"attestation_legale": "Attestation Légale", "actradis": "Actradis"}
 OPENAPI = "compliance_platform_openapi.yaml"
@@ -132,121 +128,3 @@ class PlatformClient:
 
     def fetch(self, external_id: str) -> bytes:
         return self._get(f"/documents/{external_id}/file").content
-
-
-# --- The simulator -------------------------------------------------------------------------------
-
-
-@dataclass
-class SimulatorState:
-    """Documents per platform and account; switches to play an outage or a bad answer."""
-
-    documents: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)
-    down: set[str] = field(default_factory=set)
-    malformed: set[str] = field(default_factory=set)
-    # Fail once this many files were served (an outage in the middle of a run).
-    fail_after_files: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, platform: str, account: str, document: dict, data: bytes) -> None:
-        with self.lock:
-            self.documents.setdefault(platform, {}).setdefault(account, []).append(document)
-            self.files[document["id"]] = data
-
-    def list_payload(self, platform: str, account: str) -> dict:
-        if platform in self.down:
-            raise PlatformDown(f"{platform} is down")
-        if platform in self.malformed:
-            return {"documents": [{"id": "x", "type": "URSSAF_VIGILANCE", "issued_on": "hier"}]}
-        return {"documents": list(self.documents.get(platform, {}).get(account, []))}
-
-    def file(self, platform: str, external_id: str) -> bytes | None:
-        with self.lock:
-            if platform in self.down:
-                raise PlatformDown(f"{platform} is down")
-            left = self.fail_after_files.get(platform)
-            if left is not None:
-                if left <= 0:
-                    self.down.add(platform)
-                    raise PlatformDown(f"{platform} went down")
-                self.fail_after_files[platform] = left - 1
-            return self.files.get(external_id)
-
-
-class SimulatedPlatform:
-    """The interface of ``PlatformClient``, answered in-process from the simulator's state."""
-
-    def __init__(self, state: SimulatorState, platform: str):
-        self.state = state
-        self.platform = platform
-
-    def list_documents(self, account: str) -> list[ExternalDocument]:
-        return parse_documents(self.state.list_payload(self.platform, account))
-
-    def fetch(self, external_id: str) -> bytes:
-        data = self.state.file(self.platform, external_id)
-        if data is None:
-            raise PlatformError(f"HTTP 404: document {external_id} unknown")
-        return data
-
-
-def simulator_app(state: SimulatorState, api_key: str):
-    """A WSGI app serving ``/{platform}/api/v1/...`` for both simulated platforms."""
-
-    def _json(body: dict, status: int = 200) -> Response:
-        return Response(json.dumps(body), status, content_type="application/json")
-
-    @Request.application
-    def app(request: Request) -> Response:
-        if request.headers.get("Authorization") != f"Bearer {api_key}":
-            return _json({"detail": "Unauthorized"}, 401)
-        parts = request.path.strip("/").split("/")
-        if len(parts) < 5 or parts[0] not in PLATFORMS or parts[1:3] != ["api", "v1"]:
-            return _json({"detail": "Not found"}, 404)
-        platform, rest = parts[0], parts[3:]
-        try:
-            if len(rest) == 3 and rest[0] == "companies" and rest[2] == "documents":
-                return _json(state.list_payload(platform, rest[1]))
-            if len(rest) == 3 and rest[0] == "documents" and rest[2] == "file":
-                data = state.file(platform, rest[1])
-                if data is None:
-                    return _json({"detail": "Document not found"}, 404)
-                return Response(data, 200, content_type="application/pdf")
-        except PlatformDown:
-            return _json({"detail": "Service unavailable"}, 503)
-        return _json({"detail": "Not found"}, 404)
-
-    return app
-
-
-def demo_state(today: date) -> SimulatorState:
-    """The demo world's platforms: Menuiserie Martin's account at Attestation Légale holds a newer
-    URSSAF attestation than Vigie's and an older Kbis; Demolitor's at Actradis an URSSAF one."""
-    from portal.demo import samples
-
-    state = SimulatorState()
-    martin, demolitor = ("812345676", "Menuiserie Martin"), ("830124590", "Demolitor SAS")
-    entries = (
-        ("attestation_legale", martin, "AL-URSSAF-2026-118", "URSSAF_VIGILANCE", today - timedelta(days=12)),
-        ("attestation_legale", martin, "AL-KBIS-2026-031", "KBIS", today - timedelta(days=150)),
-        ("actradis", demolitor, "ACT-URSSAF-77", "URSSAF_VIGILANCE", today - timedelta(days=20)),
-    )
-    for platform, (siren, name), external_id, code, issued in entries:
-        verification = f"{external_id[-3:]}VIGIE{siren[-4:]}"
-        data = samples.one(code, siren, name, issued, code=verification if code == "URSSAF_VIGILANCE" else None)
-        state.add(
-            platform,
-            siren,
-            {
-                "id": external_id,
-                "type": code,
-                "issued_on": issued.isoformat(),
-                "certified_on": issued.isoformat(),
-                "valid_until": (issued + timedelta(days=180)).isoformat() if code == "URSSAF_VIGILANCE" else None,
-                "filename": f"{code.lower()}-{issued:%Y-%m-%d}.pdf",
-                "verification_code": verification if code == "URSSAF_VIGILANCE" else None,
-            },
-            data,
-        )
-    return state

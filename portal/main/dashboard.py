@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.models import Invitation, LinkRequest, Membership, Message, Partnership, User, utcnow
+from portal.partners import links, requirements
+from portal.partners import partnerships as partners
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,6 @@ class PendingTab:
 
 
 def pending_tab(tenancy: Tenancy) -> PendingTab:
-    from portal.partners import links, requirements
-    from portal.partners import partnerships as partners
 
     pending = partners.pending_for(tenancy)
     return PendingTab(

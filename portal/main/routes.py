@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, request, session, url_for
+from flask import Blueprint, current_app, request, session, url_for
 from flask_login import current_user
 
 from portal.core import tenancy
 from portal.core.extensions import db
 from portal.core.forms import EmptyForm
-from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.core.htmx import redirect_to, render
 from portal.main import dashboard
 from portal.main.forms import LanguageForm
 
@@ -44,18 +44,3 @@ def set_language():
 def healthz():
     db.session.execute(db.text("SELECT 1"))
     return {"status": "ok", "queue": current_app.config["QUEUE_BACKEND"]}
-
-
-def answered(current: tenancy.Tenancy, row_id: str, message: str):
-    """After "Accepter" / "Refuser" in "Partenaires à confirmer": the row swapped in place with the
-    count updated (htmx), or back to the home page with the message."""
-    if wants_fragment():
-        return render(
-            "main/dashboard.html",
-            "partners/_decided.html",
-            row_id=row_id,
-            message=message,
-            tab=dashboard.pending_tab(current),
-        )
-    flash(message, "success")
-    return redirect_to(url_for("main.home"))

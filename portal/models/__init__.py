@@ -1,7 +1,7 @@
 """Every model, importable from one place (Alembic reads Base.metadata from here)."""
 
 from portal.models.audit import AuditEvent
-from portal.models.base import Base, utcnow
+from portal.models.base import Base, sort_key, utcnow
 from portal.models.contracts import (
     CONTRACT_STATUSES,
     Contract,
@@ -96,5 +96,6 @@ __all__ = [
     "User",
     "normalise_email",
     "to_e164",
+    "sort_key",
     "utcnow",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
@@ -17,6 +18,11 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Naive UTC: what every DateTime column stores (SQLite keeps no offset)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def sort_key(name: str) -> str:
+    """Alphabetical order as a French reader expects it: accents and case ignored."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 class Base(DeclarativeBase):

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from portal.models.base import Base, utcnow
+from portal.models.base import Base, sort_key, utcnow
 from portal.models.organisations import Organisation
 
 TREE_STATUSES = ("pending", "building", "ready")
@@ -117,8 +117,6 @@ class ClientFile(Base):
 
     @validates("name")
     def _sortable(self, _key: str, value: str) -> str:
-        from portal.core.tenancy import sort_key
-
         self.sort_name = sort_key(value)[:200]
         return value
 

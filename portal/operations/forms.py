@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -58,4 +59,16 @@ class RefusalReasonForm(FlaskForm):
 
 
 class CollectForm(FlaskForm):
+    """A document the operator collected under a mandate, filed for the supplier."""
+
     type_code = SelectField(_l("Type de document"), validate_choice=False)
+    file = FileField(
+        _l("Fichier (PDF, JPEG ou PNG, 10 Mo maximum)"),
+        validators=[FileRequired(message=_l("Choisissez le fichier à envoyer."))],
+    )
+    issued_on = DateField(
+        _l("Date du document"),
+        validators=[DataRequired(message=_l("Indiquez la date que le document certifie (sa date de délivrance)."))],
+    )
+    valid_until = DateField(_l("Fin de validité imprimée"), validators=[Optional()])
+    verification_code = StringField(_l("Code de vérification"), validators=[Optional()])

@@ -17,8 +17,8 @@ from werkzeug.exceptions import Forbidden, NotFound
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.tenancy import Tenancy, sort_key
-from portal.models import LIVE_LINK, AccountLink, ClientSheet, Organisation, User, normalise_email, utcnow
+from portal.core.tenancy import Tenancy
+from portal.models import LIVE_LINK, AccountLink, ClientSheet, Organisation, User, normalise_email, sort_key, utcnow
 from portal.partners import partnerships
 
 

@@ -25,7 +25,7 @@ from portal.accounts import team
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.tenancy import Tenancy, sort_key
+from portal.core.tenancy import Tenancy
 from portal.documents import compliance
 from portal.messaging import notifications
 from portal.models import (
@@ -38,10 +38,10 @@ from portal.models import (
     Organisation,
     Partnership,
     User,
+    sort_key,
     utcnow,
 )
-from portal.partners import client_sheets
-from portal.partners import partnerships as partners
+from portal.partners import client_sheets, partnerships
 
 
 class LinkError(InvalidInput):
@@ -90,7 +90,7 @@ def propose(tenancy: Tenancy, user: User, sheet_id: int, main_id: int | None, co
     for company in chosen:
         db.session.add(AccountLink(request_id=request.id, main_id=main.id, secondary_id=company.id))
     # The agency's own request to the main account comes with it, answered right after.
-    partners.ask_unless_related(tenancy.organisation, main, user)
+    partnerships.ask_unless_related(tenancy.organisation, main, user)
     audit.record(
         "account_link.requested",
         user_id=user.id,

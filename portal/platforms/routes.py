@@ -13,7 +13,7 @@ from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.integrations.compliance_platforms import PLATFORMS
-from portal.platforms import sync as platform_sync
+from portal.platforms import connections
 from portal.platforms.forms import ConnectPlatformForm
 
 bp = Blueprint("platforms", __name__)
@@ -22,7 +22,7 @@ bp = Blueprint("platforms", __name__)
 @bp.get("/organisations")
 @login_required
 def mine():
-    return render("organisations/mine.html", rows=platform_sync.my_organisations(tenancy.current()))
+    return render("organisations/mine.html", rows=connections.my_organisations(tenancy.current()))
 
 
 def _connect_form(page, form: ConnectPlatformForm | None = None) -> ConnectPlatformForm:
@@ -33,11 +33,11 @@ def _connect_form(page, form: ConnectPlatformForm | None = None) -> ConnectPlatf
 
 
 def _company_page(organisation_id: int, *, form: ConnectPlatformForm | None = None, status: int = 200):
-    page = platform_sync.company_page(tenancy.current(), organisation_id)
+    page = connections.company_page(tenancy.current(), organisation_id)
     return render(
         "organisations/company.html",
         page=page,
-        label=platform_sync.label,
+        label=connections.label,
         connect_form=_connect_form(page, form),
         action_form=EmptyForm(),
         status=status,
@@ -58,7 +58,7 @@ def connect_platform(organisation_id: int):
     if not form.validate_on_submit():
         return _company_page(organisation_id, form=form, status=422)
     try:
-        connection = platform_sync.connect(
+        connection = connections.connect(
             tenancy.current(),
             current_user,
             organisation_id,
@@ -72,7 +72,7 @@ def connect_platform(organisation_id: int):
     flash(
         _(
             "Connecté à %(platform)s : la première synchronisation est lancée.",
-            platform=platform_sync.label(connection.platform),
+            platform=connections.label(connection.platform),
         ),
         "success",
     )
@@ -84,18 +84,18 @@ def connect_platform(organisation_id: int):
 def run_sync(organisation_id: int, platform: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    platform_sync.run_now(tenancy.current(), current_user, organisation_id, platform)
-    flash(_("Synchronisation %(platform)s lancée.", platform=platform_sync.label(platform)), "success")
+    connections.run_now(tenancy.current(), current_user, organisation_id, platform)
+    flash(_("Synchronisation %(platform)s lancée.", platform=connections.label(platform)), "success")
     return redirect_to(url_for("platforms.company", organisation_id=organisation_id))
 
 
 SYNC_ACTIONS = {
     "deactivate": (
-        platform_sync.deactivate,
+        connections.deactivate,
         _l("Synchronisation %(platform)s désactivée : vos documents restent en place."),
     ),
     "reactivate": (
-        platform_sync.reactivate,
+        connections.reactivate,
         _l("Synchronisation %(platform)s réactivée : elle est lancée pour tous vos établissements."),
     ),
 }
@@ -109,23 +109,23 @@ def sync_action(organisation_id: int, platform: str, action: str):
     if action not in SYNC_ACTIONS:
         abort(404)
     current = tenancy.current()
-    connection = platform_sync.connection_for(current, organisation_id, platform)
-    page = platform_sync.company_page(current, organisation_id)
+    connection = connections.connection_for(current, organisation_id, platform)
+    page = connections.company_page(current, organisation_id)
     form = EmptyForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         change, message = SYNC_ACTIONS[action]
         change(current, current_user, organisation_id, platform)
-        flash(str(message) % {"platform": platform_sync.label(platform)}, "success")
+        flash(str(message) % {"platform": connections.label(platform)}, "success")
         return redirect_to(url_for("platforms.company", organisation_id=organisation_id))
-    platform_sync.require_owner(current, organisation_id)
+    connections.require_owner(current, organisation_id)
     return render(
         "organisations/sync_confirm.html",
         "organisations/_sync_dialog.html",
         page=page,
         connection=connection,
         action=action,
-        platform_label=platform_sync.label(platform),
+        platform_label=connections.label(platform),
         form=form,
     )

@@ -148,3 +148,10 @@ class Checks:
 @pytest.fixture(scope="session")
 def check(axe_script) -> Checks:
     return Checks(axe_script)
+
+
+def settled(page) -> None:
+    """Wait until htmx has finished swapping and settling (new content gets its listeners then)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.core.extensions import db
+from tests.browser.conftest import settled
 from tests.browser.test_documents import _log_out
 from tests.browser.test_shell import _log_in
 from tests.documents_helpers import pdf
@@ -40,6 +41,7 @@ def test_add_a_client_from_a_siret_through_the_eight_steps(page, check, durand):
     check.accessible(page)
     wizard.get_by_role("button", name="Continuer", exact=True).click()
     expect(wizard.locator("#step-title")).to_contain_text("Exercice")
+    settled(page)  # htmx wires the swapped-in step while settling: a change before that is lost
     wizard.get_by_label("Date de début d'exercice").fill("2025-07-01")
     wizard.get_by_label("Date de début d'exercice").dispatch_event("change")
     expect(wizard.get_by_label("Date de fin d'exercice")).to_have_value("2026-06-30")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from portal.core.extensions import db
 from portal.documents import compliance
-from portal.platforms import sync as platform_sync
+from portal.platforms import sync
 from tests.browser.test_shell import _log_in
 from tests.documents_helpers import pdf
 
@@ -50,7 +50,7 @@ def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_win
     # Meanwhile the platform gets a newer attestation; the supplier uploads an older one here.
     with live_server[1].app_context():
         issued = compliance.today() - timedelta(days=2)
-        platform_sync.simulator().add(
+        sync.simulator().add(
             "attestation_legale",
             "812345676",
             {

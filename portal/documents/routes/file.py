@@ -8,11 +8,10 @@ from werkzeug.exceptions import Forbidden
 from portal.core import tenancy
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.responses import attachment
-from portal.documents import compliance, quitus
-from portal.documents import versions as documents
+from portal.documents import compliance, quitus, versions
 from portal.documents.forms import AddDocumentForm, UploadForm
 from portal.documents.routes.blueprints import bp
-from portal.platforms import sync
+from portal.platforms import connections
 
 
 def supplier():
@@ -26,9 +25,9 @@ def _sync_confirmed(form: UploadForm) -> bool:
     return bool(form.confirm_sync.data) if "confirm_sync" in form else False
 
 
-def _upload(form: UploadForm) -> documents.Upload:
+def _upload(form: UploadForm) -> versions.Upload:
     file = form.file.data
-    return documents.Upload(
+    return versions.Upload(
         data=file.read(),
         filename=file.filename or "document",
         issued_on=form.issued_on.data,
@@ -49,7 +48,7 @@ def pending():
 def online():
     current = supplier()
     file = compliance.load(current.organisation)
-    return render("documents/online.html", file=file, synced_checks=sync.checks_of(current.organisation.id))
+    return render("documents/online.html", file=file, synced_checks=connections.checks_of(current.organisation.id))
 
 
 @bp.route("/documents/<code>/update", methods=["GET", "POST"])
@@ -60,16 +59,16 @@ def update(code: str):
     row = file.row_for(code)
     if row is None:
         abort(404)
-    synced_by = sync.provider_of(current.organisation.id, code)
+    synced_by = connections.provider_of(current.organisation.id, code)
     form = UploadForm().adapt(row.document_type, synced_by)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                documents.submit(
+                versions.submit(
                     current.organisation, current_user, code, _upload(form), sync_confirmed=_sync_confirmed(form)
                 )
-            except documents.InvalidUpload as exc:
+            except versions.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
                 message = _("%(label)s envoyé : il est en cours de vérification.", label=row.document_type.label_fr)
@@ -93,7 +92,7 @@ def update(code: str):
         form=form,
         file=file,
         open_form=True,
-        synced_by=synced_by and sync.label(synced_by),
+        synced_by=synced_by and connections.label(synced_by),
         status=status,
     )
 
@@ -105,21 +104,21 @@ def add():
     file = compliance.load(current.organisation)
     form = AddDocumentForm()
     form.type_code.choices = [("", _("Choisissez…"))] + [(t.code, t.label_fr) for t in file.types]
-    synced = [c for c in sync.connections_of(current.organisation.id) if c.enabled and c.provided_types]
+    synced = [c for c in connections.connections_of(current.organisation.id) if c.enabled and c.provided_types]
     if not synced:
         del form.confirm_sync
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                documents.submit(
+                versions.submit(
                     current.organisation,
                     current_user,
                     form.type_code.data,
                     _upload(form),
                     sync_confirmed=_sync_confirmed(form),
                 )
-            except documents.InvalidUpload as exc:
+            except versions.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
                 flash(_("Document ajouté : il est en cours de vérification."), "success")
@@ -130,7 +129,7 @@ def add():
         "documents/_add_form.html",
         form=form,
         file=file,
-        synced_by=", ".join(sync.label(c.platform) for c in synced),
+        synced_by=", ".join(connections.label(c.platform) for c in synced),
         status=status,
     )
 
@@ -138,8 +137,8 @@ def add():
 @bp.get("/documents/versions/<int:version_id>/download")
 @login_required
 def download(version_id: int):
-    version = documents.own_version(supplier().organisation, version_id)
-    data, name = documents.file_of(version)
+    version = versions.own_version(supplier().organisation, version_id)
+    data, name = versions.file_of(version)
     return attachment(data, name, version.content_type)
 
 

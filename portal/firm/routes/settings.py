@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.routes.organisations import invite_from
+from portal.accounts import invitations
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
@@ -35,7 +35,15 @@ def team():
     if request.method == "POST":
         access.require_admin(current)
         if form.validate_on_submit():
-            invite_from(current, form)
+            invitation = invitations.invite(
+                current,
+                current_user,
+                form.email.data,
+                role=form.role.data,
+                first_name=form.first_name.data or "",
+                last_name=form.last_name.data or "",
+            )
+            flash(_("Invitation envoyée à %(email)s.", email=invitation.email), "success")
             return redirect_to(url_for("firm.team"))
         status = 422
     return render(

@@ -12,7 +12,6 @@ from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
 from portal.documents import mandates, versions
-from portal.documents.forms import UploadForm
 from portal.operations.forms import CollectForm
 from portal.operations.routes.blueprints import bp
 
@@ -46,17 +45,13 @@ def mandate_decide(mandate_id: int, decision: str):
     return redirect_to(url_for("operations.mandates_page"))
 
 
-class _CollectForm(UploadForm, CollectForm):
-    pass
-
-
 @bp.route("/mandates/<int:mandate_id>/collect", methods=["GET", "POST"])
 @login_required
 def mandate_collect(mandate_id: int):
     current = tenancy.current()
     mandate, organisation = mandates.with_company(current, mandate_id)
     labels = {t.code: t.label_fr for t in mandates.collectable_types()}
-    form = _CollectForm()
+    form = CollectForm()
     form.type_code.choices = [(code, labels.get(code, code)) for code in mandate.type_codes]
     if form.validate_on_submit():
         file = form.file.data

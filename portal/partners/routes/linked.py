@@ -10,9 +10,9 @@ from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.responses import attachment
-from portal.documents import versions as documents
-from portal.main.routes import answered
+from portal.documents import versions
 from portal.partners import links
+from portal.partners.routes.answers import answered
 
 bp = Blueprint("linked", __name__, url_prefix="/linked")
 
@@ -99,5 +99,5 @@ def account(organisation_id: int):
 @login_required
 def download(organisation_id: int, version_id: int):
     version = links.version_for(tenancy.current(), organisation_id, version_id)
-    data, name = documents.file_of(version)
+    data, name = versions.file_of(version)
     return attachment(data, name, version.content_type)

@@ -8,12 +8,11 @@ from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
-from portal.documents import compliance
-from portal.documents import versions as documents
-from portal.main.routes import answered
+from portal.documents import compliance, versions
 from portal.partners import compliance_dashboard as supplier_dashboard
 from portal.partners import links, partnerships, requirements
 from portal.partners.forms import InviteCompanyForm, RequestForm
+from portal.partners.routes.answers import answered
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 
@@ -136,8 +135,8 @@ def company(organisation_id: int):
 @login_required
 def download(organisation_id: int, version_id: int):
     organisation = partnerships.shared_with(tenancy.current(), organisation_id)
-    version = documents.own_version(organisation, version_id)
-    data, name = documents.file_of(version)
+    version = versions.own_version(organisation, version_id)
+    data, name = versions.file_of(version)
     return attachment(data, name, version.content_type)
 
 

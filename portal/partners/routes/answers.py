@@ -1,0 +1,24 @@
+"""What "Accepter" / "Refuser" answer in "Partenaires à confirmer" (the home page's pending tab)."""
+
+from __future__ import annotations
+
+from flask import flash, url_for
+
+from portal.core import tenancy
+from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.main import dashboard
+
+
+def answered(current: tenancy.Tenancy, row_id: str, message: str):
+    """After "Accepter" / "Refuser" in "Partenaires à confirmer": the row swapped in place with the
+    count updated (htmx), or back to the home page with the message."""
+    if wants_fragment():
+        return render(
+            "main/dashboard.html",
+            "partners/_decided.html",
+            row_id=row_id,
+            message=message,
+            tab=dashboard.pending_tab(current),
+        )
+    flash(message, "success")
+    return redirect_to(url_for("main.home"))
