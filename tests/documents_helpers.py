@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from PIL import Image
 
+from portal.core.clock import today
 from portal.demo import samples
-from portal.documents.compliance import today
 from tests.conftest import token_for
 
 SIREN = "812345676"

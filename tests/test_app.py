@@ -76,7 +76,7 @@ def test_english_can_be_chosen_and_is_remembered_for_the_user(app, client, demo)
 def test_dates_are_written_the_french_way(client, demo, monkeypatch):
     import datetime
 
-    monkeypatch.setattr("portal.core.labels.today", lambda: datetime.date(2026, 11, 22))
+    monkeypatch.setattr("portal.core.clock.today", lambda: datetime.date(2026, 11, 22))
     login(client, "fournisseur@vigie.test")
     assert "Aujourd'hui, 22 novembre 2026." in client.get("/").get_data(as_text=True)
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from portal.contracts.manage import filters_from, paris_today, signature_deadline
+from portal.contracts.manage import filters_from, signature_deadline
+from portal.core import clock
 from portal.core.extensions import db
 from portal.models import AuditEvent, Contract, Employee, Organisation
 from portal.models.contracts import AWAITING, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
@@ -58,7 +59,7 @@ def test_the_agency_sees_its_contracts_awaiting_signature_with_counts(app, clien
     assert "604 salariés concernés" in page and "en retard" in page
     assert page.count('<tr id="contract-') == 50 and "Page 1 sur" in page
     assert "Définir signé" in page and "Définir signé en agence" in page
-    today = paris_today()
+    today = clock.today()
     assert f'value="{today.replace(day=1).isoformat()}"' in page  # the month is pre-filled
     with app.app_context():
         wrong = db.session.scalar(
@@ -180,7 +181,7 @@ def test_only_agencies_manage_contracts(client, batie):
 def test_an_overdue_contract_is_marked(app, client, batie):
     with app.app_context():
         employee = db.session.scalar(select(Employee.id).limit(1))
-        start = paris_today() - timedelta(days=3)
+        start = clock.today() - timedelta(days=3)
         late = Contract(
             agency_id=batie["orgs"]["Batie Construction"],
             employee_id=employee,

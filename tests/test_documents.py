@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from portal.core.clock import today
 from portal.core.extensions import db
-from portal.documents.compliance import today
 from portal.models import AuditEvent, Document, DocumentType, DocumentVersion, Organisation
 from tests.conftest import HTMX, count_queries, login, post, token_for
 from tests.documents_helpers import pdf, png, upload

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.core import schedule
+from portal.core import clock, schedule
 from portal.core.extensions import db
-from portal.documents import compliance, expiry
+from portal.documents import expiry
 from portal.models import DocumentVersion, ExpiryReminder, Message, OutboxJob, PeriodicRun
 from tests.conftest import drain
 
@@ -55,7 +55,7 @@ def _reminders(app, about: str = "Extrait Kbis") -> list[str]:
 
 def test_sweep_across_dates_moves_states_and_reminds_once(app, demo_file):
     kbis = _kbis(app)  # valid until today + 10
-    start = compliance.today()
+    start = clock.today()
     _sweep(app, start)
     _sweep(app, start)  # twice the same day: nothing more
     assert _reminders(app) == ["Extrait Kbis expire dans 10 jours"]
@@ -96,7 +96,7 @@ def test_no_reminder_while_a_replacement_awaits_review(app, client, demo_file):
 
     login(client, "fournisseur@vigie.test")
     upload(client, "KBIS", pdf("KBIS"), verification_code="AB12CD34EF")
-    _sweep(app, compliance.today())
+    _sweep(app, clock.today())
     assert _reminders(app) == []
     # The URSSAF attestation expired 17 days ago and has no replacement: its weekly reminder goes.
     assert _reminders(app, "Attestation de vigilance") == [

@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.models import (
     AccountLink,
@@ -516,9 +517,7 @@ def test_linked_documents_take_a_fixed_number_of_queries(app, client, demo_file)
 def kbis_date():
     from datetime import timedelta
 
-    from portal.documents import compliance
-
-    return compliance.today() - timedelta(days=5)
+    return clock.today() - timedelta(days=5)
 
 
 # Unlinking -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from portal.core import config
 from portal.core.extensions import db
-from portal.integrations.sms import is_gsm7, segment_count
+from portal.integrations.sms_encoding import encoding_of, is_gsm7
 from portal.models import Establishment, Membership, Organisation, User
 from tests.conftest import count_queries, login, valid_siren
 
@@ -71,7 +71,7 @@ def test_sms_sender_is_checked_at_startup(monkeypatch, tmp_path):
     ],
 )
 def test_sms_segment_counts(text, segments):
-    assert segment_count(text) == segments
+    assert encoding_of(text).segments == segments
 
 
 def test_gsm7_detection():

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.demo import platforms as demo_platforms
-from portal.documents import compliance
 from portal.integrations import compliance_platforms as platforms
 from portal.integrations import platform_simulator
 from portal.models import (
@@ -66,7 +66,7 @@ def _publish(app, external_id: str, code: str, days_ago: int, data: bytes | None
     from portal.demo import samples
 
     with app.app_context():
-        issued = compliance.today() - timedelta(days=days_ago)
+        issued = clock.today() - timedelta(days=days_ago)
         sync.simulator().add(
             "attestation_legale",
             "812345676",
@@ -155,7 +155,7 @@ def test_deactivate_upload_by_hand_then_reactivate_and_the_newer_platform_versio
     _publish(app, "AL-URSSAF-2026-140", "URSSAF_VIGILANCE", days_ago=2)
     form = client.get("/documents/URSSAF_VIGILANCE/update").get_data(as_text=True)
     assert 'id="sync-warning"' not in form
-    issued = compliance.today() - timedelta(days=5)
+    issued = clock.today() - timedelta(days=5)
     sent = client.post(
         "/documents/URSSAF_VIGILANCE/update",
         data={
@@ -189,7 +189,7 @@ def test_while_on_a_manual_upload_of_a_synced_type_asks_for_confirmation(app, cl
     login(client, "fournisseur@vigie.test")
     form = client.get("/documents/URSSAF_VIGILANCE/update").get_data(as_text=True)
     assert 'id="sync-warning"' in form and "pourra l'archiver et la remplacer" in form
-    issued = compliance.today() - timedelta(days=1)
+    issued = clock.today() - timedelta(days=1)
 
     def send(extra: dict):
         return client.post(
@@ -307,7 +307,7 @@ def test_the_hourly_slot_runs_once_and_only_the_latest(app, synced):
 @pytest.fixture
 def served(app):
     with app.app_context():
-        state = demo_platforms.demo_state(compliance.today())
+        state = demo_platforms.demo_state(clock.today())
     server = make_server("127.0.0.1", 0, platform_simulator.simulator_app(state, "key"), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,8 +9,8 @@ from datetime import timedelta
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from portal.core.clock import today
 from portal.core.extensions import db
-from portal.documents.compliance import today
 from portal.models import DocumentVersion, Mandate, Quitus
 from tests.conftest import HTMX, login, post, token_for
 from tests.documents_helpers import pdf, png

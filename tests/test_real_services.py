@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from portal import create_app
+from portal.core import clock
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
 from portal.models import Message, OutboxJob, utcnow
@@ -169,13 +170,11 @@ def _confirm_campaign(app, monkeypatch) -> int:
     from zoneinfo import ZoneInfo
 
     from portal.contracts import campaigns, manage, reminder_wizard
-    from portal.core import tenancy
+    from portal.core import clock, tenancy
     from portal.demo.contracts import seed_batie_contracts
     from portal.models import Organisation, ReminderCampaign, User
 
-    monkeypatch.setattr(
-        reminder_wizard, "clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
-    )
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris")))
     with app.test_request_context():
         seed_batie_contracts()
         user = db.session.scalar(select(User).where(User.email == "agence@vigie.test"))
@@ -340,7 +339,6 @@ def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_
     real worker, which files the newer URSSAF attestation and archives Vigie's, exactly once."""
     from portal.core import tenancy
     from portal.demo import platforms as demo_platforms
-    from portal.documents import compliance
     from portal.models import Document, DocumentType, DocumentVersion, Organisation, PlatformConnection, User
     from portal.platforms import connections
 
@@ -362,7 +360,7 @@ def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_
         connections.reactivate(current, user, martin.id, "attestation_legale")
         connections.reactivate(current, user, martin.id, "attestation_legale")  # a double click queues nothing more
         # What the seed does for `make run`: the simulated platforms, saved where the worker reads them.
-        demo_platforms.demo_state(compliance.today()).save(tmp_path / "worker-instance" / "platform-simulator")
+        demo_platforms.demo_state(clock.today()).save(tmp_path / "worker-instance" / "platform-simulator")
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         deadline = time.monotonic() + 60

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.core.extensions import db
+from portal.integrations import sms_encoding
 from portal.messaging import sms_rules
 from portal.models import (
     AuditEvent,
@@ -42,7 +43,14 @@ def _count(app, model, *where) -> int:
 
 @pytest.fixture
 def at_monday(monkeypatch):
-    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: MONDAY_10H)
+    monkeypatch.setattr("portal.core.clock.now", lambda: MONDAY_10H)
+
+
+@pytest.fixture
+def batie(at_monday, batie):
+    """Batie's contracts of "this month", seeded on Monday 23 November 2026 at 10:00 (the clock
+    stays there: a test may move it to another moment of the same month)."""
+    return batie
 
 
 def _open(client, batie, channel="sms", **extra):
@@ -80,7 +88,7 @@ def _campaign_id(app) -> int:
     ],
 )
 def test_segments_follow_gsm7_and_ucs2_rules(text, encoding, segments):
-    result = sms_rules.encoding_of(text)
+    result = sms_encoding.encoding_of(text)
     assert (result.name, result.segments) == (encoding, segments)
 
 
@@ -221,7 +229,7 @@ def test_the_confirmation_shows_message_encoding_segments_and_cost(app, client, 
     assert "1 SMS sera envoyé" in page
     example = re.search(r"<blockquote>(.*?)</blockquote>", page, re.S).group(1)
     assert example.startswith("Batie Construction : ") and "à signer" in example and "/s/" in example
-    encoding = sms_rules.encoding_of(example)
+    encoding = sms_encoding.encoding_of(example)
     assert f"{encoding.name} (" in page
     assert re.search(rf"Segments au total</dt><dd>{encoding.segments}<", page)
     assert str(sms_rules.cost(encoding.segments)).replace(".", ",") in page
@@ -229,7 +237,7 @@ def test_the_confirmation_shows_message_encoding_segments_and_cost(app, client, 
 
 
 def test_a_campaign_after_hours_is_scheduled_and_says_so_before_confirmation(app, client, batie, monkeypatch):
-    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: SUNDAY_10H)
+    monkeypatch.setattr("portal.core.clock.now", lambda: SUNDAY_10H)
     login(client, "agence@vigie.test")
     _open(client, batie)
     campaign = _campaign_id(app)
@@ -411,7 +419,7 @@ def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_fa
 
 
 def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client, batie, monkeypatch):
-    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: MONDAY_10H)
+    monkeypatch.setattr("portal.core.clock.now", lambda: MONDAY_10H)
     login(client, "agence@vigie.test")
     _open(client, batie)
     campaign = _campaign_id(app)
@@ -422,7 +430,7 @@ def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client
         message.status, message.failure_reason = "failed", "Numéro non attribué"
         db.session.commit()
         failed_id = message.id
-    monkeypatch.setattr("portal.contracts.reminder_wizard.clock", lambda: SUNDAY_10H)
+    monkeypatch.setattr("portal.core.clock.now", lambda: SUNDAY_10H)
     post(client, f"/contracts/reminders/{campaign}/retry")
     with app.app_context():
         job = db.session.scalar(

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.contracts import reminder_wizard
-from portal.core import audit, outbox
+from portal.core import audit, clock, outbox
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.messaging import notifications, sms_rules
@@ -219,9 +219,9 @@ def retry_failures(tenancy: Tenancy, user: User, campaign_id: int) -> int:
     ).all()
     not_before = None
     if campaign.channel == "sms":  # a retry keeps to the SMS hours too
-        moment = reminder_wizard.clock()
+        moment = clock.now()
         opening = sms_rules.next_opening(moment)
-        if opening > moment.astimezone(sms_rules.PARIS):
+        if opening > moment.astimezone(clock.PARIS):
             not_before = opening.astimezone(UTC).replace(tzinfo=None)
     for message_id in failed:
         notifications.retry(message_id, actor_id=user.id, not_before=not_before)

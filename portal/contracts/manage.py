@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
@@ -17,14 +16,13 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import Forbidden, NotFound
 
-from portal.core import audit
+from portal.core import audit, clock
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.models import Contract, ContractTypology, Employee, Organisation, User, utcnow
 from portal.models.contracts import AWAITING, EMPLOYMENT, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
 
-PARIS = ZoneInfo("Europe/Paris")
 PER_PAGE = 50
 SIGNATURE_DELAY = timedelta(hours=48)
 SORTS = {
@@ -41,14 +39,10 @@ class ContractError(InvalidInput):
     """A contract that cannot change as asked."""
 
 
-def paris_today() -> date:
-    return datetime.now(PARIS).date()
-
-
 def signature_deadline(mission_start: date) -> datetime:
     """Mission start (midnight, Paris) + 48 hours, as naive UTC like every stored datetime."""
-    start = datetime.combine(mission_start, time(0, 0), tzinfo=PARIS)
-    return (start + SIGNATURE_DELAY).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    start = datetime.combine(mission_start, time(0, 0), tzinfo=clock.PARIS)
+    return (start + SIGNATURE_DELAY).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ def _int(value: str | int | None) -> int | None:
 
 
 def filters_from(args: MultiDict, today: date | None = None) -> Filters:
-    today = today or paris_today()
+    today = today or clock.today()
     first = today.replace(day=1)
     last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
     start, end = _date(args.get("start"), first), _date(args.get("end"), last)

@@ -20,13 +20,14 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
 from portal.contracts import manage
-from portal.core import audit, tokens
+from portal.core import audit, clock, tokens
 from portal.core.exceptions import InvalidInput, Refused
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
+from portal.integrations import sms_encoding
 from portal.messaging import sms_rules
-from portal.models import Contract, Employee, ReminderCampaign, User, utcnow
+from portal.models import Contract, Employee, ReminderCampaign, User
 from portal.models.contracts import EMPLOYMENT
 from portal.models.users import to_e164
 
@@ -245,9 +246,9 @@ def sms_text(agency_name: str, person: Person, link: str) -> str:
 class Preview:
     selection: Selection
     bodies: list[str]  # per recipient: the SMS text, or the link of the email
-    encodings: list[sms_rules.Encoding]
+    encodings: list[sms_encoding.Encoding]
     example: str
-    encoding: sms_rules.Encoding
+    encoding: sms_encoding.Encoding
     segments_min: int
     segments_max: int
     segments_total: int
@@ -265,9 +266,9 @@ def preview(tenancy: Tenancy, campaign: ReminderCampaign, now=None) -> Preview:
         texts = [sms_text(name, p, link) for p, link in zip(chosen.recipients, links, strict=True)]
     else:
         texts = links  # the email is rendered from its template; what varies is the link
-    encodings = [sms_rules.encoding_of(text) for text in texts] or [sms_rules.encoding_of("")]
+    encodings = [sms_encoding.encoding_of(text) for text in texts] or [sms_encoding.encoding_of("")]
     total = sum(e.segments for e in encodings) if texts and campaign.channel == "sms" else 0
-    moment = now or clock()
+    moment = now or clock.now()
     opening = sms_rules.next_opening(moment) if campaign.channel == "sms" else moment
     return Preview(
         chosen,
@@ -280,7 +281,7 @@ def preview(tenancy: Tenancy, campaign: ReminderCampaign, now=None) -> Preview:
         total,
         sms_rules.cost(total),
         opening,
-        opening > moment.astimezone(sms_rules.PARIS),
+        opening > moment.astimezone(clock.PARIS),
     )
 
 
@@ -296,8 +297,3 @@ def employee_space(token: str) -> tuple[Employee, list[Contract]]:
         .order_by(Contract.mission_start)
     ).all()
     return employee, list(waiting)
-
-
-def clock():
-    """Now, aware (tests move it to check the SMS sending hours)."""
-    return utcnow().replace(tzinfo=sms_rules.ZoneInfo("UTC"))

@@ -8,8 +8,8 @@ from babel import dates as babel_dates
 from flask_babel import format_currency, format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 
+from portal.core import clock
 from portal.integrations.compliance_platforms import PLATFORMS
-from portal.models.base import utcnow
 
 ROLE_LABELS = {
     "owner": _l("Propriétaire"),
@@ -74,10 +74,6 @@ VALIDITY_RULE_LABELS = {
 }
 
 
-def today() -> date:
-    return utcnow().date()
-
-
 def from_iso_date(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -118,6 +114,6 @@ def template_globals() -> dict:
         "format_datetime": format_datetime,
         "table_formats": TableFormats,
         "format_currency": format_currency,
-        "today": lambda: today(),
+        "today": lambda: clock.today(),
         "current_locale": current_locale,
     }

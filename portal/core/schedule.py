@@ -6,16 +6,14 @@ while everything was down runs once at the next start."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from portal.core import outbox
+from portal.core import clock, outbox
 from portal.core.extensions import db
 from portal.models import PeriodicRun
 
-PARIS = ZoneInfo("Europe/Paris")
 # name, job, queue, config key holding the times of day (Europe/Paris), whether every missed slot
 # of the day runs (daily jobs) or only the latest one (the hourly platform sync).
 PERIODIC = (
@@ -27,7 +25,7 @@ PERIODIC = (
 
 def tick(now: datetime | None = None) -> list[str]:
     """Enqueue the periodic jobs whose slot of today has come; returns the slots claimed."""
-    local = (now or datetime.now(PARIS)).astimezone(PARIS)
+    local = (now or clock.now()).astimezone(clock.PARIS)
     claimed = []
     for name, job, queue, times_key, catch_up in PERIODIC:
         due = sorted(

@@ -37,6 +37,11 @@ class Tenancy:
         if self.membership.role not in roles:
             raise Forbidden()
 
+    def require_operator(self) -> None:
+        """The one operator check: an operator's membership of the platform's own organisation."""
+        if self.membership.role != "operator" or not self.organisation.is_operator:
+            raise Forbidden()
+
 
 def _is_main():
     return (

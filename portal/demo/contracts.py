@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from portal.contracts.manage import paris_today, signature_deadline
+from portal.contracts.manage import signature_deadline
+from portal.core import clock
 from portal.core.extensions import db
 from portal.models import Contract, ContractTypology, Employee, Organisation, User, utcnow
 from portal.models.contracts import AWAITING, SIGNED_AT_AGENCY, SIGNED_ELECTRONICALLY, SIGNED_ON_PAPER
@@ -62,7 +63,7 @@ def seed_batie_contracts() -> None:
         select(Employee.id).where(Employee.agency_id == agency.id).order_by(Employee.id)
     ).all()
 
-    today = paris_today()
+    today = clock.today()
     first_day = today.replace(day=1)
     last_day = (first_day + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     soon = max(first_day, today - timedelta(days=1))  # not overdue yet

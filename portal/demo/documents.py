@@ -8,10 +8,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.core.storage import storage
 from portal.demo import samples
-from portal.documents import compliance, partner_status, prechecks, versions
+from portal.documents import partner_status, prechecks, versions
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, RefusalReason, User, utcnow
 
 
@@ -52,7 +53,7 @@ def _version(
         valid_until=until or prechecks.validity_end(kind.validity_rule, kind.validity_months, issued),
         verification_code=check.get("verification_code"),
         uploaded_by_id=uploader.id if uploader else None,
-        uploaded_at=utcnow() - timedelta(days=(compliance.today() - issued).days),
+        uploaded_at=utcnow() - timedelta(days=(clock.today() - issued).days),
         reviewed_by_id=operator.id if operator and status != "submitted" else None,
         reviewed_at=utcnow() - timedelta(days=2) if status != "submitted" else None,
         precheck=check,
@@ -92,7 +93,7 @@ def seed_menuiserie_martin() -> None:
     supplier = _user("fournisseur@vigie.test")
     operator = _user("operateur@vigie.test")
     illegible = db.session.scalar(select(RefusalReason).where(RefusalReason.label_fr == "Document illisible"))
-    today = compliance.today()
+    today = clock.today()
     _version(
         organisation,
         types["URSSAF_VIGILANCE"],
@@ -105,7 +106,7 @@ def seed_menuiserie_martin() -> None:
     _version(
         organisation,
         types["KBIS"],
-        prechecks.add_months(kbis_until + timedelta(days=1), -3),
+        clock.add_months(kbis_until + timedelta(days=1), -3),
         status="expiring",
         operator=operator,
         uploader=supplier,
@@ -157,7 +158,7 @@ def seed_demolitor() -> None:
     types = _types()
     owner = _user("constructor@vigie.test")
     operator = _user("operateur@vigie.test")
-    today = compliance.today()
+    today = clock.today()
     for code, issued in (("KBIS", today - timedelta(days=20)), ("URSSAF_VIGILANCE", today - timedelta(days=30))):
         _version(
             demolitor,
@@ -200,7 +201,7 @@ def seed_constructor_suppliers(count: int = 50) -> None:
     ):
         return
     types = _types()
-    today = compliance.today()
+    today = clock.today()
     data = samples.one("RC_PRO", "000000000", "Fournisseur", today)
     for index in range(count):
         base = f"{34_000_000 + index * 7919:08d}"

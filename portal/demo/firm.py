@@ -9,7 +9,7 @@ from sqlalchemy import select
 from stdnum import luhn
 
 from portal.accounts import invitations
-from portal.core import pdf
+from portal.core import clock, pdf
 from portal.core.extensions import db
 from portal.core.secrets import seal
 from portal.firm import client_files, folder_documents, trees
@@ -141,7 +141,7 @@ def seed_durand() -> None:
             FiscalYear(client_file_id=client_file.id, starts_on=start, ends_on=client_files.proposed_end(start))
         )
         if index % 5 == 0:
-            earlier = client_files.add_months(start, -12)
+            earlier = clock.add_months(start, -12)
             db.session.add(
                 FiscalYear(client_file_id=client_file.id, starts_on=earlier, ends_on=client_files.proposed_end(earlier))
             )

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.core.secrets import seal
 from portal.demo import samples
-from portal.documents import compliance
 from portal.integrations.platform_simulator import SimulatorState
 from portal.models import Organisation, PlatformConnection, User, utcnow
 from portal.platforms import sync
@@ -40,7 +40,7 @@ def seed_platform_connections() -> None:
         changed_by_id=owner,
         changed_at=utcnow(),
     )
-    sync.install_simulator(demo_state(compliance.today()))
+    sync.install_simulator(demo_state(clock.today()))
     db.session.add_all([synced, switched_off])
     db.session.commit()
     # The first sync: the newer URSSAF attestation replaces Vigie's (archived), the older Kbis is left.

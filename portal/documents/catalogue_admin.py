@@ -15,12 +15,12 @@ REASON_FIELDS = ("label_fr", "label_en", "active")
 
 
 def types(tenancy: Tenancy) -> list[DocumentType]:
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     return list(db.session.scalars(select(DocumentType).order_by(DocumentType.sort_order)))
 
 
 def get_type(tenancy: Tenancy, type_id: int) -> DocumentType:
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     return db.get_or_404(DocumentType, type_id)
 
 
@@ -40,17 +40,17 @@ def update_type(tenancy: Tenancy, operator: User, type_id: int, values: dict) ->
 
 
 def reasons(tenancy: Tenancy) -> list[RefusalReason]:
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     return list(db.session.scalars(select(RefusalReason).order_by(RefusalReason.sort_order, RefusalReason.id)))
 
 
 def get_reason(tenancy: Tenancy, reason_id: int) -> RefusalReason:
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     return db.get_or_404(RefusalReason, reason_id)
 
 
 def save_reason(tenancy: Tenancy, operator: User, values: dict, reason_id: int | None = None) -> RefusalReason:
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     if reason_id is None:
         found = RefusalReason(sort_order=1000)
         db.session.add(found)

@@ -15,17 +15,14 @@ from flask import current_app
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.documents.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
-from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, Requirement, utcnow
+from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, Requirement
 
 PENDING_STATES = ("expired", "refused", "missing", "expiring")
 VALIDATED = ("valid", "expiring", "expired")
 STATE_RANK = {"valid": 0, "expiring": 1, "in_review": 2, "expired": 3, "refused": 4, "missing": 5}
-
-
-def today() -> date:
-    return utcnow().date()
 
 
 def effective_status(version: DocumentVersion, on: date, window_days: int) -> str:
@@ -137,7 +134,7 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
     """Everything the document pages show, in four queries whatever the number of documents.
 
     ``for_client``: only that client's requirements count (what it sees of this supplier)."""
-    on = on or today()
+    on = on or clock.today()
     window = window_days()
     types = list(db.session.scalars(ACTIVE_TYPES))
     documents = db.session.scalars(DOCUMENTS, {"organisation_id": organisation.id}).all()

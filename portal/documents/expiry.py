@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import team
+from portal.core import clock
 from portal.core.extensions import db
 from portal.documents import compliance, partner_status
 from portal.messaging import notifications
@@ -29,7 +30,7 @@ def reminder_kind(valid_until: date, on: date, before_days: list[int], every: in
 
 
 def sweep(on: date | None = None) -> Counter:
-    on = on or compliance.today()
+    on = on or clock.today()
     config = current_app.config
     window, before, every = (
         config["EXPIRY_WARNING_DAYS"],

@@ -124,7 +124,7 @@ def revoke(tenancy: Tenancy, user: User, mandate_id: int) -> Mandate:
 
 
 def awaiting_check(tenancy: Tenancy):
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     return db.session.execute(
         select(Mandate, Organisation)
         .join(Organisation, Organisation.id == Mandate.organisation_id)
@@ -134,7 +134,7 @@ def awaiting_check(tenancy: Tenancy):
 
 
 def _any(tenancy: Tenancy, mandate_id: int) -> Mandate:
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     return db.get_or_404(Mandate, mandate_id)
 
 

@@ -7,12 +7,13 @@ without text) get no pre-check and say so.
 
 from __future__ import annotations
 
-import calendar
 import io
 import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+
+from portal.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +71,10 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def add_months(start: date, months: int) -> date:
-    month = start.month - 1 + months
-    year = start.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def validity_end(rule: str, months: int | None, issued_on: date, printed_end: date | None = None) -> date | None:
     """The last day a document is valid, from its type's rule."""
     if rule == "months_from_issue" and months:
-        return add_months(issued_on, months) - timedelta(days=1)
+        return clock.add_months(issued_on, months) - timedelta(days=1)
     if rule == "end_of_year":
         return date(issued_on.year, 12, 31)
     return printed_end

@@ -38,10 +38,6 @@ class QueueItem:
     organisation: Organisation
 
 
-def require_operator(tenancy: Tenancy) -> None:
-    tenancy.require_role("operator")
-
-
 def _with_type_and_company():
     return (
         select(DocumentVersion, DocumentType, Organisation)
@@ -57,7 +53,7 @@ def _queue_query():
 
 def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page: int, per_page: int = 25):
     """Submitted versions, oldest first, with their type and company (one query a page)."""
-    require_operator(tenancy)
+    tenancy.require_operator()
     query = _queue_query()
     if type_code:
         query = query.where(DocumentType.code == type_code)
@@ -73,7 +69,7 @@ def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page:
 
 
 def item(tenancy: Tenancy, version_id: int) -> QueueItem:
-    require_operator(tenancy)
+    tenancy.require_operator()
     row = db.session.execute(_with_type_and_company().where(DocumentVersion.id == version_id)).first()
     if row is None:
         raise NotFound()

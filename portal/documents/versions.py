@@ -9,11 +9,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from portal.core import audit, uploads
+from portal.core import audit, clock, uploads
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.storage import storage
-from portal.documents import compliance, partner_status, prechecks
+from portal.documents import partner_status, prechecks
 from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
 from portal.platforms import connections
 
@@ -113,7 +113,7 @@ def submit(
                     )
                 }
             )
-    content_type, valid_until = check(kind, upload, compliance.today())
+    content_type, valid_until = check(kind, upload, clock.today())
     stored = storage().save(upload.data)
     try:
         document = document_for(organisation.id, kind.id)

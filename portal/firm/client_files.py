@@ -19,7 +19,7 @@ from stdnum.fr import siret as siret_number
 from stdnum.fr import tva
 
 from portal.accounts import invitations
-from portal.core import audit
+from portal.core import audit, clock
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
@@ -61,20 +61,9 @@ MAX_FISCAL_MONTHS = 24
 # --- Pure rules ----------------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def proposed_end(starts_on: date) -> date:
     """12 months after the start, minus one day (1 Jan → 31 Dec; 1 Jul → 30 Jun; 29 Feb → 28 Feb)."""
-    return add_months(starts_on - timedelta(days=1), 12)
+    return clock.add_months(starts_on - timedelta(days=1), 12)
 
 
 def check_fiscal_year(starts_on: date | None, ends_on: date | None, others: list[FiscalYear] = ()) -> dict:
@@ -87,7 +76,7 @@ def check_fiscal_year(starts_on: date | None, ends_on: date | None, others: list
         return errors
     if ends_on <= starts_on:
         errors["ends_on"] = _l("La fin de l'exercice doit être après son début.")
-    elif ends_on >= add_months(starts_on, MAX_FISCAL_MONTHS):
+    elif ends_on >= clock.add_months(starts_on, MAX_FISCAL_MONTHS):
         errors["ends_on"] = _l("Un exercice dure au plus 24 mois.")
     elif any(o.starts_on <= ends_on and starts_on <= o.ends_on for o in others):
         errors["starts_on"] = _l("Cet exercice chevauche un exercice existant du dossier.")

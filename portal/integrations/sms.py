@@ -14,35 +14,14 @@ import re
 import requests
 
 from portal.integrations import DeliveryError, Outgoing, Receipt
+from portal.integrations.sms_encoding import encoding_of, is_gsm7
 
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9]{1,11}$")
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€\f")
-
-
-def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
-
-
-def segment_count(text: str) -> int:
-    """How many SMS parts a text takes (GSM-7: 160/153, UCS-2: 70/67)."""
-    if is_gsm7(text):
-        length = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
-        single, part = 160, 153
-    else:
-        length = sum(2 if ord(char) > 0xFFFF else 1 for char in text)
-        single, part = 70, 67
-    if length <= single:
-        return 1
-    return -(-length // part)
 
 
 class OutboxSMS:
     def send(self, message: Outgoing) -> Receipt:
-        return Receipt(provider_id=f"dev-sms-{message.id}", segments=segment_count(message.body_text))
+        return Receipt(provider_id=f"dev-sms-{message.id}", segments=encoding_of(message.body_text).segments)
 
 
 class BrevoSMS:

@@ -9,12 +9,8 @@ from portal.core.tenancy import Tenancy
 from portal.models import Message
 
 
-def require_operator(tenancy: Tenancy) -> None:
-    tenancy.require_role("operator")
-
-
 def page(tenancy: Tenancy, *, status: str | None, page: int, per_page: int = 50):
-    require_operator(tenancy)
+    tenancy.require_operator()
     query = select(Message).order_by(Message.id.desc())
     if status:
         query = query.where(Message.status == status)

@@ -13,7 +13,7 @@ from portal.models import Organisation, User
 
 def companies(tenancy: Tenancy, search: str = "") -> list[Organisation]:
     """The agencies (who use the reminders) and any company that has the option, or a search."""
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     query = select(Organisation).where(Organisation.is_operator.is_(False))
     text = search.strip()
     if text:
@@ -25,7 +25,7 @@ def companies(tenancy: Tenancy, search: str = "") -> list[Organisation]:
 
 def set_reminders(tenancy: Tenancy, user: User, organisation_id: int, enabled: bool) -> Organisation:
     """ "Relances par Mail ou SMS" on or off for one company."""
-    tenancy.require_role("operator")
+    tenancy.require_operator()
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or organisation.is_operator:
         raise NotFound()

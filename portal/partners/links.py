@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
 from portal.accounts import team
-from portal.core import audit
+from portal.core import audit, clock
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
@@ -305,7 +305,7 @@ def exchanged(tenancy: Tenancy, organisation_id: int) -> Exchanged:
             selectinload(Document.versions).joinedload(DocumentVersion.reviewed_by),
         )
     ).all()
-    on, window = compliance.today(), compliance.window_days()
+    on, window = clock.today(), compliance.window_days()
     by_partner: dict[int, list[compliance.FileRow]] = defaultdict(list)
     for document in documents:
         row = compliance.row_for(document.document_type, document, on, window)

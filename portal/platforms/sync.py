@@ -19,11 +19,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.core import audit, outbox, uploads
+from portal.core import audit, clock, outbox, uploads
 from portal.core.extensions import db
 from portal.core.secrets import open_sealed
 from portal.core.storage import storage
-from portal.documents import compliance, partner_status, versions
+from portal.documents import partner_status, versions
 from portal.integrations import compliance_platforms as platforms
 from portal.integrations.platform_simulator import SimulatedPlatform, SimulatorState
 from portal.models import (
@@ -106,7 +106,7 @@ def _file(
         data, external.filename, external.issued_on, external.valid_until, external.verification_code
     )
     try:
-        content_type, valid_until = versions.check(kind, upload, compliance.today())
+        content_type, valid_until = versions.check(kind, upload, clock.today())
     except versions.InvalidUpload as exc:
         raise Skip(f"{external.external_id} : {'; '.join(str(m) for m in exc.errors.values())}") from None
     stored = storage().save(data)

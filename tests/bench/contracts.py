@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from portal.contracts.manage import paris_today, signature_deadline
+from portal.contracts.manage import signature_deadline
+from portal.core import clock
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
 from portal.models import Contract, ContractTypology, Employee, Message, Organisation, User, utcnow
@@ -49,7 +50,7 @@ def seed() -> tuple[int, int]:
             ],
         )
         employees = db.session.scalars(select(Employee.id).where(Employee.agency_id == agency.id)).all()
-        start = paris_today()
+        start = clock.today()
         db.session.execute(
             insert(Contract),
             [
@@ -98,7 +99,8 @@ def bench_campaign(employment: int) -> None:
     from portal.contracts import campaigns, manage, reminder_wizard
     from portal.core import tenancy
 
-    reminder_wizard.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # inside SMS hours
+    seeded_on = clock.today()  # the contracts are this month's
+    clock.now = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # inside SMS hours
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake provider logs every request
@@ -116,7 +118,7 @@ def bench_campaign(employment: int) -> None:
             current = tenancy.Tenancy(membership=membership, memberships=[membership])
             started = time.perf_counter()
             campaign = reminder_wizard.start(
-                current, user, "sms", manage.filters_from({"typology": str(employment)}), [], []
+                current, user, "sms", manage.filters_from({"typology": str(employment)}, today=seeded_on), [], []
             )
             plan = reminder_wizard.preview(current, campaign)
             summary = time.perf_counter() - started

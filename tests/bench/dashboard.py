@@ -21,9 +21,9 @@ import requests
 from sqlalchemy import insert, select, text
 
 from portal import create_app
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
-from portal.documents.compliance import today
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, utcnow
 from tests.conftest import _base_config, _ensure_pg_database, free_port
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from portal.documents.compliance import today
+from portal.core.clock import today
 from tests.browser.test_shell import _log_in
 from tests.documents_helpers import pdf
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal.core import clock
 from portal.core.extensions import db
-from portal.documents import compliance
 from portal.platforms import sync
 from tests.browser.test_shell import _log_in
 from tests.documents_helpers import pdf
@@ -49,7 +49,7 @@ def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_win
 
     # Meanwhile the platform gets a newer attestation; the supplier uploads an older one here.
     with live_server[1].app_context():
-        issued = compliance.today() - timedelta(days=2)
+        issued = clock.today() - timedelta(days=2)
         sync.simulator().add(
             "attestation_legale",
             "812345676",
@@ -65,7 +65,7 @@ def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_win
     page.get_by_role("link", name="Mes dossiers en ligne").click()
     page.locator("#online-URSSAF_VIGILANCE").get_by_role("link", name="Mettre à jour").click()
     expect(page.locator("#sync-warning")).to_have_count(0)  # the sync is off: no question asked
-    mine = compliance.today() - timedelta(days=5)
+    mine = clock.today() - timedelta(days=5)
     page.get_by_label("Fichier (PDF, JPEG ou PNG, 10 Mo maximum)").set_input_files(
         files=[{"name": "urssaf-manuel.pdf", "mimeType": "application/pdf", "buffer": pdf("URSSAF_VIGILANCE", mine)}]
     )

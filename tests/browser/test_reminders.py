@@ -15,11 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def open_hours(monkeypatch, batie_contracts):
-    """A Monday morning, inside the SMS sending hours, whatever the machine's clock says."""
-    monkeypatch.setattr(
-        "portal.contracts.reminder_wizard.clock", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
-    )
+def open_hours(monkeypatch, request):
+    """A Monday morning, inside the SMS sending hours, whatever the machine's clock says; Batie's
+    contracts of that month are seeded once the clock is there."""
+    monkeypatch.setattr("portal.core.clock.now", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    request.getfixturevalue("batie_contracts")
 
 
 def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):

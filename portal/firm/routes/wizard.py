@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from portal.core import tenancy
+from portal.core import clock, tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.firm import access, client_files, trees
@@ -37,7 +37,8 @@ def _form(step: int, draft, current, *, posted: bool):
         fiscal = data.get("fiscal") or {}
         values = {key: date.fromisoformat(value) for key, value in fiscal.items()}
         if not values:
-            values = {"starts_on": date(date.today().year, 1, 1), "ends_on": date(date.today().year, 12, 31)}
+            year = clock.today().year
+            values = {"starts_on": date(year, 1, 1), "ends_on": date(year, 12, 31)}
         return FiscalYearForm(data=values, **kwargs)
     if step == 4:
         form = TemplateChoiceForm(data={"template_id": data.get("template_id")}, **kwargs)

@@ -31,7 +31,7 @@ def deliveries_page():
 @bp.post("/deliveries/<int:message_id>/retry")
 @login_required
 def retry_delivery(message_id: int):
-    deliveries.require_operator(tenancy.current())
+    tenancy.current().require_operator()
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:

@@ -1,0 +1,31 @@
+"""The one clock: what time and what day it is for Vigie's users (Europe/Paris), and month arithmetic.
+
+Business dates ("today", a document's validity, the contracts of this month, the SMS sending hours)
+are Paris dates: a French supplier's day does not end at 01:00. Stored timestamps stay naive UTC
+(``portal.models.utcnow``). Tests freeze time by patching ``now`` here, and only here.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def now() -> datetime:
+    """Now, aware, in Paris time."""
+    return datetime.now(PARIS)
+
+
+def today() -> date:
+    """Today in Paris."""
+    return now().date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), kept within the month: 31 Jan + 1 → 28/29 Feb."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
