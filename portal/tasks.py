@@ -13,7 +13,7 @@ from flask import current_app
 
 from portal.contracts import campaigns, signature_sync
 from portal.documents import expiry
-from portal.firm import imports, trees
+from portal.firm import import_run, trees
 from portal.messaging import notifications
 from portal.platforms import sync
 
@@ -50,7 +50,7 @@ def build_tree(client_file_id: int) -> None:
 
 def import_clients(batch_id: int) -> None:
     """A confirmed bulk import: the valid rows not handled yet (resumable)."""
-    imports.run(batch_id)
+    import_run.run(batch_id)
 
 
 def sync_platforms() -> None:

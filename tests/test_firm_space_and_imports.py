@@ -334,7 +334,7 @@ def test_import_previews_errors_imports_the_rest_and_never_twice(app, client, fi
 
 
 def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
-    from portal.firm import imports
+    from portal.firm import import_run
 
     as_admin(client)
     lines = "".join(f"{s};Client {i};01/01/2026;;;;;;\n" for i, s in enumerate(_sirets(7)))
@@ -342,7 +342,7 @@ def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
     batch_id = int(batch_url.rsplit("/", 1)[1])
     post(client, batch_url + "/confirm")
     with app.app_context():
-        imports.run(batch_id, chunk=3, stop_after=1)  # a worker killed after one chunk
+        import_run.run(batch_id, chunk=3, stop_after=1)  # a worker killed after one chunk
         assert db.session.get(ImportBatch, batch_id).created == 3
     assert "Le reprendre" in client.get(batch_url).get_data(as_text=True)
     assert post(client, batch_url + "/resume").status_code == 303

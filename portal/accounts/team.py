@@ -12,6 +12,7 @@ from portal.accounts import invitations
 from portal.core import audit
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.messaging import notifications
 from portal.models import Invitation, Membership, User, utcnow
 
 
@@ -55,6 +56,14 @@ def owners(organisation_ids: set[int]) -> dict[int, list[User]]:
     ):
         found.setdefault(membership.organisation_id, []).append(user)
     return found
+
+
+def tell_owners(organisation_id: int, template: str, **context) -> None:
+    """Queue an email to each owner of an organisation, in his language (after commit)."""
+    for owner in owners({organisation_id}).get(organisation_id, []):
+        notifications.queue_email(
+            owner.email, template, language=owner.language, organisation_id=organisation_id, user=owner, **context
+        )
 
 
 def _own_invitation(tenancy: Tenancy, invitation_id: int) -> Invitation:

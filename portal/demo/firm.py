@@ -12,7 +12,7 @@ from portal.accounts import invitations
 from portal.core import clock, pdf
 from portal.core.extensions import db
 from portal.core.secrets import seal
-from portal.firm import client_files, folder_documents, trees
+from portal.firm import client_files, folder_documents, identifiers, tree_templates, trees
 from portal.models import (
     ClientApp,
     ClientFile,
@@ -84,7 +84,7 @@ def seed_durand() -> None:
     firm = db.session.scalar(select(Organisation).where(Organisation.siren == FIRM_SIREN))
     if firm is None or db.session.scalar(select(ClientFile.id).where(ClientFile.firm_id == firm.id).limit(1)):
         return
-    trees.ensure_defaults(firm.id)
+    tree_templates.ensure_defaults(firm.id)
     admin = db.session.scalar(select(User).where(User.email == "cabinet@vigie.test"))
     emma = db.session.scalar(select(User).where(User.email == "collaboratrice@vigie.test"))
     lucas = db.session.scalar(select(User).where(User.email == "collaborateur@vigie.test"))
@@ -131,19 +131,19 @@ def seed_durand() -> None:
             company_id=company.id,
             name=name,
             siret=siret,
-            vat_number=client_files.vat_number(siret[:9]),
+            vat_number=identifiers.vat_number(siret[:9]),
             template_id=templates[index % 4 == 3].id,
             created_by_id=admin.id,
         )
         db.session.add(client_file)
         db.session.flush()
         db.session.add(
-            FiscalYear(client_file_id=client_file.id, starts_on=start, ends_on=client_files.proposed_end(start))
+            FiscalYear(client_file_id=client_file.id, starts_on=start, ends_on=identifiers.proposed_end(start))
         )
         if index % 5 == 0:
             earlier = clock.add_months(start, -12)
             db.session.add(
-                FiscalYear(client_file_id=client_file.id, starts_on=earlier, ends_on=client_files.proposed_end(earlier))
+                FiscalYear(client_file_id=client_file.id, starts_on=earlier, ends_on=identifiers.proposed_end(earlier))
             )
         for user, every in ((emma, 2), (lucas, 3)):
             if index % every == 0:

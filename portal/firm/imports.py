@@ -1,21 +1,16 @@
-"""Bulk import of client files ("import massif") from a CSV or XLSX file.
+"""Bulk import of client files ("import massif"): the preview, confirming it, and its history.
 
-1. ``preview()`` reads the file and checks every row; nothing but the preview is written.
-2. ``confirm()`` queues a job for the valid rows.
-3. ``run()`` creates the files by chunks, each chunk in one transaction with its rows' outcome:
-   a run cut short is resumed by running again, and a row whose company is already a client of
-   the firm is skipped, so re-importing the same file creates nothing twice.
+1. ``preview()`` reads the file (``import_files``) and checks every row; nothing but the preview is
+   written.
+2. ``confirm()`` queues the ``import_clients`` job for the valid rows (``import_run``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 from werkzeug.exceptions import Conflict, NotFound
@@ -25,173 +20,19 @@ from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
-from portal.firm import access, client_files, trees
+from portal.firm import access, client_files, identifiers, tree_templates
+from portal.firm.import_files import parse_date, read_rows
 from portal.models import (
     ClientFile,
-    ClientFileAccess,
-    Establishment,
-    FiscalYear,
     ImportBatch,
     ImportRow,
     Membership,
     Organisation,
-    OutboxJob,
-    ThemeGrant,
     TreeTemplate,
     User,
     normalise_email,
     utcnow,
 )
-
-COLUMNS = (
-    ("siret", True, _l("SIRET de l'établissement (14 chiffres)")),
-    ("raison_sociale", True, _l("Raison sociale")),
-    ("debut_exercice", True, _l("Début de l'exercice, JJ/MM/AAAA")),
-    ("fin_exercice", False, _l("Fin de l'exercice, JJ/MM/AAAA (vide : 12 mois moins un jour)")),
-    ("email_dirigeant", False, _l("E-mail du dirigeant (il sera invité depuis le dossier)")),
-    ("nom_dirigeant", False, _l("Nom du dirigeant")),
-    ("prenom_dirigeant", False, _l("Prénom du dirigeant")),
-    ("collaborateurs", False, _l("E-mails des collaborateurs du cabinet, séparés par des points-virgules")),
-    ("arborescence", False, _l("Nom de l'arborescence (vide : la première du cabinet)")),
-)
-HEADERS = [name for name, _required, _help in COLUMNS]
-SAMPLE = (
-    ("50100001200127", "Boulangerie des Halles", "01/01/2026", "31/12/2026", "", "", "", "", ""),
-    ("50107920600121", "Garage du Centre", "01/07/2025", "", "dirigeant.garage@example.fr", "Morel", "Paul", "", ""),
-)
-CHUNK = 250
-XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024
-
-
-class ImportFileError(InvalidInput):
-    def __init__(self, message):
-        super().__init__({"file": message})
-
-
-def template_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(HEADERS)
-    writer.writerows(SAMPLE)
-    return out.getvalue()
-
-
-def template_xlsx() -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Clients"
-    sheet.append(HEADERS)
-    for row in SAMPLE:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-# --- Reading the file ----------------------------------------------------------------------------
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().strftime("%d/%m/%Y")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > XLSX_MAX_UNCOMPRESSED:
-                raise ImportFileError(_l("Ce classeur est trop volumineux une fois décompressé (50 Mo au plus)."))
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except ImportFileError:
-        raise
-    except Exception:  # noqa: BLE001 - anything unreadable is "not a workbook"
-        raise ImportFileError(
-            _l("Ce classeur XLSX est illisible. Enregistrez-le à nouveau depuis votre tableur.")
-        ) from None
-    sheet = book.worksheets[0]
-    rows = []
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
-                raise ImportFileError(
-                    _l(
-                        "Le classeur contient des formules (cellule %(cell)s) : copiez-collez les valeurs seules.",
-                        cell=cell.coordinate,
-                    )
-                )
-        rows.append([_cell(cell.value) for cell in row])
-    book.close()
-    return rows
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if "\x00" in text:
-        raise ImportFileError(_l("Ce fichier n'est ni un CSV ni un classeur XLSX."))
-    first = text.split("\n", 1)[0]
-    delimiter = max(";,\t", key=first.count)
-    return [[value.strip() for value in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def read_rows(filename: str, data: bytes) -> list[dict]:
-    """The rows of the file as dicts keyed by our column names, with their line number."""
-    if not data:
-        raise ImportFileError(_l("Le fichier est vide."))
-    if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-        raise ImportFileError(
-            _l("Le fichier dépasse %(mb)s Mo : découpez-le.", mb=current_app.config["IMPORT_MAX_BYTES"] // 1048576)
-        )
-    table = _read_xlsx(data) if data.startswith(b"PK\x03\x04") else _read_csv(data)
-    table = [row for row in table if any(value for value in row)]
-    if not table:
-        raise ImportFileError(_l("Le fichier ne contient aucune ligne."))
-    header = [value.strip().lower().replace(" ", "_").replace("é", "e") for value in table[0]]
-    missing = [name for name, required, _h in COLUMNS if required and name not in header]
-    if missing:
-        raise ImportFileError(
-            _l(
-                "Colonnes manquantes : %(columns)s. Partez du modèle téléchargeable.",
-                columns=", ".join(missing),
-            )
-        )
-    if len(table) - 1 > current_app.config["IMPORT_MAX_ROWS"]:
-        raise ImportFileError(
-            _l("Le fichier dépasse %(rows)s lignes : découpez-le.", rows=current_app.config["IMPORT_MAX_ROWS"])
-        )
-    positions = {name: header.index(name) for name in HEADERS if name in header}
-    rows = []
-    for line, values in enumerate(table[1:], start=2):
-        row = {name: (values[i] if i < len(values) else "") for name, i in positions.items()}
-        rows.append({"line": line, **{name: row.get(name, "") for name in HEADERS}})
-    return rows
-
-
-def parse_date(value: str) -> date | None:
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(value.strip(), pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
-# --- Preview -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -244,7 +85,7 @@ def check_row(row: dict, context: Context, seen: dict[str, int]) -> tuple[list[s
     """French errors for one row, and the clean values to create it from."""
     errors: list[str] = []
     clean: dict = {}
-    siret = client_files.clean_siret(row["siret"])
+    siret = identifiers.clean_siret(row["siret"])
     if not row["siret"]:
         errors.append(str(_l("SIRET manquant.")))
     elif siret is None:
@@ -273,8 +114,8 @@ def check_row(row: dict, context: Context, seen: dict[str, int]) -> tuple[list[s
     if row["fin_exercice"] and ends_on is None:
         errors.append(str(_l("Date de fin invalide : %(value)s (JJ/MM/AAAA).", value=row["fin_exercice"])))
     elif starts_on is not None:
-        ends_on = ends_on or client_files.proposed_end(starts_on)
-        errors.extend(str(message) for message in client_files.check_fiscal_year(starts_on, ends_on).values())
+        ends_on = ends_on or identifiers.proposed_end(starts_on)
+        errors.extend(str(message) for message in identifiers.check_fiscal_year(starts_on, ends_on).values())
         clean["starts_on"], clean["ends_on"] = starts_on.isoformat(), ends_on.isoformat()
     email = row["email_dirigeant"].strip()
     if email:
@@ -312,7 +153,7 @@ def preview(tenancy: Tenancy, user: User, filename: str, data: bytes) -> ImportB
     access.require_firm(tenancy)
     firm_id = tenancy.organisation.id
     rows = read_rows(filename, data)
-    trees.ensure_defaults(firm_id)
+    tree_templates.ensure_defaults(firm_id)
     sirens = {"".join(r["siret"].split())[:9] for r in rows}
     context = _context(firm_id, sirens)
     batch = ImportBatch(firm_id=firm_id, user_id=user.id, filename=(filename or "import")[:255], total=len(rows))
@@ -387,130 +228,6 @@ def resume(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
 
 def _rows_left(batch_id: int) -> int:
     return db.session.scalar(select(func.count()).where(ImportRow.batch_id == batch_id, ImportRow.status == "valid"))
-
-
-# --- The job -------------------------------------------------------------------------------------
-
-
-def run(batch_id: int, *, chunk: int = CHUNK, stop_after: int | None = None) -> None:
-    """Create the client files of the valid rows not handled yet. ``stop_after`` (tests) stops
-    after that many chunks, as a worker killed half-way would."""
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.status not in ("queued", "running"):
-        return
-    batch.status = "running"
-    db.session.commit()
-    chunks = 0
-    while True:
-        rows = db.session.scalars(
-            select(ImportRow)
-            .where(ImportRow.batch_id == batch_id, ImportRow.status == "valid")
-            .order_by(ImportRow.line)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            break
-        _create_chunk(batch, list(rows))
-        chunks += 1
-        if stop_after is not None and chunks >= stop_after:
-            return
-    db.session.execute(
-        update(ImportBatch).where(ImportBatch.id == batch_id).values(status="done", finished_at=utcnow())
-    )
-    db.session.commit()
-
-
-def _create_chunk(batch: ImportBatch, rows: list[ImportRow]) -> None:
-    firm_id = batch.firm_id
-    sirens = {row.data["siret"][:9] for row in rows}
-    companies = {o.siren: o for o in db.session.scalars(select(Organisation).where(Organisation.siren.in_(sirens)))}
-    already = set(
-        db.session.scalars(
-            select(ClientFile.company_id).where(
-                ClientFile.firm_id == firm_id, ClientFile.company_id.in_([o.id for o in companies.values()])
-            )
-        )
-    )
-    sirets = set(
-        db.session.scalars(select(Establishment.siret).where(Establishment.siret.in_([r.data["siret"] for r in rows])))
-    )
-    shared = client_files.shared_theme_ids(firm_id)
-    to_create = []
-    for row in rows:
-        company = companies.get(row.data["siret"][:9])
-        if company is not None and company.id in already:
-            row.status = "skipped"
-            row.errors = [str(_l("Déjà client du cabinet : rien n'a été créé."))]
-            continue
-        to_create.append(row)
-    new_companies = []
-    for row in to_create:
-        siren = row.data["siret"][:9]
-        if siren not in companies:
-            company = Organisation(siren=siren, legal_name=row.data["name"], is_client=True)
-            companies[siren] = company
-            new_companies.append(company)
-    db.session.add_all(new_companies)
-    db.session.flush()
-    establishments = [
-        Establishment(
-            organisation_id=companies[row.data["siret"][:9]].id,
-            siret=row.data["siret"],
-            name=row.data["name"],
-            is_head_office=True,
-        )
-        for row in to_create
-        if row.data["siret"] not in sirets
-    ]
-    db.session.add_all(establishments)
-    files = []
-    for row in to_create:
-        data = row.data
-        files.append(
-            ClientFile(
-                firm_id=firm_id,
-                company_id=companies[data["siret"][:9]].id,
-                name=data["name"],
-                siret=data["siret"],
-                vat_number=client_files.vat_number(data["siret"][:9]),
-                template_id=data["template_id"],
-                executive_email=data["email"],
-                executive_first_name=data["first_name"],
-                executive_last_name=data["last_name"],
-                created_by_id=batch.user_id,
-                import_batch_id=batch.id,
-                tree_status="pending",
-            )
-        )
-    db.session.add_all(files)
-    db.session.flush()
-    years, accesses, grants, jobs = [], [], [], []
-    for row, client_file in zip(to_create, files, strict=True):
-        data = row.data
-        years.append(
-            {
-                "client_file_id": client_file.id,
-                "starts_on": date.fromisoformat(data["starts_on"]),
-                "ends_on": date.fromisoformat(data["ends_on"]),
-            }
-        )
-        accesses += [{"client_file_id": client_file.id, "user_id": u} for u in data["collaborators"]]
-        if data["email"]:
-            grants.append({"client_file_id": client_file.id, "email": data["email"], "theme_ids": shared})
-        jobs.append(OutboxJob(job="build_tree", queue="default", args={"client_file_id": client_file.id}))
-        row.status = "created"
-        row.client_file_id = client_file.id
-    for table, values in ((FiscalYear, years), (ClientFileAccess, accesses), (ThemeGrant, grants)):
-        if values:
-            db.session.execute(insert(table), values)
-    db.session.add_all(jobs)
-    created = len(to_create)
-    db.session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch.id)
-        .values(created=ImportBatch.created + created, skipped=ImportBatch.skipped + len(rows) - created)
-    )
-    db.session.commit()
 
 
 def report_csv(batch: ImportBatch) -> str:

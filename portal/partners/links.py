@@ -1,13 +1,12 @@
-"""Linked accounts ("comptes rattachés"): propose, accept for the group, read, unlink.
+"""Linked accounts ("comptes rattachés"): propose, accept for the group, list, unlink.
 
 - The agency (or firm) proposes, from sheets sharing one email, a main account and the accounts
   to link under it ("Valider rattachement"); it also asks the main account to connect.
 - The main account's owner accepts in two steps ("Accepter", then "Accepter groupe"). He must
   also be an owner of each account linked under it, or that account has no users yet: linking
   never hands a company's documents to someone who does not run it.
-- The main account's members then read, with no second login, the documents each linked account
-  exchanges: its own file and the files of the partners it receives. Never the other way round.
 - Either company ends a link; everything is audited and the other side is told.
+What the main account then reads is ``linked_documents``.
 """
 
 from __future__ import annotations
@@ -22,21 +21,16 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
 from portal.accounts import team
-from portal.core import audit, clock
+from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
-from portal.documents import compliance
-from portal.messaging import notifications
 from portal.models import (
     LIVE_LINK,
     AccountLink,
-    Document,
-    DocumentVersion,
     LinkRequest,
     Membership,
     Organisation,
-    Partnership,
     User,
     sort_key,
     utcnow,
@@ -46,13 +40,6 @@ from portal.partners import client_sheets, partnerships
 
 class LinkError(InvalidInput):
     """A link that cannot be proposed, accepted or ended."""
-
-
-def _tell(organisation_id: int, template: str, **context) -> None:
-    for owner in team.owners({organisation_id}).get(organisation_id, []):
-        notifications.queue_email(
-            owner.email, template, language=owner.language, organisation_id=organisation_id, user=owner, **context
-        )
 
 
 def _live_roles(organisation_ids: set[int]) -> tuple[set[int], set[int]]:
@@ -99,7 +86,7 @@ def propose(tenancy: Tenancy, user: User, sheet_id: int, main_id: int | None, co
         main_id=main.id,
         secondary_ids=[c.id for c in chosen],
     )
-    _tell(
+    team.tell_owners(
         main.id,
         "link_request",
         agency=tenancy.organisation,
@@ -166,7 +153,7 @@ def decide(tenancy: Tenancy, user: User, request_id: int, accept: bool) -> LinkR
         link_request_id=request.id,
         secondary_ids=[link.secondary_id for link in links],
     )
-    _tell(
+    team.tell_owners(
         request.agency_id,
         "link_decision",
         main=tenancy.organisation,
@@ -239,94 +226,6 @@ def end(tenancy: Tenancy, user: User, link_id: int) -> AccountLink:
         secondary_id=link.secondary_id,
     )
     other = link.secondary if link.main_id == own else link.main
-    _tell(other.id, "link_ended", by=tenancy.organisation, main=link.main, secondary=link.secondary)
+    team.tell_owners(other.id, "link_ended", by=tenancy.organisation, main=link.main, secondary=link.secondary)
     db.session.commit()
     return link
-
-
-# "Accès aux documents" -------------------------------------------------------------------------
-
-
-def linked_accounts(tenancy: Tenancy) -> list[Organisation]:
-    """The left menu: the accounts linked under the active organisation, alphabetical."""
-    companies = db.session.scalars(
-        select(Organisation)
-        .join(AccountLink, AccountLink.secondary_id == Organisation.id)
-        .where(AccountLink.main_id == tenancy.organisation.id, AccountLink.status == "accepted")
-    ).all()
-    return sorted(companies, key=lambda o: sort_key(o.legal_name))
-
-
-@dataclass(frozen=True)
-class Received:
-    partner: Organisation
-    rows: list[compliance.FileRow]
-
-
-@dataclass(frozen=True)
-class Exchanged:
-    accounts: list[Organisation]
-    account: Organisation
-    own: list[compliance.FileRow]
-    received: list[Received]
-
-
-def _pick(accounts: list[Organisation], organisation_id: int) -> Organisation:
-    account = next((o for o in accounts if o.id == organisation_id), None)
-    if account is None:
-        raise NotFound()
-    return account
-
-
-def _partners_query(organisation_id: int):
-    """The companies whose file this one reads (accepted partnerships it asked for)."""
-    return (
-        select(Organisation)
-        .join(Partnership, Partnership.target_id == Organisation.id)
-        .where(Partnership.requester_id == organisation_id, Partnership.status == "accepted")
-    )
-
-
-def exchanged(tenancy: Tenancy, organisation_id: int) -> Exchanged:
-    """Everything a linked account exchanges: its own documents and those its partners share with it.
-
-    A fixed number of queries whatever the number of partners and documents."""
-    accounts = linked_accounts(tenancy)
-    account = _pick(accounts, organisation_id)
-    own = [row for row in compliance.load(account).rows if row.document is not None]
-    partner_orgs = {o.id: o for o in db.session.scalars(_partners_query(account.id))}
-    partner_ids = list(partner_orgs)
-    documents = db.session.scalars(
-        select(Document)
-        .where(Document.organisation_id.in_(partner_ids))
-        .options(
-            joinedload(Document.document_type),
-            selectinload(Document.versions).joinedload(DocumentVersion.refusal_reason),
-            selectinload(Document.versions).joinedload(DocumentVersion.reviewed_by),
-        )
-    ).all()
-    on, window = clock.today(), compliance.window_days()
-    by_partner: dict[int, list[compliance.FileRow]] = defaultdict(list)
-    for document in documents:
-        row = compliance.row_for(document.document_type, document, on, window)
-        if row.latest is not None:
-            by_partner[document.organisation_id].append(row)
-    received = [
-        Received(partner_orgs[pid], sorted(rows, key=lambda r: r.document_type.sort_order))
-        for pid, rows in by_partner.items()
-    ]
-    received.sort(key=lambda r: sort_key(r.partner.legal_name))
-    return Exchanged(accounts, account, own, received)
-
-
-def version_for(tenancy: Tenancy, organisation_id: int, version_id: int) -> DocumentVersion:
-    """A version the linked account exchanges (its own, or a partner's shared with it), or 404."""
-    account = _pick(linked_accounts(tenancy), organisation_id)
-    version = db.session.get(DocumentVersion, version_id)
-    if version is None:
-        raise NotFound()
-    if version.organisation_id != account.id and not db.session.scalar(
-        _partners_query(account.id).where(Organisation.id == version.organisation_id).with_only_columns(Organisation.id)
-    ):
-        raise NotFound()
-    return version

@@ -229,18 +229,11 @@ def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> P
         organisation_id=tenancy.organisation.id,
         partnership_id=partnership.id,
     )
-    _tell(partnership.requester_id, "partner_decision", partner=tenancy.organisation, accepted=accept)
+    team.tell_owners(partnership.requester_id, "partner_decision", partner=tenancy.organisation, accepted=accept)
     if accept:
         partner_status.refresh(partnership, tenancy.organisation)
     db.session.commit()
     return partnership
-
-
-def _tell(organisation_id: int, template: str, **context) -> None:
-    for owner in _owners(organisation_id):
-        notifications.queue_email(
-            owner.email, template, language=owner.language, organisation_id=organisation_id, user=owner, **context
-        )
 
 
 @dataclass(frozen=True)
@@ -288,7 +281,7 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Pa
     partnership.changed_at = utcnow()
     other = partnership.target_id if partnership.requester_id == own else partnership.requester_id
     audit.record(f"partnership.{new_status}", user_id=user.id, organisation_id=own, partnership_id=partnership.id)
-    _tell(other, "partner_status", partner=tenancy.organisation, status=new_status)
+    team.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
     db.session.commit()
     return partnership
 

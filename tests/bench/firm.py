@@ -19,7 +19,7 @@ from portal.core import outbox, tenancy
 from portal.core.extensions import db
 from portal.demo.firm import FIRM_SIREN
 from portal.demo.seed import seed_demo
-from portal.firm import imports
+from portal.firm import import_files, import_run, imports
 from portal.models import ClientFile, FiscalYear, Folder, ImportBatch, Organisation, OutboxJob, User
 from tests.bench.dashboard import (
     ROOT,
@@ -48,7 +48,7 @@ def _siret(n: int) -> str:
 
 
 def import_file() -> bytes:
-    lines = [",".join(imports.HEADERS)]
+    lines = [",".join(import_files.HEADERS)]
     for n in range(ROWS):
         start = ("01/01/2024", "01/07/2024", "01/10/2024")[n % 3]
         email = f"dirigeant{n}@client.test" if n % 2 else ""
@@ -68,7 +68,7 @@ def bench_import(app) -> tuple[int, int]:
         previewed = time.perf_counter() - started
         imports.confirm(current, user, batch.id)
         importing = time.perf_counter()
-        imports.run(batch.id)
+        import_run.run(batch.id)
         imported = time.perf_counter() - importing
         batch = db.session.get(ImportBatch, batch.id)
         total = previewed + imported

@@ -11,7 +11,7 @@ from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
-from portal.firm import folder_documents, partner_apps, trees
+from portal.firm import folder_documents, partner_apps, tree_templates, trees
 from portal.firm.forms import EmployeeForm, UploadForm
 
 bp = Blueprint("client_space", __name__, url_prefix="/space")
@@ -29,7 +29,7 @@ def home():
 def _space_page(file_id: int, form: EmployeeForm | None = None, *, status: int = 200):
     current = tenancy.current()
     where = folder_documents.space(current, current_user, file_id)
-    themes = [t for t in trees.themes_of(where.firm.id) if t.id in where.theme_ids]
+    themes = [t for t in tree_templates.themes_of(where.firm.id) if t.id in where.theme_ids]
     if form is None:
         form = EmployeeForm(formdata=None, data={"theme_ids": [t.id for t in themes]})
     form.theme_ids.choices = [SelectChoice(t.id, t.name) for t in themes]

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
-from portal.firm import access, client_files, trees
+from portal.firm import access, client_files, client_wizard, trees
 from portal.firm.forms import ActionForm, CollaboratorsForm, FiscalYearForm, InviteExecutiveForm
 from portal.firm.routes.blueprints import bp
 
@@ -28,7 +28,7 @@ def clients():
     page = _page_number()
     rows, total = access.file_rows(current, current_user.id, query=query, page=page)
     pages = max((total + access.PAGE_SIZE - 1) // access.PAGE_SIZE, 1)
-    draft = client_files.draft_of(current, current_user, create=False)
+    draft = client_wizard.draft_of(current, current_user, create=False)
     return render(
         "firm/clients.html",
         "firm/_client_rows.html",

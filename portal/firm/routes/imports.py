@@ -10,7 +10,7 @@ from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
-from portal.firm import access
+from portal.firm import access, import_files
 from portal.firm import imports as client_imports
 from portal.firm.forms import ActionForm, ImportForm
 from portal.firm.routes.blueprints import bp
@@ -27,7 +27,7 @@ def imports():
         upload = form.file.data
         try:
             if not upload:
-                raise client_imports.ImportFileError(_("Choisissez un fichier CSV ou XLSX."))
+                raise import_files.ImportFileError(_("Choisissez un fichier CSV ou XLSX."))
             batch = client_imports.preview(current, current_user, upload.filename or "", upload.read())
         except InvalidInput as exc:
             exc.attach_to(form)
@@ -40,7 +40,7 @@ def imports():
         "firm/imports.html",
         form=form,
         batches=client_imports.history(current),
-        columns=client_imports.COLUMNS,
+        columns=import_files.COLUMNS,
         status=status,
     )
 
@@ -49,7 +49,7 @@ def imports():
 @login_required
 def import_template_csv():
     access.require_firm(tenancy.current())
-    return attachment(("\ufeff" + client_imports.template_csv()).encode(), "modele-import-clients.csv", "text/csv")
+    return attachment(("\ufeff" + import_files.template_csv()).encode(), "modele-import-clients.csv", "text/csv")
 
 
 @bp.get("/imports/template.xlsx")
@@ -57,7 +57,7 @@ def import_template_csv():
 def import_template_xlsx():
     access.require_firm(tenancy.current())
     return attachment(
-        client_imports.template_xlsx(),
+        import_files.template_xlsx(),
         "modele-import-clients.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -11,8 +11,7 @@ from portal.accounts import invitations
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
-from portal.firm import access, partner_apps
-from portal.firm import trees as folder_trees
+from portal.firm import access, partner_apps, tree_templates
 from portal.firm.forms import (
     ActionForm,
     FolderForm,
@@ -106,7 +105,7 @@ def member(user_id: int):
 
 def _trees_page(*, status: int = 200, template_form=None, theme_form=None, folder_forms=None):
     current = tenancy.current()
-    themes, views = folder_trees.settings_of(current)
+    themes, views = tree_templates.settings_of(current)
     folder_forms = folder_forms or {}
     forms = {}
     for view in views:
@@ -147,7 +146,7 @@ def create_template():
     form = TemplateForm()
     if form.validate_on_submit():
         try:
-            folder_trees.create_template(tenancy.current(), current_user, form.name.data)
+            tree_templates.create_template(tenancy.current(), current_user, form.name.data)
         except InvalidInput as exc:
             exc.attach_to(form)
         else:
@@ -162,7 +161,7 @@ def create_theme():
     form = ThemeForm()
     if form.validate_on_submit():
         try:
-            folder_trees.add_theme(tenancy.current(), current_user, form.name.data, form.shared.data)
+            tree_templates.add_theme(tenancy.current(), current_user, form.name.data, form.shared.data)
         except InvalidInput as exc:
             exc.attach_to(form)
         else:
@@ -175,11 +174,11 @@ def create_theme():
 @login_required
 def add_folder(template_id: int):
     current = tenancy.current()
-    folder_trees.own_template(current, template_id)
+    tree_templates.own_template(current, template_id)
     form = FolderForm()
     if form.validate_on_submit():
         try:
-            folder_trees.add_folder(
+            tree_templates.add_folder(
                 current,
                 current_user,
                 template_id,
@@ -201,7 +200,7 @@ def add_folder(template_id: int):
 def remove_folder(template_id: int, folder_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    folder_trees.remove_folder(tenancy.current(), current_user, template_id, folder_id)
+    tree_templates.remove_folder(tenancy.current(), current_user, template_id, folder_id)
     flash(_("Répertoire retiré de l'arborescence (les dossiers déjà créés gardent le leur)."), "success")
     return redirect_to(url_for("firm.trees") + f"#template-{template_id}")
 

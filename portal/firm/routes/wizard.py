@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.core import clock, tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render, wants_fragment
-from portal.firm import access, client_files, trees
+from portal.firm import access, client_files, client_wizard, identifiers, new_client, tree_templates
 from portal.firm.forms import (
     ActionForm,
     CollaboratorsForm,
@@ -42,13 +42,13 @@ def _form(step: int, draft, current, *, posted: bool):
         return FiscalYearForm(data=values, **kwargs)
     if step == 4:
         form = TemplateChoiceForm(data={"template_id": data.get("template_id")}, **kwargs)
-        form.template_id.choices = [SelectChoice(t.id, t.name) for t in client_files.templates_for(draft.firm_id)]
+        form.template_id.choices = [SelectChoice(t.id, t.name) for t in client_wizard.templates_for(draft.firm_id)]
         return form
     if step == 5:
         shared = client_files.shared_theme_ids(draft.firm_id)
         executive = data.get("executive") or {"theme_ids": shared, "invite_now": True}
         form = ExecutiveForm(data=executive, **kwargs)
-        names = {t.id: t.name for t in trees.themes_of(draft.firm_id)}
+        names = {t.id: t.name for t in tree_templates.themes_of(draft.firm_id)}
         form.theme_ids.choices = [SelectChoice(theme_id, names[theme_id]) for theme_id in shared]
         return form
     if step == 7:
@@ -60,32 +60,32 @@ def _form(step: int, draft, current, *, posted: bool):
 
 def _handle(step: int, form, draft, current) -> None:
     if step == 2:
-        client_files.step_company(current, draft, form.data)
+        client_wizard.step_company(current, draft, form.data)
     elif step == 3:
-        client_files.step_fiscal(draft, form.starts_on.data, form.ends_on.data)
+        client_wizard.step_fiscal(draft, form.starts_on.data, form.ends_on.data)
     elif step == 4:
-        client_files.step_template(draft, form.template_id.data)
+        client_wizard.step_template(draft, form.template_id.data)
     elif step == 5:
-        client_files.step_executive(draft, form.data, form.theme_ids.data or [], form.invite_now.data)
+        client_wizard.step_executive(draft, form.data, form.theme_ids.data or [], form.invite_now.data)
     elif step == 6:
-        client_files.step_apps(draft, request.form)
+        client_wizard.step_apps(draft, request.form)
     elif step == 7:
-        client_files.step_collaborators(current, draft, current_user, set(form.user_ids.data or []))
+        client_wizard.step_collaborators(current, draft, current_user, set(form.user_ids.data or []))
 
 
 def _page(step: int, draft, current, form, *, status: int = 200, errors: dict | None = None, **extra):
     context = {
         "step": step,
-        "steps": client_files.STEPS,
+        "steps": client_wizard.STEPS,
         "draft": draft,
         "form": form,
         "errors": errors or {},
-        "skip_template": len(client_files.templates_for(draft.firm_id)) <= 1,
-        "previous": client_files.previous_step(draft, step) if step > 1 else None,
+        "skip_template": len(client_wizard.templates_for(draft.firm_id)) <= 1,
+        "previous": client_wizard.previous_step(draft, step) if step > 1 else None,
         **extra,
     }
     if step == 6:
-        context["apps"] = client_files.apps_for_wizard(draft.firm_id)
+        context["apps"] = client_wizard.apps_for_wizard(draft.firm_id)
         context["chosen"] = {a["app_id"]: a for a in draft.data.get("apps", [])}
         context["values"] = request.form if request.method == "POST" else {}
     if step == 8:
@@ -98,40 +98,40 @@ def _page(step: int, draft, current, form, *, status: int = 200, errors: dict | 
 
 def _summary(draft, current) -> dict:
     data = draft.data
-    templates = {t.id: t.name for t in client_files.templates_for(draft.firm_id)}
-    themes = {t.id: t.name for t in trees.themes_of(draft.firm_id)}
+    templates = {t.id: t.name for t in client_wizard.templates_for(draft.firm_id)}
+    themes = {t.id: t.name for t in tree_templates.themes_of(draft.firm_id)}
     people = {u.id: u.full_name for _m, u in access.members(current)}
-    apps = {a.id: a.name for a, _spec in client_files.apps_for_wizard(draft.firm_id)}
+    apps = {a.id: a.name for a, _spec in client_wizard.apps_for_wizard(draft.firm_id)}
     executive = data.get("executive", {})
     return {
         "company": data.get("company", {}),
         "fiscal": data.get("fiscal", {}),
-        "template": templates.get(client_files.chosen_template_id(draft)),
+        "template": templates.get(client_wizard.chosen_template_id(draft)),
         "executive": executive,
         "themes": [themes[t] for t in executive.get("theme_ids", []) if t in themes],
         "apps": [apps[a["app_id"]] for a in data.get("apps", []) if a["app_id"] in apps],
         "collaborators": [people[u] for u in data.get("collaborators", []) if u in people],
-        "missing": client_files.missing_step(draft),
+        "missing": client_wizard.missing_step(draft),
     }
 
 
 @bp.get("/clients/new")
 @login_required
 def wizard():
-    draft = client_files.draft_of(tenancy.current(), current_user)
-    return redirect_to(url_for("firm.wizard_step", step=min(client_files.missing_step(draft) or 8, draft.step)))
+    draft = client_wizard.draft_of(tenancy.current(), current_user)
+    return redirect_to(url_for("firm.wizard_step", step=min(client_wizard.missing_step(draft) or 8, draft.step)))
 
 
 @bp.route("/clients/new/<int:step>", methods=["GET", "POST"])
 @login_required
 def wizard_step(step: int):
     current = tenancy.current()
-    draft = client_files.draft_of(current, current_user)
-    if step not in client_files.STEPS:
+    draft = client_wizard.draft_of(current, current_user)
+    if step not in client_wizard.STEPS:
         abort(404)
     if step > draft.step:
         return redirect_to(url_for("firm.wizard_step", step=draft.step))
-    if step == 4 and len(client_files.templates_for(draft.firm_id)) <= 1:
+    if step == 4 and len(client_wizard.templates_for(draft.firm_id)) <= 1:
         return redirect_to(url_for("firm.wizard_step", step=5 if draft.step >= 5 else 3))
     posted = request.method == "POST"
     form = _form(step, draft, current, posted=posted)
@@ -143,7 +143,7 @@ def wizard_step(step: int):
         return _siret(draft, current, form)
     if step == 8:
         try:
-            client_file = client_files.create(current, current_user)
+            client_file = new_client.create(current, current_user)
         except InvalidInput as exc:
             missing = exc.errors.get("step")
             if missing:
@@ -159,7 +159,7 @@ def wizard_step(step: int):
     except InvalidInput as exc:
         exc.attach_to(form)
         return _page(step, draft, current, form, status=422, errors=exc.errors)
-    return _go(draft, current, client_files.next_step(draft, step))
+    return _go(draft, current, client_wizard.next_step(draft, step))
 
 
 def _go(draft, current, step: int):
@@ -170,7 +170,7 @@ def _go(draft, current, step: int):
 
 def _siret(draft, current, form):
     try:
-        answer = client_files.step_siret(current, draft, form.siret.data)
+        answer = client_wizard.step_siret(current, draft, form.siret.data)
     except InvalidInput as exc:
         exc.attach_to(form)
         return _page(1, draft, current, form, status=422)
@@ -185,10 +185,10 @@ def _siret(draft, current, form):
 def wizard_manual():
     """ "Continuer sans SIRET": the company's data is typed at step 2."""
     current = tenancy.current()
-    draft = client_files.draft_of(current, current_user)
+    draft = client_wizard.draft_of(current, current_user)
     if not ActionForm().validate_on_submit():
         abort(400)
-    client_files.skip_siret(draft)
+    client_wizard.skip_siret(draft)
     return _go(draft, current, 2)
 
 
@@ -199,7 +199,7 @@ def wizard_fiscal_end():
     access.require_firm(tenancy.current())
     form = FiscalYearForm(formdata=request.args)
     if form.starts_on.data:
-        form.ends_on.data = client_files.proposed_end(form.starts_on.data)
+        form.ends_on.data = identifiers.proposed_end(form.starts_on.data)
     form.ends_on.errors = []
     return render("firm/_fiscal_end.html", form=form)
 
@@ -209,6 +209,6 @@ def wizard_fiscal_end():
 def wizard_cancel():
     if not ActionForm().validate_on_submit():
         abort(400)
-    client_files.discard(tenancy.current(), current_user)
+    client_wizard.discard(tenancy.current(), current_user)
     flash(_("Ajout du client abandonné."), "info")
     return redirect_to(url_for("firm.clients"))

@@ -11,7 +11,7 @@ from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.responses import attachment
 from portal.documents import versions
-from portal.partners import links
+from portal.partners import linked_documents, links
 from portal.partners.routes.answers import answered
 
 bp = Blueprint("linked", __name__, url_prefix="/linked")
@@ -79,7 +79,7 @@ def end(link_id: int):
 @login_required
 def access():
     """ "Accès aux documents": the first linked account, or why there is none."""
-    accounts = links.linked_accounts(tenancy.current())
+    accounts = linked_documents.linked_accounts(tenancy.current())
     if accounts:
         return redirect(url_for("linked.account", organisation_id=accounts[0].id), code=303)
     return render("linked/access.html", exchanged=None)
@@ -91,13 +91,13 @@ def account(organisation_id: int):
     return render(
         "linked/access.html",
         "linked/_account.html",
-        exchanged=links.exchanged(tenancy.current(), organisation_id),
+        exchanged=linked_documents.exchanged(tenancy.current(), organisation_id),
     )
 
 
 @bp.get("/documents/<int:organisation_id>/versions/<int:version_id>/download")
 @login_required
 def download(organisation_id: int, version_id: int):
-    version = links.version_for(tenancy.current(), organisation_id, version_id)
+    version = linked_documents.version_for(tenancy.current(), organisation_id, version_id)
     data, name = versions.file_of(version)
     return attachment(data, name, version.content_type)
