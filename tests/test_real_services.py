@@ -21,7 +21,8 @@ from portal.core import clock
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
 from portal.models import Message, OutboxJob, utcnow
-from tests.conftest import _base_config, free_port, token_for
+from tests.support.http import token_for
+from tests.support.services import base_config, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 def _app(database_url: str, redis_url: str, tmp_path):
     app = create_app(
-        {**_base_config(database_url, str(tmp_path / "instance")), "QUEUE_BACKEND": "rq", "REDIS_URL": redis_url}
+        {**base_config(database_url, str(tmp_path / "instance")), "QUEUE_BACKEND": "rq", "REDIS_URL": redis_url}
     )
     with app.app_context():
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)

@@ -25,7 +25,7 @@ from portal.core.clock import today
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, utcnow
-from tests.conftest import _base_config, _ensure_pg_database, free_port
+from tests.support.services import base_config, ensure_pg_database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = os.environ.get("VIGIE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_bench")
@@ -34,12 +34,12 @@ ROUNDS, REQUESTS_PER_ROUND, THREADS = 5, 150, 4
 
 
 def bench_app(**extra):
-    return create_app({**_base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False, **extra})
+    return create_app({**base_config(URL, "/tmp/vigie-bench-instance"), "TESTING": False, **extra})
 
 
 def empty_database():
     """The bench database, emptied and created afresh; returns an app bound to it."""
-    problem = _ensure_pg_database(URL)
+    problem = ensure_pg_database(URL)
     if problem:
         sys.exit(f"PostgreSQL unreachable: {problem}")
     app = bench_app()

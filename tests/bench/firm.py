@@ -85,10 +85,10 @@ def bench_list(firm_id: int) -> tuple[subprocess.Popen, str]:
         analyze()
         files = db.session.scalar(select(func.count()).select_from(ClientFile).where(ClientFile.firm_id == firm_id))
     client = app.test_client()
-    from tests.conftest import login
+    from tests.support.http import login
 
     login(client, "cabinet@vigie.test")
-    from tests.conftest import count_queries
+    from tests.support.data import count_queries
 
     counts = []
     for page in (1, 2, 100):

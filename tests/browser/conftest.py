@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
-from tests.conftest import _base_config
+from tests.support.services import base_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "tests" / ".cache"
@@ -87,7 +87,7 @@ def browser(chromium_path):
 def live_server(tmp_path):
     app = create_app(
         {
-            **_base_config(f"sqlite:///{tmp_path / 'live.db'}", str(tmp_path / "instance")),
+            **base_config(f"sqlite:///{tmp_path / 'live.db'}", str(tmp_path / "instance")),
             "TESTING": False,
             "QUEUE_BACKEND": "inprocess",
         }
@@ -148,10 +148,3 @@ class Checks:
 @pytest.fixture(scope="session")
 def check(axe_script) -> Checks:
     return Checks(axe_script)
-
-
-def settled(page) -> None:
-    """Wait until htmx has finished swapping and settling (new content gets its listeners then)."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )

@@ -7,13 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_shell import _log_in
+from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(page, check, batie_contracts):
-    _log_in(page, "agence@vigie.test")
+    log_in(page, "agence@vigie.test")
     page.get_by_role("link", name="Gérer les contrats").click()
     page.wait_for_load_state()  # htmx (deferred) listens before the filter changes
     page.get_by_label("Filtrer par typologie").select_option(label="Contrat de travail")

@@ -11,20 +11,14 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from portal.core.clock import today
-from tests.browser.test_shell import _log_in
-from tests.documents_helpers import pdf
+from tests.support.browser import log_in, log_out
+from tests.support.documents import pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _log_out(page) -> None:
-    page.locator(".user-menu summary").click()
-    page.get_by_test_id("logout").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
-
-
 def test_supplier_updates_the_refused_lnte_and_the_badge_drops(page, check):
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     page.get_by_role("link", name="Mes documents").click()
     badge = page.locator("#pending-count")
     expect(badge).to_have_text("3")
@@ -52,7 +46,7 @@ def test_supplier_updates_the_refused_lnte_and_the_badge_drops(page, check):
 
 
 def test_operator_refuses_and_the_supplier_reads_the_red_reason(page, check):
-    _log_in(page, "operateur@vigie.test")
+    log_in(page, "operateur@vigie.test")
     page.get_by_role("link", name="Vérifications").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Documents à vérifier")
     check.accessible(page)
@@ -69,9 +63,9 @@ def test_operator_refuses_and_the_supplier_reads_the_red_reason(page, check):
     page.locator("#decision").get_by_role("button", name="Refuser").click()
     expect(page.locator("#flash-area")).to_contain_text("refusé")
     expect(page.locator("#review-queue")).not_to_contain_text("mutuelle")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     page.get_by_role("link", name="Mes documents").click()
     page.get_by_role("link", name="Mes dossiers en ligne").click()
     reason = page.locator("#online-MUTUELLE .refusal")
@@ -82,7 +76,7 @@ def test_operator_refuses_and_the_supplier_reads_the_red_reason(page, check):
 
 
 def test_supplier_downloads_the_quitus_and_the_public_page_confirms_it(page, check):
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     page.get_by_role("link", name="Mes documents").click()
     with page.expect_download() as download_info:
         page.get_by_test_id("quitus").click()
@@ -90,7 +84,7 @@ def test_supplier_downloads_the_quitus_and_the_public_page_confirms_it(page, che
     assert download.suggested_filename.startswith("quitus-812345676-")
     text = " ".join(PdfReader(io.BytesIO(open(download.path(), "rb").read())).pages[0].extract_text().split())
     code = re.search(r"Code de vérification : ([A-Z0-9-]+)", text).group(1)
-    _log_out(page)
+    log_out(page)
     page.goto(page.base_url + "/verifier")
     page.get_by_label("Code de vérification du quitus").fill(code)
     page.get_by_role("button", name="Vérifier").click()

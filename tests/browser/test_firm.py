@@ -10,10 +10,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.core.extensions import db
-from tests.browser.conftest import settled
-from tests.browser.test_documents import _log_out
-from tests.browser.test_shell import _log_in
-from tests.documents_helpers import pdf
+from tests.support.browser import log_in, log_out, settled
+from tests.support.documents import pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,7 +26,7 @@ def durand(live_server):
 
 
 def test_add_a_client_from_a_siret_through_the_eight_steps(page, check, durand):
-    _log_in(page, "cabinet@vigie.test")
+    log_in(page, "cabinet@vigie.test")
     page.get_by_role("link", name="Dossiers clients", exact=True).click()
     page.get_by_role("link", name="Ajouter un client").click()
     wizard = page.locator("#wizard")
@@ -90,12 +88,12 @@ def test_add_a_client_from_a_siret_through_the_eight_steps(page, check, durand):
 def test_the_executive_accepts_uploads_and_the_firm_sees_the_new_document(page, check, durand, live_server):
     from portal.models import Message
 
-    _log_in(page, "cabinet@vigie.test")
+    log_in(page, "cabinet@vigie.test")
     page.get_by_role("link", name="Dossiers clients", exact=True).click()
     page.get_by_role("link", name="Garage Morel").click()
     page.get_by_role("button", name="Renvoyer l'invitation").click()
     expect(page.locator("#flash-area")).to_contain_text("Invitation envoyée à paul.morel@garage-morel.test")
-    _log_out(page)
+    log_out(page)
     with live_server[1].app_context():
         message = db.session.scalars(
             select(Message).where(Message.recipient == "paul.morel@garage-morel.test").order_by(Message.id.desc())
@@ -116,9 +114,9 @@ def test_the_executive_accepts_uploads_and_the_firm_sees_the_new_document(page, 
     page.get_by_role("button", name="Déposer").click()
     expect(page.locator("#flash-area")).to_contain_text("Document envoyé à votre cabinet.")
     expect(page.locator("#folder-documents")).to_contain_text("statuts-garage.pdf")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, "cabinet@vigie.test")
+    log_in(page, "cabinet@vigie.test")
     page.get_by_role("link", name="Dossiers clients", exact=True).click()
     row = page.locator("#client-files tr", has_text="Garage Morel")
     expect(row).to_contain_text("1 nouveau")
@@ -140,7 +138,7 @@ def test_bulk_import_with_two_bad_rows(page, check, durand, tmp_path):
         "50123758000128;Atelier Bois;01/10/2025;30/09/2026;atelier@bois.test;Bois;Anne;;Arborescence simplifiée\n",
         encoding="utf-8",
     )
-    _log_in(page, "cabinet@vigie.test")
+    log_in(page, "cabinet@vigie.test")
     page.get_by_role("link", name="Dossiers clients", exact=True).click()
     page.get_by_role("link", name="Import massif").click()
     page.get_by_label("Fichier CSV ou XLSX").set_input_files(str(csv))

@@ -8,14 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_documents import _log_out
-from tests.browser.test_shell import _log_in
+from tests.support.browser import log_in, log_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_agency_links_demolitor_under_constructor_whose_owner_accepts_and_reads(page, check):
-    _log_in(page, "agence@vigie.test")
+    log_in(page, "agence@vigie.test")
     page.get_by_role("link", name="Mes clients").click()
     page.locator("#client-sheets").get_by_role("link", name="Demolitor SAS").click()
     page.get_by_label("Adresse e-mail du contact").fill("constructor@vigie.test")
@@ -41,9 +40,9 @@ def test_agency_links_demolitor_under_constructor_whose_owner_accepts_and_reads(
     dialog.get_by_role("button", name="Valider rattachement").click()
     expect(page.locator("#flash-area")).to_contain_text("Demande de rattachement envoyée au compte principal")
     expect(page.locator("#client-sheets")).to_contain_text("en attente d'acceptation")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, "constructor@vigie.test")
+    log_in(page, "constructor@vigie.test")
     tab = page.locator("#pending-partners")
     expect(tab.locator("#pending-partners-count")).to_have_text("2")
     tab.get_by_role("button", name="Accepter le rattachement proposé par Batie Construction").click()

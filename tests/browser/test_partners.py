@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_documents import _log_out
-from tests.browser.test_shell import _log_in
+from tests.support.browser import log_in, log_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_martin_accepts_constructor_which_then_sees_its_documents(page, check):
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     tab = page.locator("#pending-partners")
     expect(tab.locator("#pending-partners-count")).to_have_text("1")
     expect(tab).to_contain_text("Constructor SA")
@@ -24,9 +23,9 @@ def test_martin_accepts_constructor_which_then_sees_its_documents(page, check):
     page.get_by_role("link", name="Mes partenaires").click()
     expect(page.locator("#partners")).to_contain_text("Constructor SA")
     expect(page.locator("#partners")).to_contain_text("Paul Martin")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, "constructor@vigie.test")
+    log_in(page, "constructor@vigie.test")
     page.get_by_role("link", name="Mes partenaires").click()
     page.locator("#partners").get_by_role("link", name="Menuiserie Martin").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Menuiserie Martin")
@@ -41,11 +40,11 @@ def test_martin_accepts_constructor_which_then_sees_its_documents(page, check):
 
 
 def test_client_filters_its_compliance_dashboard(page, check):
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     page.locator("#pending-partners").get_by_role("button", name="Accepter Constructor SA").click()
     expect(page.locator("#pending-partners-count")).to_have_text("0")
-    _log_out(page)
-    _log_in(page, "constructor@vigie.test")
+    log_out(page)
+    log_in(page, "constructor@vigie.test")
     page.get_by_role("link", name="Mes partenaires").click()
     page.get_by_role("link", name="Conformité de mes fournisseurs").click()
     table = page.locator("#compliance-table")

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from portal.core import clock
 from portal.core.extensions import db
 from portal.platforms import sync
-from tests.browser.test_shell import _log_in
-from tests.documents_helpers import pdf
+from tests.support.browser import log_in
+from tests.support.documents import pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,7 +30,7 @@ def synced(live_server):
 def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_wins(page, check, synced, live_server):
     from portal.demo import samples
 
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     page.locator(".user-menu summary").click()
     page.get_by_role("link", name="Gérer mes organisations").click()
     page.get_by_role("link", name="Menuiserie Martin").click()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_shell import _log_in
+from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ def open_hours(monkeypatch, request):
 
 
 def test_sms_wizard_from_filter_to_final_counts(page, check, open_hours):
-    _log_in(page, "agence@vigie.test")
+    log_in(page, "agence@vigie.test")
     page.get_by_role("link", name="Gérer les contrats").click()
     zone = page.locator("#reminder-form")
     expect(zone.get_by_label("Relancer par Mail ou SMS")).to_be_disabled()

@@ -7,14 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _log_in(page, email: str, password: str = "vigie-demo") -> None:
-    page.goto(page.base_url + "/login")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_landing_and_login_with_an_inline_error_then_dashboard(page, check):
@@ -42,7 +37,7 @@ def test_landing_and_login_with_an_inline_error_then_dashboard(page, check):
 
 
 def test_switch_organisation_from_the_menu(page, check):
-    _log_in(page, "constructor@vigie.test")
+    log_in(page, "constructor@vigie.test")
     page.get_by_test_id("active-organisation").click()
     menu = page.locator("#org-switcher")
     names = menu.locator(".org-list li").all_inner_texts()
@@ -56,7 +51,7 @@ def test_switch_organisation_from_the_menu(page, check):
 
 
 def test_invite_with_inline_validation_then_logout(page, check):
-    _log_in(page, "fournisseur@vigie.test")
+    log_in(page, "fournisseur@vigie.test")
     page.get_by_role("link", name="Équipe", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Équipe de Menuiserie Martin")
     form = page.locator("#invite-form")
@@ -83,7 +78,7 @@ def test_invite_with_inline_validation_then_logout(page, check):
 
 
 def test_operator_filters_deliveries_in_place(page, check):
-    _log_in(page, "operateur@vigie.test")
+    log_in(page, "operateur@vigie.test")
     page.get_by_role("link", name="Envois", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Envois de la plateforme")
     page.wait_for_load_state()  # htmx (deferred) listens before the filter changes

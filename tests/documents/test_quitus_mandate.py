@@ -1,0 +1,142 @@
+"""Quitus (PDF + public verification) and the collection mandate."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from portal.core.clock import today
+from portal.core.extensions import db
+from portal.models import DocumentVersion, Mandate, Quitus
+from tests.support.documents import pdf, png
+from tests.support.http import HTMX, post, token_for
+
+
+def test_quitus_is_a_french_pdf_with_a_code_the_public_page_confirms(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    response = client.get("/documents/quitus.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert "Quitus — attestation d'adhésion à Vigie" in text
+    assert "Menuiserie Martin" in text and "812345676" in text
+    assert "Attestation de vigilance URSSAF / MSA" in text and "Expiré" in text and "Refusé" in text
+    code = re.search(r"Code de vérification : ([A-Z0-9-]+)", text).group(1)
+    post(client, "/logout")
+    public = client.get(f"/verifier/{code.replace('-', '')}")
+    assert public.status_code == 200
+    page = public.get_data(as_text=True)
+    assert "Quitus authentique et toujours à jour." in page and "812345676" in page
+    via_form = client.get(f"/verifier?code={code.lower()}")
+    assert via_form.status_code == 303
+
+
+def test_quitus_that_no_longer_matches_says_so(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    client.get("/documents/quitus.pdf")
+    with app.app_context():
+        code = db.session.scalar(select(Quitus.code))
+        rc = db.session.scalars(select(DocumentVersion).where(DocumentVersion.original_filename == "kbis.pdf")).one()
+        rc.valid_until = today() - timedelta(days=1)
+        db.session.commit()
+    page = client.get(f"/verifier/{code}").get_data(as_text=True)
+    assert "la situation a changé depuis son émission" in page
+    assert "Extrait Kbis : Valide (expire bientôt) → Expiré" in page
+
+
+def test_unknown_quitus_code_is_a_clear_404(client):
+    response = client.get("/verifier/NOPENOPENOPE")
+    assert response.status_code == 404 and "Aucun quitus ne porte ce code" in response.get_data(as_text=True)
+
+
+def test_mandate_from_choice_to_active_then_revoked(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    page = client.get("/preferences").get_data(as_text=True)
+    assert "Donner mandat de collecte" in page and "Attestation de régularité fiscale" in page
+    token = token_for(client, "/preferences")
+    none = client.post("/preferences", data={"csrf_token": token})
+    assert none.status_code == 422 and "Cochez au moins un type de document." in none.get_data(as_text=True)
+    client.post("/preferences", data={"csrf_token": token, "types": ["RC_PRO", "FISCAL", "KBIS"]})
+    with app.app_context():
+        mandate = db.session.scalar(select(Mandate))
+        assert mandate.type_codes == ["FISCAL", "RC_PRO"] and mandate.status == "draft"  # KBIS is not collectable
+    prefilled = client.get(f"/preferences/mandates/{mandate.id}.pdf")
+    text = " ".join(PdfReader(io.BytesIO(prefilled.data)).pages[0].extract_text().split())
+    assert "Mandat de collecte de documents" in text and "Paul Martin" in text and "812345676" in text
+    fake = client.post(
+        f"/preferences/mandates/{mandate.id}/signed",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(b"not a scan"), "mandat.pdf")},
+    )
+    assert fake.status_code == 422 and "valide" in fake.get_data(as_text=True)
+    signed = client.post(
+        f"/preferences/mandates/{mandate.id}/signed",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(png()), "mandat-signe.png")},
+    )
+    assert signed.status_code == 303
+    assert "en attente de vérification" in client.get("/preferences").get_data(as_text=True)
+    post(client, "/logout")
+
+    auth.login("operateur@vigie.test")
+    assert "Menuiserie Martin" in client.get("/operations/mandates").get_data(as_text=True)
+    assert client.get(f"/operations/mandates/{mandate.id}/signed").data.startswith(b"\x89PNG")
+    post(client, f"/operations/mandates/{mandate.id}/validate")
+    token = token_for(client, f"/operations/mandates/{mandate.id}/collect")
+    wrong_type = client.post(
+        f"/operations/mandates/{mandate.id}/collect",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "type_code": "KBIS",
+            "file": (io.BytesIO(pdf("KBIS")), "kbis.pdf"),
+            "issued_on": (today() - timedelta(days=1)).isoformat(),
+            "verification_code": "AB12CD34EF",
+        },
+    )
+    assert wrong_type.status_code == 422 and "pas couvert par le mandat" in wrong_type.get_data(as_text=True)
+    collected = client.post(
+        f"/operations/mandates/{mandate.id}/collect",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "type_code": "FISCAL",
+            "file": (io.BytesIO(pdf("FISCAL")), "fiscal.pdf"),
+            "issued_on": (today() - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert collected.status_code == 303
+    assert "collecté sous mandat" in client.get("/operations/review").get_data(as_text=True)
+    post(client, "/logout")
+
+    auth.login("fournisseur@vigie.test")
+    assert "collecté sous mandat" in client.get("/documents/online").get_data(as_text=True)
+    assert "actif" in client.get("/preferences").get_data(as_text=True)
+    post(client, f"/preferences/mandates/{mandate.id}/revoke")
+    with app.app_context():
+        assert db.session.get(Mandate, mandate.id).status == "revoked"
+
+
+def test_another_companys_mandate_is_out_of_reach(app, client, auth, demo_file):
+    with app.app_context():
+        mandate = Mandate(organisation_id=demo_file["orgs"]["Demolitor SAS"], type_codes=["FISCAL"])
+        db.session.add(mandate)
+        db.session.commit()
+        mandate_id = mandate.id
+    auth.login("fournisseur@vigie.test")
+    assert client.get(f"/preferences/mandates/{mandate_id}.pdf").status_code == 404
+    assert client.get(f"/preferences/mandates/{mandate_id}/signed").status_code == 404
+    assert post(client, f"/preferences/mandates/{mandate_id}/revoke").status_code == 404
+    response = client.post(
+        f"/preferences/mandates/{mandate_id}/signed",
+        content_type="multipart/form-data",
+        data={"csrf_token": token_for(client, "/"), "file": (io.BytesIO(png()), "m.png")},
+        headers=HTMX,
+    )
+    assert response.status_code == 404

@@ -1,0 +1,201 @@
+"""Operators: review queue, previews, Valider / Refuser, catalogue administration."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from portal.core.extensions import db
+from portal.models import AuditEvent, DocumentType, DocumentVersion, Message, RefusalReason
+from tests.support.data import drain
+from tests.support.documents import pdf, upload
+from tests.support.http import HTMX, post, token_for
+
+
+def _submitted(app) -> list[DocumentVersion]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(DocumentVersion)
+                .where(DocumentVersion.status == "submitted")
+                .order_by(DocumentVersion.uploaded_at)
+            )
+        )
+
+
+def test_queue_lists_submitted_documents_oldest_first_with_filters(app, client, auth, demo_file):
+    auth.login("operateur@vigie.test")
+    page = client.get("/operations/review").get_data(as_text=True)
+    assert "2 documents en attente, les plus anciens d&#39;abord." in page or "2 documents en attente" in page
+    table = page[page.index('id="review-queue"') :]
+    assert table.index("Attestation mutuelle") < table.index("Attestation de régularité fiscale")
+    filtered = client.get("/operations/review?type=FISCAL", headers=HTMX).get_data(as_text=True)
+    assert filtered.lstrip().startswith('<div id="review-queue">')
+    assert "régularité fiscale" in filtered and "Attestation mutuelle" not in filtered
+    assert "Rien à vérifier" in client.get("/operations/review?company=Inconnue").get_data(as_text=True)
+    assert "Attestation mutuelle" in client.get("/operations/review?company=812345676").get_data(as_text=True)
+
+
+def test_review_page_shows_the_file_as_images_and_the_prechecks(app, client, auth, demo_file):
+    version = _submitted(app)[0]
+    auth.login("operateur@vigie.test")
+    page = client.get(f"/operations/review/{version.id}").get_data(as_text=True)
+    assert f"/operations/review/{version.id}/pages/0.png" in page
+    assert "SIREN trouvé" in page and "✓ oui" in page
+    image = client.get(f"/operations/review/{version.id}/pages/0.png")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert client.get(f"/operations/review/{version.id}/pages/9.png").status_code == 404
+    original = client.get(f"/operations/review/{version.id}/download")
+    assert original.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_validating_archives_the_older_version_and_emails_the_supplier(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    upload(client, "LNTE", pdf())
+    post(client, "/logout")
+    new = _submitted(app)[-1]
+    auth.login("operateur@vigie.test")
+    token = token_for(client, f"/operations/review/{new.id}")
+    response = client.post(f"/operations/review/{new.id}/validate", data={"csrf_token": token, "valid_until": ""})
+    assert response.status_code == 303
+    assert "validé" in client.get("/operations/review").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(DocumentVersion, new.id).status == "valid"
+        message = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
+        assert message.recipient == "fournisseur@vigie.test"
+        assert message.subject == "Document validé : Liste nominative des travailleurs étrangers"
+        assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "document.validated"
+    again = client.post(f"/operations/review/{new.id}/validate", data={"csrf_token": token})
+    assert again.status_code == 422 and "déjà été traité" in again.get_data(as_text=True)
+
+
+def test_validating_a_new_urssaf_archives_the_expired_one(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    upload(client, "URSSAF_VIGILANCE", pdf("URSSAF_VIGILANCE"), verification_code="ABCDEFGH12345XY")
+    post(client, "/logout")
+    new = _submitted(app)[-1]
+    auth.login("operateur@vigie.test")
+    post(client, f"/operations/review/{new.id}/validate")
+    with app.app_context():
+        statuses = db.session.scalars(
+            select(DocumentVersion.status).where(DocumentVersion.document_id == new.document_id)
+        ).all()
+    assert sorted(statuses) == ["archived", "valid"]
+
+
+def test_refusing_needs_a_reason_and_tells_the_supplier(app, client, auth, demo_file):
+    version = _submitted(app)[0]
+    auth.login("operateur@vigie.test")
+    token = token_for(client, f"/operations/review/{version.id}")
+    missing = client.post(
+        f"/operations/review/{version.id}/refuse", data={"csrf_token": token, "reason": "0"}, headers=HTMX
+    )
+    body = missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "<html" not in body
+    assert "Choisissez un motif de refus dans la liste." in body
+    with app.app_context():
+        assert db.session.get(DocumentVersion, version.id).status == "submitted"
+        reason = db.session.scalar(select(RefusalReason).where(RefusalReason.label_fr == "Pages manquantes"))
+    response = client.post(
+        f"/operations/review/{version.id}/refuse",
+        data={"csrf_token": token, "reason": reason.id, "comment": "Il manque la page 2."},
+    )
+    assert response.status_code == 303
+    drain(app)
+    with app.app_context():
+        refused = db.session.get(DocumentVersion, version.id)
+        assert (refused.status, refused.refusal_comment) == ("refused", "Il manque la page 2.")
+        message = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
+        assert message.subject == "Document refusé : Attestation mutuelle / prévoyance"
+        assert "Motif : Pages manquantes — Il manque la page 2." in message.body_text
+        assert message.status == "sent"
+
+
+def test_refused_reason_is_shown_to_the_supplier_in_red(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    upload(client, "LNTE", pdf())
+    post(client, "/logout")
+    new = _submitted(app)[-1]
+    auth.login("operateur@vigie.test")
+    with app.app_context():
+        reason_id = db.session.scalar(select(RefusalReason.id).where(RefusalReason.label_fr == "Document non signé"))
+    post(client, f"/operations/review/{new.id}/refuse", {"reason": reason_id})
+    post(client, "/logout")
+    auth.login("fournisseur@vigie.test")
+    page = client.get("/documents").get_data(as_text=True)
+    assert re.search(r'class="refusal"[^>]*>\s*<strong>Motif du refus :</strong> Document non signé', page)
+
+
+def test_review_is_for_operators_only(app, client, auth, demo_file):
+    version = _submitted(app)[0]
+    auth.login("fournisseur@vigie.test")
+    for path in (
+        "/operations/review",
+        f"/operations/review/{version.id}",
+        f"/operations/review/{version.id}/pages/0.png",
+        f"/operations/review/{version.id}/download",
+        "/operations/document-types",
+        "/operations/refusal-reasons",
+        "/operations/mandates",
+    ):
+        assert client.get(path).status_code == 403, path
+    assert post(client, f"/operations/review/{version.id}/validate").status_code == 403
+    assert post(client, f"/operations/review/{version.id}/refuse", {"reason": 1}).status_code == 403
+    post(client, "/logout")
+    auth.login("operateur@vigie.test")
+    assert client.get("/operations/review/999999").status_code == 404
+
+
+def test_operators_edit_document_types_and_refusal_reasons(app, client, auth, demo_file):
+    auth.login("operateur@vigie.test")
+    with app.app_context():
+        kbis = db.session.scalar(select(DocumentType).where(DocumentType.code == "KBIS"))
+    assert "Extrait Kbis" in client.get("/operations/document-types").get_data(as_text=True)
+    token = token_for(client, f"/operations/document-types/{kbis.id}")
+    bad = client.post(
+        f"/operations/document-types/{kbis.id}",
+        headers=HTMX,
+        data={
+            "csrf_token": token,
+            "label_fr": "Extrait Kbis",
+            "label_en": "Kbis",
+            "validity_rule": "months_from_issue",
+            "validity_months": "",
+        },
+    )
+    assert bad.status_code == 422 and "Indiquez la durée de validité en mois." in bad.get_data(as_text=True)
+    good = client.post(
+        f"/operations/document-types/{kbis.id}",
+        data={
+            "csrf_token": token,
+            "label_fr": "Extrait Kbis (moins de 3 mois)",
+            "label_en": "Kbis extract",
+            "validity_rule": "months_from_issue",
+            "validity_months": "3",
+            "has_verification_code": "y",
+            "active": "y",
+        },
+    )
+    assert good.status_code == 303
+    with app.app_context():
+        assert db.session.get(DocumentType, kbis.id).label_fr == "Extrait Kbis (moins de 3 mois)"
+    token = token_for(client, "/operations/refusal-reasons")
+    client.post(
+        "/operations/refusal-reasons",
+        data={"csrf_token": token, "label_fr": "Cachet manquant", "label_en": "Stamp missing", "active": "y"},
+    )
+    assert "Cachet manquant" in client.get("/operations/refusal-reasons").get_data(as_text=True)
+    empty = client.post("/operations/refusal-reasons", data={"csrf_token": token, "label_fr": ""}, headers=HTMX)
+    assert empty.status_code == 422 and "Indiquez le motif." in empty.get_data(as_text=True)
+    with app.app_context():
+        reason = db.session.scalar(select(RefusalReason).where(RefusalReason.label_fr == "Cachet manquant"))
+    token = token_for(client, f"/operations/refusal-reasons/{reason.id}")
+    client.post(
+        f"/operations/refusal-reasons/{reason.id}",
+        data={"csrf_token": token, "label_fr": "Cachet manquant", "label_en": "Stamp missing"},
+    )
+    with app.app_context():
+        assert db.session.get(RefusalReason, reason.id).active is False
+    version = _submitted(app)[0]
+    assert ">Cachet manquant</option>" not in client.get(f"/operations/review/{version.id}").get_data(as_text=True)

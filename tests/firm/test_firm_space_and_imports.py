@@ -1,0 +1,478 @@
+"""Accounting firms: the executive's invitation and space, firm settings, bulk import."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.core.extensions import db
+from portal.models import (
+    ClientFile,
+    FolderDocument,
+    ImportBatch,
+    ImportRow,
+    Invitation,
+    Message,
+    PartnerApp,
+    TemplateFolder,
+    utcnow,
+)
+from tests.support.data import drain
+from tests.support.documents import pdf
+from tests.support.firm import as_admin, seed_firm
+from tests.support.http import HTMX, csrf_from, post
+
+
+@pytest.fixture
+def firm(app):
+    return seed_firm(app)
+
+
+def _invite_link(app, email: str) -> str:
+    with app.app_context():
+        message = db.session.scalars(
+            select(Message).where(Message.recipient == email).order_by(Message.id.desc())
+        ).first()
+        return re.search(r"http://localhost(/invitation/\S+)", message.body_text).group(1)
+
+
+def _garage_invitation(app, client, firm) -> str:
+    as_admin(client)
+    file_id = firm["files"]["Garage Morel"]
+    assert post(client, f"/firm/clients/{file_id}/invite", {"resend": "1"}).status_code == 303
+    post(client, "/logout")
+    return _invite_link(app, "paul.morel@garage-morel.test")
+
+
+def test_the_executive_accepts_his_invitation_uploads_and_the_firm_sees_it_flagged(app, client, firm):
+    link = _garage_invitation(app, client, firm)
+    page = client.get(link)
+    assert page.status_code == 200
+    token = csrf_from(page.data)
+    accepted = client.post(
+        link,
+        data={
+            "csrf_token": token,
+            "first_name": "Paul",
+            "last_name": "Morel",
+            "password": "un-mot-de-passe-solide",
+            "confirm": "un-mot-de-passe-solide",
+        },
+    )
+    assert accepted.status_code == 303 and accepted.headers["Location"].endswith("/space")
+    space = client.get("/space", follow_redirects=True).get_data(as_text=True)
+    assert "Cabinet Durand" in space and "Achats" in space
+    assert "Révision" not in space and "Travail du cabinet" not in space  # internal to the firm
+    file_id = firm["files"]["Garage Morel"]
+    folder = re.search(rf'href="/space/{file_id}/folders/(\d+)">Statuts', space).group(1)
+    upload_page = client.get(f"/space/{file_id}/folders/{folder}")
+    token = csrf_from(upload_page.data)
+    bad = client.post(
+        f"/space/{file_id}/folders/{folder}",
+        data={"csrf_token": token, "file": (io.BytesIO(b"MZ not a pdf"), "virus.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422 and "PDF, un JPEG ou un PNG" in bad.get_data(as_text=True)
+    sent = client.post(
+        f"/space/{file_id}/folders/{folder}",
+        data={"csrf_token": token, "file": (io.BytesIO(pdf()), "statuts.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303
+    with app.app_context():
+        document = db.session.scalar(select(FolderDocument).where(FolderDocument.client_file_id == file_id))
+    download = client.get(f"/space/{file_id}/files/{document.id}")
+    assert download.headers["Content-Disposition"].startswith("attachment") and download.data.startswith(b"%PDF")
+    # The link is single use.
+    assert client.get(link).status_code == 410
+    post(client, "/logout")
+    as_admin(client)
+    listing = client.get("/firm/clients?q=garage").get_data(as_text=True)
+    assert "1 nouveau" in listing
+    firm_view = client.get(f"/firm/documents/{file_id}/folders/{folder}").get_data(as_text=True)
+    assert "statuts.pdf" in firm_view and "Nouveau" in firm_view
+    assert "1 nouveau" not in client.get("/firm/clients?q=garage").get_data(as_text=True)
+
+
+def test_an_expired_invitation_link_is_refused(app, client, firm):
+    link = _garage_invitation(app, client, firm)
+    with app.app_context():
+        for invitation in db.session.scalars(select(Invitation)):
+            invitation.expires_at = utcnow()
+        db.session.commit()
+    page = client.get(link)
+    assert page.status_code == 410 and "expiré" in page.get_data(as_text=True)
+
+
+def test_the_executive_reads_only_his_themes_and_never_another_company(app, client, auth, firm):
+    auth.login("dirigeant@vigie.test")
+    own = firm["files"]["Boulangerie Fabre"]
+    other = firm["files"]["Garage Morel"]
+    assert client.get(f"/space/{other}").status_code == 404
+    with app.app_context():
+        internal = db.session.execute(
+            select(FolderDocument.id, FolderDocument.folder_id).where(FolderDocument.client_file_id == own)
+        ).all()
+        from portal.models import Folder
+
+        hidden = db.session.scalar(select(Folder.id).where(Folder.client_file_id == own, Folder.name == "Révision"))
+    assert client.get(f"/space/{own}/folders/{hidden}").status_code == 404
+    assert len(internal) == 3
+    assert client.get("/firm/clients").status_code == 403
+
+
+def test_the_executive_invites_an_employee_who_sees_only_the_themes_given(app, client, auth, firm):
+    auth.login("dirigeant@vigie.test")
+    own = firm["files"]["Boulangerie Fabre"]
+    page = client.get(f"/space/{own}").get_data(as_text=True)
+    themes = {label.strip(): value for value, label in re.findall(r'value="(\d+)"> ?<label[^>]*>([^<]+)<', page)}
+    assert set(themes) == {"Comptabilité", "Social", "Juridique", "Fiscal"}
+    token = csrf_from(page)
+    missing = client.post(f"/space/{own}/employees", data={"csrf_token": token, "email": "vendeuse@fabre.test"})
+    assert missing.status_code == 422 and "au moins un thème" in missing.get_data(as_text=True)
+    sent = client.post(
+        f"/space/{own}/employees",
+        data={
+            "csrf_token": token,
+            "email": "vendeuse@fabre.test",
+            "first_name": "Lina",
+            "theme_ids": [themes["Social"]],
+        },
+    )
+    assert sent.status_code == 303
+    post(client, "/logout")
+    link = _invite_link(app, "vendeuse@fabre.test")
+    token = csrf_from(client.get(link).data)
+    client.post(
+        link,
+        data={
+            "csrf_token": token,
+            "first_name": "Lina",
+            "last_name": "V",
+            "password": "un-mot-de-passe-solide",
+            "confirm": "un-mot-de-passe-solide",
+        },
+    )
+    space = client.get(f"/space/{own}").get_data(as_text=True)
+    assert "Bulletins de paie" in space and "Achats" not in space
+
+
+def test_team_management_invites_changes_roles_and_assigns_files(app, client, auth, firm):
+    as_admin(client)
+    page = client.get("/firm/settings/team").get_data(as_text=True)
+    assert "Emma Garnier" in page and "Collaborateur" in page
+    token = csrf_from(page)
+    bad = client.post(
+        "/firm/settings/team", data={"csrf_token": token, "email": "nope", "role": "collaborator"}, headers=HTMX
+    )
+    assert bad.status_code == 422
+    invited = client.post(
+        "/firm/settings/team", data={"csrf_token": token, "email": "nouveau@durand.test", "role": "collaborator"}
+    )
+    assert invited.status_code == 303
+    emma = firm["users"]["collaboratrice@vigie.test"]
+    garage = firm["files"]["Garage Morel"]
+    member = client.get(f"/firm/settings/team/{emma}").get_data(as_text=True)
+    token = csrf_from(member)
+    saved = client.post(
+        f"/firm/settings/team/{emma}", data={"csrf_token": token, "action": "files", "file_ids": [str(garage)]}
+    )
+    assert saved.status_code == 303
+    role = client.post(f"/firm/settings/team/{emma}", data={"csrf_token": token, "action": "role", "role": "owner"})
+    assert role.status_code == 303
+    last_admin = client.post(
+        f"/firm/settings/team/{firm['users']['cabinet@vigie.test']}",
+        data={"csrf_token": token, "action": "role", "role": "collaborator"},
+    )
+    assert last_admin.status_code == 303  # Emma is an admin now, so Julien may step down
+    post(client, "/logout")
+    auth.login("collaboratrice@vigie.test")
+    assert client.get(f"/firm/clients/{garage}").status_code == 200
+    assert client.get("/firm/settings/team/999").status_code == 404
+
+
+def test_the_last_admin_cannot_step_down(app, client, firm):
+    as_admin(client)
+    me = firm["users"]["cabinet@vigie.test"]
+    token = csrf_from(client.get(f"/firm/settings/team/{me}").data)
+    answer = client.post(
+        f"/firm/settings/team/{me}", data={"csrf_token": token, "action": "role", "role": "collaborator"}
+    )
+    assert answer.status_code == 422 and "au moins un administrateur" in answer.get_data(as_text=True)
+
+
+def test_tree_templates_get_folders_and_themes(app, client, auth, firm):
+    as_admin(client)
+    page = client.get("/firm/settings/trees").get_data(as_text=True)
+    assert "Arborescence standard" in page and "Arborescence simplifiée" in page and "interne au cabinet" in page
+    token = csrf_from(page)
+    assert (
+        client.post("/firm/settings/trees", data={"csrf_token": token, "name": "Arborescence standard"}).status_code
+        == 422
+    )
+    assert client.post("/firm/settings/trees", data={"csrf_token": token, "name": "Associations"}).status_code == 303
+    assert (
+        client.post("/firm/settings/themes", data={"csrf_token": token, "name": "Paie", "shared": "y"}).status_code
+        == 303
+    )
+    with app.app_context():
+        from portal.models import Theme, TreeTemplate
+
+        template = db.session.scalar(select(TreeTemplate).where(TreeTemplate.name == "Associations"))
+        theme = db.session.scalar(select(Theme).where(Theme.name == "Paie"))
+    added = client.post(
+        f"/firm/settings/trees/{template.id}/folders",
+        data={"csrf_token": token, "name": "Subventions", "parent_id": "0", "theme_id": str(theme.id), "fiscal": "y"},
+    )
+    assert added.status_code == 303
+    with app.app_context():
+        folder = db.session.scalar(select(TemplateFolder).where(TemplateFolder.name == "Subventions"))
+        assert folder.fiscal and folder.parent_id is None
+    removed = client.post(f"/firm/settings/trees/{template.id}/folders/{folder.id}/delete", data={"csrf_token": token})
+    assert removed.status_code == 303
+    post(client, "/logout")
+    auth.login("collaboratrice@vigie.test")
+    assert post(client, "/firm/settings/trees", {"name": "Interdite"}).status_code == 403
+
+
+def test_partner_app_secrets_are_encrypted_and_never_shown_back(app, client, firm):
+    as_admin(client)
+    page = client.get("/firm/settings/apps").get_data(as_text=True)
+    assert "demo-sftp-secret" not in page and "jamais réaffiché" in page
+    token = csrf_from(page)
+    bad_url = client.post(
+        "/firm/settings/apps/urssaf", data={"csrf_token": token, "name": "Urssaf", "url": "javascript:alert(1)"}
+    )
+    assert bad_url.status_code == 422 and "https://" in bad_url.get_data(as_text=True)
+    kept = client.post(
+        "/firm/settings/apps/sftp",
+        data={"csrf_token": token, "host": "sftp.durand.test", "login": "vigie", "password": ""},
+    )
+    assert kept.status_code == 303
+    changed = client.post(
+        "/firm/settings/apps/sftp",
+        data={"csrf_token": token, "host": "sftp.durand.test", "login": "vigie", "password": "nouveau-secret"},
+    )
+    assert changed.status_code == 303
+    with app.app_context():
+        from portal.core.secrets import open_sealed
+
+        sftp = db.session.scalar(select(PartnerApp).where(PartnerApp.app_key == "sftp"))
+        assert "nouveau-secret" not in sftp.secrets and open_sealed(sftp.secrets) == {"password": "nouveau-secret"}
+    assert "nouveau-secret" not in client.get("/firm/settings/apps").get_data(as_text=True)
+    assert client.post("/firm/settings/apps/sftp", data={"csrf_token": token, "action": "disable"}).status_code == 303
+    assert client.post("/firm/settings/apps/unknown", data={"csrf_token": token}).status_code == 404
+
+
+# --- Bulk import -----------------------------------------------------------------------------------
+
+HEADER = (
+    "siret;raison_sociale;debut_exercice;fin_exercice;email_dirigeant;nom_dirigeant;prenom_dirigeant;"
+    "collaborateurs;arborescence\n"
+)
+GOOD = (
+    "50100001200127;Boulangerie Petit;01/01/2026;;chef@petit.test;Petit;Jean;collaboratrice@vigie.test;\n"
+    "50107920600121;Garage Lefort;01/07/2025;30/06/2026;;;;;Arborescence simplifiée\n"
+)
+BAD = (
+    "12345678901234;SIRET faux;01/01/2026;;;;;;\n"
+    "50115839800120;Pharmacie du Centre;31/02/2026;;pas-un-email;;;inconnu@vigie.test;\n"
+)
+
+
+def _upload(client, content: bytes, name: str = "clients.csv", **kwargs):
+    token = csrf_from(client.get("/firm/imports").data)
+    return client.post(
+        "/firm/imports",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        **kwargs,
+    )
+
+
+def test_import_previews_errors_imports_the_rest_and_never_twice(app, client, firm):
+    as_admin(client)
+    answer = _upload(client, (HEADER + GOOD + BAD).encode())
+    assert answer.status_code == 303
+    batch_url = answer.headers["Location"]
+    preview = client.get(batch_url).get_data(as_text=True)
+    assert "SIRET invalide" in preview and "Date de début invalide" in preview
+    assert (
+        "E-mail du dirigeant invalide" in preview and "Collaborateur inconnu du cabinet : inconnu@vigie.test" in preview
+    )
+    assert "Importer les 2 lignes valides" in preview
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).select_from(ClientFile).where(ClientFile.siret == "50100001200127"))
+            == 0
+        )
+    token = csrf_from(preview)
+    assert client.post(batch_url + "/confirm", data={"csrf_token": token}).status_code == 303
+    assert 'hx-trigger="every 2s"' in client.get(batch_url + "/progress").get_data(as_text=True)
+    drain(app)
+    done = client.get(batch_url).get_data(as_text=True)
+    assert "Import terminé : 2 dossiers créés" in done
+    report = client.get(batch_url + "/report.csv")
+    assert report.headers["Content-Disposition"].startswith("attachment")
+    assert "créé" in report.get_data(as_text=True) and "SIRET invalide" in report.get_data(as_text=True)
+    assert client.post(batch_url + "/confirm", data={"csrf_token": token}).status_code == 409
+    again = client.get(_upload(client, (HEADER + GOOD).encode()).headers["Location"]).get_data(as_text=True)
+    assert again.count("Déjà client du cabinet") == 2 and "Aucune ligne valide" in again
+    with app.app_context():
+        created = db.session.scalars(select(ClientFile).where(ClientFile.import_batch_id.is_not(None))).all()
+        assert len(created) == 2
+        petit = next(f for f in created if f.siret == "50100001200127")
+        assert petit.tree_status == "ready"
+        from portal.models import ClientFileAccess
+
+        assert (
+            db.session.scalar(select(ClientFileAccess.user_id).where(ClientFileAccess.client_file_id == petit.id))
+            == firm["users"]["collaboratrice@vigie.test"]
+        )
+
+
+def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
+    from portal.firm import import_run
+
+    as_admin(client)
+    lines = "".join(f"{s};Client {i};01/01/2026;;;;;;\n" for i, s in enumerate(_sirets(7)))
+    batch_url = _upload(client, (HEADER + lines).encode()).headers["Location"]
+    batch_id = int(batch_url.rsplit("/", 1)[1])
+    post(client, batch_url + "/confirm")
+    with app.app_context():
+        import_run.run(batch_id, chunk=3, stop_after=1)  # a worker killed after one chunk
+        assert db.session.get(ImportBatch, batch_id).created == 3
+    assert "Le reprendre" in client.get(batch_url).get_data(as_text=True)
+    assert post(client, batch_url + "/resume").status_code == 303
+    drain(app)
+    with app.app_context():
+        assert db.session.get(ImportBatch, batch_id).status == "done"
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(ClientFile).where(ClientFile.import_batch_id == batch_id)
+            )
+            == 7
+        )
+        assert (
+            db.session.scalar(select(func.count()).where(ImportRow.batch_id == batch_id, ImportRow.status == "created"))
+            == 7
+        )
+
+
+def _sirets(count: int) -> list[str]:
+    from stdnum import luhn
+
+    found = []
+    for n in range(count):
+        siren = f"6{n:07d}"
+        siren += luhn.calc_check_digit(siren)
+        head = siren + "0001"
+        found.append(head + luhn.calc_check_digit(head))
+    return found
+
+
+def test_malformed_files_formulas_and_huge_files_are_refused(app, client, firm):
+    from openpyxl import Workbook
+
+    as_admin(client)
+    missing = _upload(client, b"nom;ville\nA;B\n")
+    assert missing.status_code == 422 and "Colonnes manquantes" in missing.get_data(as_text=True)
+    assert _upload(client, b"").status_code == 422
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["siret", "raison_sociale", "debut_exercice"])
+    sheet.append(["50100001200127", "Boulangerie", "=TODAY()"])
+    out = io.BytesIO()
+    book.save(out)
+    formulas = _upload(client, out.getvalue(), "clients.xlsx")
+    assert formulas.status_code == 422 and "formules (cellule C2)" in formulas.get_data(as_text=True)
+    huge = _upload(client, b"x" * (50 * 1024 * 1024), "huge.xlsx")
+    assert huge.status_code == 413 and "réduisez-le ou découpez-le" in huge.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_an_xlsx_file_and_the_templates(app, client, firm):
+    from openpyxl import load_workbook
+
+    as_admin(client)
+    template = client.get("/firm/imports/template.xlsx")
+    assert template.headers["Content-Disposition"].startswith("attachment")
+    rows = list(load_workbook(io.BytesIO(template.data)).active.values)
+    assert rows[0][0] == "siret"
+    assert client.get("/firm/imports/template.csv").data.decode("utf-8-sig").startswith("siret;raison_sociale")
+    answer = _upload(client, template.data, "modele.xlsx")
+    assert answer.status_code == 303
+    assert "Importer les 2 lignes valides" in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_another_firm_cannot_read_or_confirm_our_import(app, client, auth, firm):
+    from tests.support.data import other_company
+
+    as_admin(client)
+    batch_url = _upload(client, (HEADER + GOOD).encode()).headers["Location"]
+    post(client, "/logout")
+    other_company(app, "rival@cabinet.test", 78, legal_name="Cabinet Rival", is_accounting_firm=True)
+    auth.login("rival@cabinet.test")
+    for suffix in ("", "/progress", "/report.csv"):
+        assert client.get(batch_url + suffix).status_code == 404
+    assert post(client, batch_url + "/confirm").status_code == 404
+
+
+def test_espace_cabinet_is_in_the_menu_of_a_firm_client_only(app, client, auth, firm):
+    auth.login("dirigeant@vigie.test")
+    assert 'href="/space"' in client.get("/").get_data(as_text=True)
+    post(client, "/logout")
+    auth.login("fournisseur@vigie.test")
+    assert 'href="/space"' not in client.get("/").get_data(as_text=True)
+    assert "Aucun cabinet comptable ne suit" in client.get("/space").get_data(as_text=True)
+
+
+def test_the_firm_shares_a_document_the_executive_downloads(app, client, auth, firm):
+    as_admin(client)
+    documents = client.get("/firm/documents").get_data(as_text=True)
+    assert "Choisissez un dossier client." in documents and "Boulangerie Fabre" in documents
+    own = firm["files"]["Boulangerie Fabre"]
+    with app.app_context():
+        from portal.models import Folder
+
+        folder_id = db.session.scalar(
+            select(Folder.id).where(Folder.client_file_id == own, Folder.name == "Assemblées")
+        )
+    page = client.get(f"/firm/documents/{own}/folders/{folder_id}")
+    token = csrf_from(page.data)
+    empty = client.post(f"/firm/documents/{own}/folders/{folder_id}", data={"csrf_token": token})
+    assert empty.status_code == 422 and "vide" in empty.get_data(as_text=True)
+    shared = client.post(
+        f"/firm/documents/{own}/folders/{folder_id}",
+        data={"csrf_token": token, "file": (io.BytesIO(pdf()), "pv-ag-2026.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert shared.status_code == 303
+    with app.app_context():
+        document = db.session.scalar(select(FolderDocument).where(FolderDocument.filename == "pv-ag-2026.pdf"))
+        assert document.from_firm and document.seen_at is not None  # never flagged "nouveau" to the firm
+    firm_copy = client.get(f"/firm/documents/{own}/files/{document.id}")
+    assert firm_copy.headers["Content-Disposition"].startswith("attachment")
+    assert firm_copy.headers["X-Content-Type-Options"] == "nosniff"
+    post(client, "/logout")
+    auth.login("dirigeant@vigie.test")
+    folder = client.get(f"/space/{own}/folders/{folder_id}").get_data(as_text=True)
+    assert "pv-ag-2026.pdf" in folder and "Cabinet Durand" in folder
+    assert client.get(f"/space/{own}/files/{document.id}").data.startswith(b"%PDF")
+    other = firm["files"]["Garage Morel"]
+    assert client.get(f"/space/{other}/files/{document.id}").status_code == 404
+
+
+def test_the_company_data_provider_follows_the_configuration(make_app):
+    from portal.integrations import company_data
+
+    app = make_app(COMPANY_DATA_BACKEND="api", COMPANY_DATA_API_URL="http://127.0.0.1:9/")
+    with app.app_context():
+        assert isinstance(company_data.directory(), company_data.RechercheEntreprises)
+        assert company_data.directory() is company_data.directory()  # one cache per app
+    with make_app().app_context():
+        assert isinstance(company_data.directory(), company_data.OfflineDirectory)
