@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
-        # A service may say precisely why (services.errors.Refused).
+        # A service may say precisely why (portal.core.exceptions.Refused).
         text = getattr(error, "explanation", None) or text
         return render_error(error.code or 500, str(title), str(text))
 

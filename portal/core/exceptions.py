@@ -1,4 +1,4 @@
-"""The one exception services raise for bad input: French messages keyed by form field."""
+"""The exceptions use-cases raise for bad input or a refusal: French messages keyed by form field."""
 
 from __future__ import annotations
 

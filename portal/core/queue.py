@@ -67,9 +67,7 @@ class RQQueue:
         pushed = []
         for outbox_id, name in rows:
             try:
-                self.rq_queue(name).enqueue(
-                    "portal.core.queue.run_outbox", outbox_id, description=f"outbox {outbox_id}"
-                )
+                self.rq_queue(name).enqueue(run_outbox, outbox_id, description=f"outbox {outbox_id}")
             except RedisError as exc:
                 log.warning("Redis unavailable, outbox %s stays pending: %s", outbox_id, exc)
                 break

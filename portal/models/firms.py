@@ -79,7 +79,7 @@ class PartnerApp(Base):
     name: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(String(500), default="")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Secret settings (passwords), encrypted with portal.secrets_box; never shown back.
+    # Secret settings (passwords), encrypted with portal.core.secrets; never shown back.
     secrets: Mapped[str | None] = mapped_column(Text)
     enabled_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -30,7 +30,7 @@ class Partnership(Base):
     changed_at: Mapped[datetime | None]
     invited_email: Mapped[str | None] = mapped_column(String(254))
     # The target's compliance as the requester sees it (its own requirements), kept up to date by
-    # services.partner_status so that dashboards are one indexed query.
+    # portal.documents.partner_status so that dashboards are one indexed query.
     compliance_status: Mapped[str] = mapped_column(String(12), default="incomplete", server_default="incomplete")
     expiring_count: Mapped[int] = mapped_column(default=0, server_default="0")
     status_updated_at: Mapped[datetime | None]

@@ -26,7 +26,7 @@ class PlatformConnection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     platform: Mapped[str] = mapped_column(String(30))
-    # The company's account at the platform, and its API credentials sealed by portal.secrets_box.
+    # The company's account at the platform, and its API credentials sealed by portal.core.secrets.
     account_ref: Mapped[str] = mapped_column(String(100), default="")
     credentials: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)

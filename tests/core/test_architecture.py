@@ -160,3 +160,31 @@ def test_use_cases_never_import_routes():
         if "routes" in target.split(".")
     }
     assert wrong == set()
+
+
+def _enqueued_names() -> set[str]:
+    """Job names queued anywhere in portal/: ``outbox.enqueue("name", ...)`` calls and the periodic slots."""
+    from portal.core.schedule import PERIODIC
+
+    names = {job for _name, job, *_rest in PERIODIC}
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "enqueue"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "outbox"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                names.add(node.args[0].value)
+    return names
+
+
+def test_every_queued_job_is_a_task_of_the_registry_and_every_task_is_queued_somewhere():
+    from portal.tasks import TASKS
+
+    assert len(_enqueued_names()) >= 8, "the scan found almost nothing: it would prove nothing"
+    assert _enqueued_names() == set(TASKS)
+    assert all(name == task.__name__ for name, task in TASKS.items())  # grep the name, find the function
