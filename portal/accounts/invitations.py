@@ -37,6 +37,19 @@ def invite(
     return invitation
 
 
+def invite_from_form(tenancy: Tenancy, inviter: User, form) -> Invitation:
+    """The invitation a team form describes (``email``, ``role``, ``first_name``, ``last_name``):
+    the team page and the firm's "La gestion d'équipe" both send it."""
+    return invite(
+        tenancy,
+        inviter,
+        form.email.data,
+        role=form.role.data,
+        first_name=form.first_name.data or "",
+        last_name=form.last_name.data or "",
+    )
+
+
 def invitation_expiry():
     """When an invitation sent (or sent again) now stops working."""
     return utcnow() + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])

@@ -34,7 +34,8 @@ def team_page():
     if request.method == "POST":
         current.require_role("owner")
         if form.validate_on_submit():
-            invite_from(current, form)
+            invitation = invitations.invite_from_form(current, current_user, form)
+            flash(_("Invitation envoyée à %(email)s.", email=invitation.email), "success")
             return redirect_to(url_for("organisations.team_page"))
         status = 422
     return render(
@@ -46,19 +47,6 @@ def team_page():
         can_manage=current.role == "owner",
         status=status,
     )
-
-
-def invite_from(current, form) -> None:
-    """Send the invitation a team page's form describes (email, role, names) and say so."""
-    invitation = invitations.invite(
-        current,
-        current_user,
-        form.email.data,
-        role=form.role.data,
-        first_name=form.first_name.data or "",
-        last_name=form.last_name.data or "",
-    )
-    flash(_("Invitation envoyée à %(email)s.", email=invitation.email), "success")
 
 
 INVITATION_ACTIONS = {

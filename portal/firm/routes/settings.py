@@ -34,14 +34,7 @@ def team():
     if request.method == "POST":
         access.require_admin(current)
         if form.validate_on_submit():
-            invitation = invitations.invite(
-                current,
-                current_user,
-                form.email.data,
-                role=form.role.data,
-                first_name=form.first_name.data or "",
-                last_name=form.last_name.data or "",
-            )
+            invitation = invitations.invite_from_form(current, current_user, form)
             flash(_("Invitation envoyée à %(email)s.", email=invitation.email), "success")
             return redirect_to(url_for("firm.team"))
         status = 422
