@@ -10,8 +10,6 @@ Exactly once per recipient:
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -21,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal.contracts import reminder_wizard
 from portal.core import audit, clock, outbox
 from portal.core.extensions import db
+from portal.core.spreadsheets import csv_text
 from portal.core.tenancy import Tenancy
 from portal.messaging import notifications, sms_rules
 from portal.models import Contract, Message, Organisation, ReminderCampaign, ReminderRecipient, User, utcnow
@@ -258,22 +257,20 @@ def history(tenancy: Tenancy) -> list[HistoryRow]:
 
 
 def history_csv(tenancy: Tenancy) -> str:
-    output = io.StringIO()
-    output.write("\ufeff")
-    writer = csv.writer(output, delimiter=";")
-    writer.writerow(["Date", "Par", "Canal", "Destinataires", "Envoyés", "Échecs", "Segments", "Coût (€)"])
-    for row in history(tenancy):
-        c = row.campaign
-        writer.writerow(
+    return csv_text(
+        ["Date", "Par", "Canal", "Destinataires", "Envoyés", "Échecs", "Segments", "Coût (€)"],
+        (
             [
-                c.confirmed_at.strftime("%d/%m/%Y %H:%M"),
+                row.campaign.confirmed_at.strftime("%d/%m/%Y %H:%M"),
                 row.author,
-                "SMS" if c.channel == "sms" else "E-mail",
-                c.recipients_count,
+                "SMS" if row.campaign.channel == "sms" else "E-mail",
+                row.campaign.recipients_count,
                 row.sent,
                 row.failed,
-                c.segments_total,
-                str(row.cost).replace(".", ",") if c.channel == "sms" else "",
+                row.campaign.segments_total,
+                str(row.cost).replace(".", ",") if row.campaign.channel == "sms" else "",
             ]
-        )
-    return output.getvalue()
+            for row in history(tenancy)
+        ),
+        bom=True,
+    )

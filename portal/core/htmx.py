@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from flask import Response, get_flashed_messages, make_response, redirect, render_template
 
@@ -56,3 +57,18 @@ def redirect_to(url: str) -> Response:
         response.headers["HX-Redirect"] = url
         return _vary(response)
     return _vary(redirect(url, code=303))
+
+
+def local_target(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site, else ``fallback``: never an open redirect.
+
+    Browsers drop tabs and line breaks from a URL and read ``\\`` as ``/``, so ``/%09/evil.example``
+    (a tab) would lead to ``//evil.example``: a target holding any control character or backslash,
+    a scheme or a host is refused, whatever its shape.
+    """
+    if not target or "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target

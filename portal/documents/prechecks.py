@@ -55,7 +55,17 @@ class Precheck:
         return asdict(self)
 
 
+# A date a compliance document can certify: outside these years it is a typo or a trap, not a date.
+PLAUSIBLE_YEARS = range(1950, 2101)
+
+
 def parse_date(text: str) -> date | None:
+    """The date written in ``text`` (ISO, dd/mm/yyyy, "1er mars 2026"); None when absent or implausible."""
+    found = _parse_date(text)
+    return found if found is not None and found.year in PLAUSIBLE_YEARS else None
+
+
+def _parse_date(text: str) -> date | None:
     text = text.replace("\u00a0", " ").strip().lower()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date, datetime
 
@@ -15,6 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.core.exceptions import InvalidInput
+from portal.core.spreadsheets import csv_text
 
 COLUMNS = (
     ("siret", True, _l("SIRET de l'établissement (14 chiffres)")),
@@ -47,11 +49,7 @@ class ImportFileError(InvalidInput):
 
 
 def template_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(HEADERS)
-    writer.writerows(SAMPLE)
-    return out.getvalue()
+    return csv_text(HEADERS, SAMPLE)
 
 
 def template_xlsx() -> bytes:
@@ -110,15 +108,26 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     return rows
 
 
+# Files people send by mistake: PDF, images, an old binary .xls (OLE2).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NOT_TABLES = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")
+
+
 def _read_csv(data: bytes) -> list[list[str]]:
+    """CSV text in UTF-8 or Windows-1252; anything else (binary, control characters) is refused."""
+    not_a_table = ImportFileError(_l("Ce fichier n'est ni un CSV ni un classeur XLSX."))
+    if data.startswith(NOT_TABLES):
+        raise not_a_table
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    if "\x00" in text:
-        raise ImportFileError(_l("Ce fichier n'est ni un CSV ni un classeur XLSX."))
+    else:
+        raise not_a_table
+    if CONTROL.search(text):
+        raise not_a_table
     first = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=first.count)
     return [[value.strip() for value in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +16,7 @@ from werkzeug.exceptions import Conflict, NotFound
 from portal.core import audit, outbox
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
+from portal.core.spreadsheets import csv_text
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
 from portal.firm import access, client_files, identifiers, tree_templates
@@ -231,18 +230,20 @@ def _rows_left(batch_id: int) -> int:
 
 
 def report_csv(batch: ImportBatch) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["ligne", "siret", "raison_sociale", "resultat", "message"])
     labels = {"invalid": "erreur", "valid": "en attente", "created": "créé", "skipped": "ignoré"}
-    for line, data, errors, status in db.session.execute(
+    rows = db.session.execute(
         select(ImportRow.line, ImportRow.data, ImportRow.errors, ImportRow.status)
         .where(ImportRow.batch_id == batch.id)
         .order_by(ImportRow.line)
-    ):
-        raw = data.get("raw", {})
-        writer.writerow([line, raw.get("siret", ""), raw.get("raison_sociale", ""), labels[status], " ".join(errors)])
-    return out.getvalue()
+    )
+    return csv_text(
+        ["ligne", "siret", "raison_sociale", "resultat", "message"],
+        (
+            [line, data.get("raw", {}).get("siret", ""), data.get("raw", {}).get("raison_sociale", "")]
+            + [labels[status], " ".join(errors)]
+            for line, data, errors, status in rows
+        ),
+    )
 
 
 def history(tenancy: Tenancy) -> list[ImportBatch]:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from portal.core import tenancy
 from portal.core.extensions import db
 from portal.core.forms import EmptyForm
-from portal.core.htmx import redirect_to, render
+from portal.core.htmx import local_target, redirect_to, render
 from portal.main import dashboard
 from portal.main.forms import LanguageForm
 
@@ -34,10 +34,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.language = form.language.data
             db.session.commit()
-    target = request.form.get("next") or url_for("main.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    return redirect_to(target)
+    return redirect_to(local_target(request.form.get("next"), url_for("main.home")))
 
 
 @bp.get("/healthz")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from portal.core.extensions import db
+from portal.core.spreadsheets import csv_text
 from portal.core.tenancy import Tenancy
 from portal.models import Organisation, Partnership
 
@@ -77,15 +76,10 @@ def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: in
 
 def csv_export(tenancy: Tenancy, *, status: str | None, search: str | None) -> str:
     """All matching suppliers as CSV for a French spreadsheet (semicolons, UTF-8 with BOM)."""
-    output = io.StringIO()
-    output.write("\ufeff")
-    writer = csv.writer(output, delimiter=";")
-    writer.writerow(
-        ["Raison sociale", "SIREN", "Ville", "Statut", "Documents expirant sous 30 jours", "Partenaire depuis"]
-    )
     rows = db.session.execute(_query(tenancy, status, search).order_by(Organisation.legal_name, Organisation.id))
-    for partnership, organisation in rows:
-        writer.writerow(
+    return csv_text(
+        ["Raison sociale", "SIREN", "Ville", "Statut", "Documents expirant sous 30 jours", "Partenaire depuis"],
+        (
             [
                 organisation.legal_name,
                 organisation.siren,
@@ -94,5 +88,7 @@ def csv_export(tenancy: Tenancy, *, status: str | None, search: str | None) -> s
                 partnership.expiring_count,
                 partnership.decided_at.strftime("%d/%m/%Y") if partnership.decided_at else "",
             ]
-        )
-    return output.getvalue()
+            for partnership, organisation in rows
+        ),
+        bom=True,
+    )

@@ -22,9 +22,10 @@ from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
-from portal.documents import partner_status
+from portal.documents import compliance, partner_status
 from portal.messaging import notifications
 from portal.models import (
+    DocumentVersion,
     Establishment,
     Organisation,
     Partnership,
@@ -298,6 +299,16 @@ def shared_with(tenancy: Tenancy, owner_id: int) -> Organisation:
     if allowed is None:
         raise NotFound()
     return db.session.get(Organisation, owner_id)
+
+
+def shared_version(tenancy: Tenancy, owner_id: int, version_id: int) -> DocumentVersion:
+    """A version the partner's page of that company lists (each document's current validated
+    version), or 404: never a refused, under-review or replaced one, whatever id is typed."""
+    organisation = shared_with(tenancy, owner_id)
+    listed = {row.active.id for row in compliance.load(organisation).online if row.active is not None}
+    if version_id not in listed:
+        raise NotFound()
+    return db.session.get(DocumentVersion, version_id)
 
 
 def sent_by(tenancy: Tenancy) -> list[Partnership]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
+import pytest
 from sqlalchemy import select
 
 from portal.core.extensions import db
@@ -189,3 +191,25 @@ def test_login_and_logout_are_audited(app, client, auth, demo):
         user = db.session.scalar(select(User).where(User.email == "fournisseur@vigie.test"))
         assert user.last_login_at is not None
     assert actions[-2:] == ["user.logged_in", "user.logged_out"]
+
+
+HOSTILE_NEXT = [
+    "/%09/evil.example/phish",  # a tab: browsers drop it and read //evil.example
+    "/%0a/evil.example",
+    "/%5C/evil.example",  # a backslash reads as a slash
+    "/\\evil.example",
+    "https://evil.example/",
+    "//evil.example",
+    "/%2F/evil.example",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_no_next_leads_off_site_after_login_nor_for_a_logged_in_user(client, demo, target):
+    token = token_for(client)
+    form = {"email": "fournisseur@vigie.test", "password": "vigie-demo", "csrf_token": token}
+    assert client.post(f"/login?next={target}", data=form).headers["Location"] == "/"
+    assert client.get(f"/login?next={target}").headers["Location"] == "/"  # already logged in
+    response = post(client, "/language", {"language": "fr", "next": unquote(target)})  # the same, as a form field
+    assert response.status_code == 303 and response.headers["Location"] == "/"

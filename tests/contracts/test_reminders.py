@@ -24,6 +24,7 @@ from portal.models import (
     OutboxJob,
     ReminderCampaign,
     ReminderRecipient,
+    User,
 )
 from tests.support.data import drain, other_company
 from tests.support.http import HTMX, post, token_for
@@ -345,6 +346,12 @@ def test_history_lists_campaigns_with_outcome_and_exports_csv(app, client, auth,
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Date;Par;Canal;Destinataires;Envoyés;Échecs;Segments")
     assert ";Sophie Lefèvre;SMS;602;602;0;" in lines[1]
+    with app.app_context():
+        author = db.session.scalar(select(User).where(User.email == "agence@vigie.test"))
+        author.first_name, author.last_name = "+cmd|' /C calc'!A0", "x"
+        db.session.commit()
+    line = client.get("/contracts/reminders.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1]
+    assert ";'+cmd|' /C calc'!A0 x;SMS;" in line  # shown as text, never run by the spreadsheet
 
 
 def test_the_email_dialog_keeps_apart_those_without_a_usable_email(app, client, auth, batie, at_monday):

@@ -282,3 +282,19 @@ def test_a_huge_request_gets_a_french_413(client, auth, demo_file):
     response = upload(client, "LNTE", b"%PDF-" + b"0" * (13 * 1024 * 1024), headers=HTMX)
     assert response.status_code == 413
     assert "Fichier trop volumineux" in response.get_data(as_text=True)
+
+
+def test_a_document_dated_year_9999_is_filed_with_a_warning_not_a_500(app, client, auth, demo_file):
+    from portal.core.pdf import new_pdf, paragraph, to_bytes
+
+    document = new_pdf(title="URSSAF")
+    document.add_page()
+    document.set_font("DejaVu", "", 11)
+    paragraph(document, "Attestation de vigilance — SIREN 812 345 676 — situation au 15/12/9999.")
+    auth.login("fournisseur@vigie.test")
+    answer = upload(client, "URSSAF_VIGILANCE", to_bytes(document), verification_code="ABCDEFGHIJKLMNO")
+    assert answer.status_code == 303
+    with app.app_context():
+        version = db.session.scalars(select(DocumentVersion).order_by(DocumentVersion.id.desc())).first()
+        assert version.precheck["certified_on"] is None
+        assert "Date certifiée introuvable dans le texte." in version.precheck["warnings"]

@@ -76,3 +76,11 @@ def test_mismatch_and_missing_siren_are_warnings():
     assert "Code de vérification introuvable dans le texte." in result["warnings"]
     warnings = prechecks.compare(result, date(2026, 9, 1), date(2027, 2, 28), None)
     assert warnings[0] == "Date saisie 01/09/2026, le document indique 01/10/2026."
+
+
+@pytest.mark.parametrize("written", ["15/12/9999", "01/01/0001", "31 décembre 9999"])
+def test_an_implausible_year_is_no_date_and_no_crash(written):
+    text = f"Entreprise 812 345 676 — situation au {written}. Attestation de vigilance."
+    result = prechecks.analyse_text(text, "812345676", "months_from_issue", 6, has_code=False)
+    assert result.certified_on is None and result.proposed_valid_until is None
+    assert "Date certifiée introuvable dans le texte." in result.warnings

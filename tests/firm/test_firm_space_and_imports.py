@@ -380,6 +380,11 @@ def test_malformed_files_formulas_and_huge_files_are_refused(app, client, firm):
     as_admin(client)
     missing = _upload(client, b"nom;ville\nA;B\n")
     assert missing.status_code == 422 and "Colonnes manquantes" in missing.get_data(as_text=True)
+    # A PDF, or bytes no text encoding reads (0x81 is undefined in Windows-1252 too): said, never a 500.
+    for content, name in ((pdf("KBIS"), "kbis.pdf"), (b"siret;raison_sociale\n\x81\x8d\x90;x\n", "clients.csv")):
+        answer = _upload(client, content, name)
+        assert answer.status_code == 422, name
+        assert "Ce fichier n&#39;est ni un CSV ni un classeur XLSX." in answer.get_data(as_text=True), name
     assert _upload(client, b"").status_code == 422
     book = Workbook()
     sheet = book.active
@@ -476,3 +481,11 @@ def test_the_company_data_provider_follows_the_configuration(make_app):
         assert company_data.directory() is company_data.directory()  # one cache per app
     with make_app().app_context():
         assert isinstance(company_data.directory(), company_data.OfflineDirectory)
+
+
+def test_the_import_report_never_hands_a_formula_to_the_spreadsheet(app, client, firm):
+    as_admin(client)
+    row = '12345678901234;=HYPERLINK("http://evil.example");01/01/2026;;;;;;\n'
+    batch_url = _upload(client, (HEADER + row).encode()).headers["Location"]
+    line = client.get(batch_url + "/report.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1]
+    assert line.startswith('2;12345678901234;"\'=HYPERLINK(""http://evil.example"")";erreur;')

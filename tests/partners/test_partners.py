@@ -266,3 +266,26 @@ def test_service_messages_are_translated_for_english_users(app, client, auth, de
         "/partners/new", data={"csrf_token": token, "legal_name": "X", "siret": "81234567600017", "email": "x@y.test"}
     )
     assert "This company is already on Vigie: search for it by its SIREN." in bad.get_data(as_text=True)
+
+
+def test_a_partner_downloads_exactly_the_versions_its_page_lists(app, client, auth, demo_file):
+    """Martin's refused LNTE and the versions awaiting review show "—" to the client: their files
+    answer 404 too, whatever id is typed."""
+    martin = demo_file["orgs"]["Menuiserie Martin"]
+    _accept_as_martin(app, client)
+    auth.login("constructor@vigie.test")
+    page = client.get(f"/partners/companies/{martin}").get_data(as_text=True)
+    listed = {int(v) for v in re.findall(rf"/partners/companies/{martin}/versions/(\d+)/download", page)}
+    with app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(DocumentVersion.id, DocumentVersion.status).where(DocumentVersion.organisation_id == martin)
+            ).all()
+        )
+    hidden = {v for v, status in statuses.items() if v not in listed}
+    assert listed and {statuses[v] for v in hidden} >= {"refused", "submitted"}
+    for version_id in listed:
+        assert client.get(f"/partners/companies/{martin}/versions/{version_id}/download").status_code == 200
+    for version_id in hidden:
+        answer = client.get(f"/partners/companies/{martin}/versions/{version_id}/download")
+        assert answer.status_code == 404, statuses[version_id]

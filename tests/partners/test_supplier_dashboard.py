@@ -69,6 +69,19 @@ def test_csv_export_for_a_french_spreadsheet(app, client, auth, demo_file):
     assert len(client.get("/partners/compliance.csv?status=compliant").data.decode("utf-8-sig").splitlines()) == 1
 
 
+def test_the_csv_export_never_hands_a_formula_to_the_spreadsheet(app, client, auth, demo_file):
+    from portal.models import Organisation
+
+    _accept(app, client)
+    with app.app_context():
+        martin = db.session.get(Organisation, demo_file["orgs"]["Menuiserie Martin"])
+        martin.legal_name, martin.city = '=HYPERLINK("http://evil.example";"Martin")', "@SUM(1+1)"
+        db.session.commit()
+    auth.login("constructor@vigie.test")
+    line = client.get("/partners/compliance.csv").data.decode("utf-8-sig").splitlines()[1]
+    assert line.startswith('"\'=HYPERLINK(""http://evil.example"";""Martin"")";812345676;\'@SUM(1+1);')
+
+
 def test_other_clients_never_see_these_suppliers(app, client, auth, demo_file):
     _accept(app, client)
     auth.login("agence@vigie.test")

@@ -17,7 +17,7 @@ from portal.accounts.forms import (
 )
 from portal.core import tenancy, tokens
 from portal.core.extensions import htmx, limiter
-from portal.core.htmx import redirect_to, render
+from portal.core.htmx import local_target, redirect_to, render
 from portal.firm import folder_documents
 from portal.models import User, normalise_email
 
@@ -51,10 +51,7 @@ def _current_path() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.home")
+    return local_target(target, url_for("main.home"))
 
 
 def _login_email_key() -> str:

@@ -134,8 +134,7 @@ def company(organisation_id: int):
 @bp.get("/companies/<int:organisation_id>/versions/<int:version_id>/download")
 @login_required
 def download(organisation_id: int, version_id: int):
-    organisation = partnerships.shared_with(tenancy.current(), organisation_id)
-    version = versions.own_version(organisation, version_id)
+    version = partnerships.shared_version(tenancy.current(), organisation_id, version_id)
     data, name = versions.file_of(version)
     return attachment(data, name, version.content_type)
 
