@@ -10,6 +10,7 @@ from flask import Flask, g, session
 from flask_login import current_user
 
 from portal.core import config as config_module
+from portal.core import request_input
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     register_extensions(app)
+    request_input.init_app(app)
     register_blueprints(app)
     register_request_hooks(app)
     from portal import cli

@@ -20,6 +20,7 @@ from portal.core import audit, clock
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.core.validators import whole_number
 from portal.models import Contract, ContractTypology, Employee, Organisation, User, utcnow
 from portal.models.contracts import AWAITING, EMPLOYMENT, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
 
@@ -78,8 +79,7 @@ def _date(text: str | None, default: date) -> date:
 
 
 def _int(value: str | int | None) -> int | None:
-    text = str(value) if value is not None else ""
-    return int(text) if text.isdigit() else None
+    return whole_number(value)
 
 
 def filters_from(args: MultiDict, today: date | None = None) -> Filters:

@@ -39,3 +39,21 @@ email_validators = [
     DataRequired(message=_l("Indiquez votre adresse e-mail.")),
     EmailAddress(),
 ]
+
+# The largest id or page number a request may carry: PostgreSQL's INTEGER.
+MAX_NUMBER = 2**31 - 1
+
+
+def whole_number(text, default: int | None = None, *, minimum: int = 0) -> int | None:
+    """``text`` as a whole number when it is one, written in ASCII digits ("²" and "٣" are not),
+    between ``minimum`` and PostgreSQL's INTEGER maximum; else ``default``."""
+    text = str(text).strip() if text is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return default
+    number = int(text)
+    return number if minimum <= number <= MAX_NUMBER else default
+
+
+def page_number(text) -> int:
+    """A ``?page=`` value: 1 unless it is a plausible page number."""
+    return whole_number(text, 1, minimum=1)

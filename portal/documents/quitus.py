@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import format_date
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from portal.core import audit
 from portal.core.extensions import db
@@ -40,14 +41,23 @@ def snapshot(organisation: Organisation) -> list[dict]:
     ]
 
 
-def issue(organisation: Organisation, user: User) -> tuple[Quitus, bytes]:
+def issue(organisation: Organisation, user: User) -> Quitus:
+    """A new quitus of the company's file as it stands now (recorded and audited)."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(12))
     quitus = Quitus(organisation_id=organisation.id, code=code, issued_by_id=user.id, snapshot=snapshot(organisation))
     db.session.add(quitus)
     db.session.flush()
     audit.record("quitus.issued", user_id=user.id, organisation_id=organisation.id, code=code)
     db.session.commit()
-    return quitus, render(quitus, organisation)
+    return quitus
+
+
+def own(organisation: Organisation, quitus_id: int) -> Quitus:
+    """One of the company's quitus, or 404 whatever id is typed."""
+    quitus = db.session.get(Quitus, quitus_id)
+    if quitus is None or quitus.organisation_id != organisation.id:
+        raise NotFound()
+    return quitus
 
 
 def display_code(code: str) -> str:

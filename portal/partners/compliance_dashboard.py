@@ -36,7 +36,7 @@ def _query(tenancy: Tenancy, status: str | None, search: str | None):
     if search:
         text = search.strip()
         compact = "".join(text.split())
-        if compact.isdigit():
+        if compact.isascii() and compact.isdigit():
             query = query.where(Organisation.siren.startswith(compact[:9]))
         else:
             query = query.where(func.lower(Organisation.legal_name).contains(text.lower()))

@@ -53,9 +53,9 @@ def search(tenancy: Tenancy, query: str) -> list[Found]:
     if not text:
         return []
     own = tenancy.organisation.id
-    if text.isdigit() and len(text) == 14 and siret_number.is_valid(text):
+    if text.isascii() and text.isdigit() and len(text) == 14 and siret_number.is_valid(text):
         condition = Organisation.siren == text[:9]
-    elif text.isdigit() and len(text) == 9:
+    elif text.isascii() and text.isdigit() and len(text) == 9:
         condition = Organisation.siren == text
     else:
         condition = func.lower(Organisation.legal_name).contains(query.strip().lower())

@@ -7,18 +7,21 @@ import re
 from datetime import timedelta
 
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.core.clock import today
 from portal.core.extensions import db
 from portal.models import DocumentVersion, Mandate, Quitus
+from tests.support.data import other_company
 from tests.support.documents import pdf, png
 from tests.support.http import HTMX, post, token_for
 
 
 def test_quitus_is_a_french_pdf_with_a_code_the_public_page_confirms(app, client, auth, demo_file):
     auth.login("fournisseur@vigie.test")
-    response = client.get("/documents/quitus.pdf")
+    issued = post(client, "/documents/quitus")
+    assert issued.status_code == 303
+    response = client.get(issued.headers["Location"])
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     reader = PdfReader(io.BytesIO(response.data))
@@ -37,9 +40,26 @@ def test_quitus_is_a_french_pdf_with_a_code_the_public_page_confirms(app, client
     assert via_form.status_code == 303
 
 
+def test_no_get_issues_a_quitus_and_nobody_reads_another_companys(app, client, auth, demo_file):
+    """An <img src="/documents/quitus.pdf"> on another site must not issue one in the supplier's name."""
+    auth.login("fournisseur@vigie.test")
+    assert client.get("/documents/quitus.pdf").status_code in (404, 405)
+    assert client.post("/documents/quitus").status_code == 400  # no CSRF token: refused
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Quitus)) == 0
+    location = post(client, "/documents/quitus").headers["Location"]
+    assert client.get(location).status_code == 200 and client.get(location).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Quitus)) == 1  # downloading again issues none
+    post(client, "/logout")
+    other_company(app, "rival@vigie.test", 77, legal_name="Rival SARL", is_supplier=True)
+    auth.login("rival@vigie.test")
+    assert client.get(location).status_code == 404
+
+
 def test_quitus_that_no_longer_matches_says_so(app, client, auth, demo_file):
     auth.login("fournisseur@vigie.test")
-    client.get("/documents/quitus.pdf")
+    post(client, "/documents/quitus")
     with app.app_context():
         code = db.session.scalar(select(Quitus.code))
         rc = db.session.scalars(select(DocumentVersion).where(DocumentVersion.original_filename == "kbis.pdf")).one()

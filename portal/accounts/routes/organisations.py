@@ -10,6 +10,7 @@ from portal.accounts.forms import InviteForm, SwitchOrganisationForm
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
+from portal.core.validators import whole_number
 
 bp = Blueprint("organisations", __name__)
 
@@ -18,9 +19,10 @@ bp = Blueprint("organisations", __name__)
 @login_required
 def switch():
     form = SwitchOrganisationForm()
-    if not form.validate_on_submit() or not form.organisation_id.data.isdigit():
+    organisation_id = whole_number(form.organisation_id.data)
+    if not form.validate_on_submit() or organisation_id is None:
         abort(400)
-    membership = tenancy.switch(current_user.id, int(form.organisation_id.data))
+    membership = tenancy.switch(current_user.id, organisation_id)
     flash(_("Vous travaillez maintenant pour %(name)s.", name=membership.organisation.legal_name), "success")
     return redirect_to(url_for("main.home"))
 

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import Forbidden
 
 from portal.core import tenancy
+from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.responses import attachment
 from portal.documents import compliance, quitus, versions
@@ -142,11 +143,23 @@ def download(version_id: int):
     return attachment(data, name, version.content_type)
 
 
-@bp.get("/documents/quitus.pdf")
+@bp.post("/documents/quitus")
 @login_required
-def quitus_pdf():
+def issue_quitus():
+    """Issuing a quitus writes (a row, an audit entry): a POST, then the PDF is fetched by GET."""
     current = supplier()
-    issued, data = quitus.issue(current.organisation, current_user)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    issued = quitus.issue(current.organisation, current_user)
+    return redirect_to(url_for("documents.quitus_pdf", quitus_id=issued.id))
+
+
+@bp.get("/documents/quitus/<int:quitus_id>.pdf")
+@login_required
+def quitus_pdf(quitus_id: int):
+    current = supplier()
+    issued = quitus.own(current.organisation, quitus_id)
+    data = quitus.render(issued, current.organisation)
     return attachment(data, f"quitus-{current.organisation.siren}-{issued.issued_at:%Y-%m-%d}.pdf", "application/pdf")
 
 

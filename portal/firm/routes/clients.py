@@ -10,14 +10,14 @@ from wtforms.fields.choices import SelectChoice
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
+from portal.core.validators import page_number
 from portal.firm import access, client_files, client_wizard, trees
 from portal.firm.forms import ActionForm, CollaboratorsForm, FiscalYearForm, InviteExecutiveForm
 from portal.firm.routes.blueprints import bp
 
 
 def _page_number() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and int(page) > 0 else 1
+    return page_number(request.args.get("page"))
 
 
 @bp.get("/clients")

@@ -10,6 +10,7 @@ from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
+from portal.core.validators import whole_number
 from portal.firm import access, import_files
 from portal.firm import imports as client_imports
 from portal.firm.forms import ActionForm, ImportForm
@@ -64,8 +65,7 @@ def import_template_xlsx():
 
 
 def _offset() -> int:
-    value = request.args.get("offset", "0")
-    return int(value) if value.isdigit() else 0
+    return whole_number(request.args.get("offset"), 0)
 
 
 @bp.get("/imports/<int:batch_id>")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
+from portal.core.validators import page_number
 from portal.messaging import deliveries, notifications
 from portal.operations.routes.blueprints import bp
 
@@ -18,7 +19,7 @@ STATUS_FILTERS = ("queued", "sent", "delivered", "failed")
 def deliveries_page():
     status = request.args.get("status")
     status = status if status in STATUS_FILTERS else None
-    pagination = deliveries.page(tenancy.current(), status=status, page=request.args.get("page", 1, type=int))
+    pagination = deliveries.page(tenancy.current(), status=status, page=request.args.get("page", 1, type=page_number))
     return render(
         "operations/deliveries.html",
         "operations/_deliveries_table.html",

@@ -14,6 +14,7 @@ from portal.core.extensions import db
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
 from portal.core.storage import storage
+from portal.core.validators import page_number
 from portal.documents import review
 from portal.models import DocumentType
 from portal.operations import previews
@@ -26,7 +27,7 @@ from portal.operations.routes.blueprints import bp
 def review_queue():
     type_code = request.args.get("type") or None
     company = (request.args.get("company") or "").strip() or None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=page_number)
     items, total = review.queue(tenancy.current(), type_code=type_code, company=company, page=page)
     types = db.session.scalars(select(DocumentType).order_by(DocumentType.sort_order)).all()
     return render(

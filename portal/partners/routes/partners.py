@@ -8,6 +8,7 @@ from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
+from portal.core.validators import page_number, whole_number
 from portal.documents import compliance, versions
 from portal.partners import compliance_dashboard as supplier_dashboard
 from portal.partners import links, partnerships, requirements
@@ -69,10 +70,11 @@ def new():
 @login_required
 def ask():
     form = RequestForm()
-    if not form.validate_on_submit() or not form.target_id.data.isdigit():
+    target_id = whole_number(form.target_id.data)
+    if not form.validate_on_submit() or target_id is None:
         abort(400)
     try:
-        partnerships.request(tenancy.current(), current_user, int(form.target_id.data))
+        partnerships.request(tenancy.current(), current_user, target_id)
     except partnerships.PartnershipError as exc:
         flash(str(exc.errors["target"]), "warning")
     else:
@@ -178,7 +180,7 @@ def compliance_dashboard():
     status = request.args.get("status") or None
     search = (request.args.get("q") or "").strip() or None
     result = supplier_dashboard.page(
-        current, status=status, search=search, number=request.args.get("page", 1, type=int)
+        current, status=status, search=search, number=request.args.get("page", 1, type=page_number)
     )
     return render(
         "partners/compliance.html",
