@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.core import tenancy
 from portal.core.extensions import db
 from portal.core.htmx import wants_fragment
 
@@ -61,8 +65,25 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):
-        log.error("unhandled error: %s", getattr(error, "original_exception", error))
-
-        db.session.rollback()
+        reference = secrets.token_hex(4).upper()
+        original = getattr(error, "original_exception", None) or error
+        log.error("unhandled error, reference %s: %s", reference, original, exc_info=original)
         title, text = MESSAGES[500]
-        return render_error(500, str(title), str(text))
+        said = _("Référence de l’erreur : %(reference)s.", reference=reference)
+        text = f"{text} {said}"
+        try:
+            _reload_shell()
+            return render_error(500, str(title), text)
+        except Exception:  # noqa: BLE001 - the error page must answer whatever broke (database down...)
+            log.exception("error page failed, reference %s", reference)
+            g.tenancy = None
+            try:
+                return render_error(500, str(title), text)
+            except Exception:  # noqa: BLE001
+                return f"<!doctype html><html lang=fr><title>{title}</title><h1>{title}</h1><p>{text}</p>", 500
+
+
+def _reload_shell() -> None:
+    """The layout reads the user's organisations: after the rollback they must be loaded again."""
+    db.session.rollback()
+    g.tenancy = tenancy.load(current_user.id) if current_user.is_authenticated else None

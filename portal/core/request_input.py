@@ -1,13 +1,16 @@
-"""What a request may carry, checked before any view: nothing PostgreSQL would choke on.
+"""What a request may carry and what every answer says about itself.
 
 - ``<int:…>`` in a route is bounded to PostgreSQL's INTEGER: a larger id is a 404, never a 500.
 - A NUL character in the query, a form field or the path is refused with a French message
   (PostgreSQL cannot store it; SQLite would hide the problem).
+- Every answer carries the security headers: a Content-Security-Policy with no inline script
+  (htmx is configured by a meta tag), no framing, ``nosniff``, ``Referrer-Policy: same-origin``,
+  and HSTS in production. A file answer keeps its own, stricter policy (``core.responses``).
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -44,7 +47,25 @@ def _refuse_nul() -> None:
         raise NulCharacter()
 
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["VIGIE_ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Before the blueprints: the converter must be in place when their rules are added."""
     app.url_map.converters["int"] = BoundedInteger
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nul)
+    app.after_request(_security_headers)

@@ -38,7 +38,9 @@ def outbox_message_html(message_id: int):
         message.body_html,
         200,
         {
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            # Shown in the outbox page's sandboxed iframe: framed by this site only, no script.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+            "X-Frame-Options": "SAMEORIGIN",
             "X-Content-Type-Options": "nosniff",
         },
     )

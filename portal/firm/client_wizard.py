@@ -97,7 +97,8 @@ def discard(tenancy: Tenancy, user: User) -> None:
 class SiretAnswer:
     found: bool
     unavailable: bool
-    duplicate: ClientFile | None
+    duplicate: ClientFile | None  # the firm's file already using it, when this member may open it
+    taken: bool = False  # a file of the firm already uses it (named only to those who may open it)
 
 
 def step_siret(tenancy: Tenancy, draft: ClientFileDraft, raw: str) -> SiretAnswer:
@@ -107,7 +108,10 @@ def step_siret(tenancy: Tenancy, draft: ClientFileDraft, raw: str) -> SiretAnswe
         raise InvalidInput({"siret": _l("Ce SIRET n'est pas valide (14 chiffres, clé de contrôle).")})
     duplicate = file_for_siren(tenancy.organisation.id, siret[:9])
     if duplicate is not None:
-        return SiretAnswer(False, False, duplicate)
+        may_open = db.session.scalar(
+            select(ClientFile.id).where(ClientFile.id == duplicate.id, access.visible(tenancy, draft.user_id))
+        )
+        return SiretAnswer(False, False, duplicate if may_open else None, taken=True)
     company = {"siret": siret}
     found, unavailable = False, False
     try:

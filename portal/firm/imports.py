@@ -179,10 +179,18 @@ def preview(tenancy: Tenancy, user: User, filename: str, data: bytes) -> ImportB
     return batch
 
 
-def get_batch(tenancy: Tenancy, batch_id: int) -> ImportBatch:
+def _visible_batches(tenancy: Tenancy, user: User):
+    """The imports a member may open: all of the firm's for an administrator, else his own (an
+    import lists SIRETs, names and emails of files a collaborator may not be assigned to)."""
     access.require_firm(tenancy)
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.firm_id != tenancy.organisation.id:
+    query = select(ImportBatch).where(ImportBatch.firm_id == tenancy.organisation.id)
+    return query if access.is_admin(tenancy) else query.where(ImportBatch.user_id == user.id)
+
+
+def get_batch(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
+    """An import this member may open, or 404 whatever id is typed."""
+    batch = db.session.scalar(_visible_batches(tenancy, user).where(ImportBatch.id == batch_id))
+    if batch is None:
         raise NotFound()
     return batch
 
@@ -197,7 +205,7 @@ def rows_of(batch: ImportBatch, *, status: str | None = None, limit: int = 200, 
 
 
 def confirm(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
-    batch = get_batch(tenancy, batch_id)
+    batch = get_batch(tenancy, user, batch_id)
     claimed = db.session.execute(
         update(ImportBatch)
         .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
@@ -216,7 +224,7 @@ def confirm(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
 
 def resume(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
     """An import interrupted half-way (its job failed for good) goes on with the rows left."""
-    batch = get_batch(tenancy, batch_id)
+    batch = get_batch(tenancy, user, batch_id)
     if batch.status not in ("running", "queued") or not _rows_left(batch.id):
         raise Conflict()
     outbox.enqueue("import_clients", batch_id=batch.id)
@@ -246,13 +254,5 @@ def report_csv(batch: ImportBatch) -> str:
     )
 
 
-def history(tenancy: Tenancy) -> list[ImportBatch]:
-    access.require_firm(tenancy)
-    return list(
-        db.session.scalars(
-            select(ImportBatch)
-            .where(ImportBatch.firm_id == tenancy.organisation.id)
-            .order_by(ImportBatch.id.desc())
-            .limit(20)
-        )
-    )
+def history(tenancy: Tenancy, user: User) -> list[ImportBatch]:
+    return list(db.session.scalars(_visible_batches(tenancy, user).order_by(ImportBatch.id.desc()).limit(20)))

@@ -160,3 +160,56 @@ def test_dev_outbox_shows_messages_as_received_and_is_absent_in_production(app, 
 
 def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok", "queue": "manual"}
+
+
+def test_an_unexpected_error_shows_the_french_page_with_its_reference_to_a_logged_in_user(make_app, caplog):
+    """The layout reads the user's organisations; after the failed request's rollback they are
+    loaded again, so the page is ours, in French, never Werkzeug's bare English one."""
+    import re
+
+    from portal.demo.seed import seed_demo
+    from tests.support.http import login
+
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+    with app.app_context():
+        seed_demo(with_documents=False)
+
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    app.add_url_rule("/broken", "broken", broken)
+    client = app.test_client()
+    login(client, "fournisseur@vigie.test")
+    answer = client.get("/broken")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 500 and "Erreur inattendue" in page and "Menuiserie Martin" in page
+    reference = re.search(r"Référence de l’erreur : ([0-9A-F]{8})", page).group(1)
+    assert any(reference in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+def test_every_answer_carries_the_security_headers_and_files_keep_their_own(client, auth, demo_file):
+    for url in ("/", "/login", "/nowhere"):
+        headers = client.get(url).headers
+        policy = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in headers  # development: plain HTTP on 127.0.0.1
+    auth.login("fournisseur@vigie.test")
+    location = post(client, "/documents/quitus").headers["Location"]
+    assert client.get(location).headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+
+
+def test_no_template_holds_an_inline_script_or_event_handler():
+    import re
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parents[2] / "templates").rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
+        assert not re.search(r"\son[a-z]+=\"", text), path
+
+
+def test_production_answers_ask_for_https_from_now_on(make_app):
+    client = make_app(VIGIE_ENV="production").test_client()
+    assert client.get("/login").headers["Strict-Transport-Security"].startswith("max-age=31536000")

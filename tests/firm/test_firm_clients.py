@@ -88,6 +88,25 @@ def test_fiscal_year_end_is_proposed_and_checked(app, client, firm):
     assert step(client, 3, {"starts_on": "2025-07-01", "ends_on": "2026-12-31"}).status_code == 303
 
 
+def test_a_siret_already_used_names_the_file_only_to_who_may_open_it(app, client, auth, firm):
+    from portal.models import ClientFileAccess, User
+
+    with app.app_context():
+        collaborator = db.session.scalar(select(User.id).where(User.email == "collaborateur@vigie.test"))
+        assigned = set(
+            db.session.scalars(select(ClientFileAccess.client_file_id).where(ClientFileAccess.user_id == collaborator))
+        )
+        hidden = db.session.scalars(
+            select(ClientFile).where(ClientFile.firm_id == firm["firm_id"], ClientFile.id.not_in(assigned))
+        ).first()
+    auth.login("collaborateur@vigie.test")
+    client.get("/firm/clients/new")
+    answer = step(client, 1, {"siret": hidden.siret})
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "SIRET déjà utilisé" in body
+    assert hidden.name not in body and f"/firm/clients/{hidden.id}" not in body
+
+
 def test_a_siret_already_used_by_the_firm_links_to_that_file_and_the_user_goes_on_by_hand(app, client, firm):
     as_admin(client)
     with app.app_context():

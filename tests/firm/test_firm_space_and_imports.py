@@ -427,6 +427,25 @@ def test_another_firm_cannot_read_or_confirm_our_import(app, client, auth, firm)
     assert post(client, batch_url + "/confirm").status_code == 404
 
 
+def test_a_collaborator_opens_only_his_own_imports_and_an_admin_every_one(app, client, auth, firm):
+    """An import lists SIRETs, names and emails of files a collaborator may not be assigned to."""
+    as_admin(client)
+    admins = _upload(client, (HEADER + GOOD).encode()).headers["Location"]
+    post(client, "/logout")
+    auth.login("collaboratrice@vigie.test")
+    assert f'href="{admins}"' not in client.get("/firm/imports").get_data(as_text=True)
+    for suffix in ("", "/progress", "/report.csv"):
+        assert client.get(admins + suffix).status_code == 404, suffix
+    assert post(client, admins + "/confirm").status_code == 404
+    assert post(client, admins + "/resume").status_code == 404
+    hers = _upload(client, (HEADER + GOOD).encode()).headers["Location"]
+    assert client.get(hers).status_code == 200 and client.get(hers + "/report.csv").status_code == 200
+    post(client, "/logout")
+    as_admin(client)
+    assert client.get(hers).status_code == 200 and client.get(admins).status_code == 200
+    assert f'href="{hers}"' in client.get("/firm/imports").get_data(as_text=True)
+
+
 def test_espace_cabinet_is_in_the_menu_of_a_firm_client_only(app, client, auth, firm):
     auth.login("dirigeant@vigie.test")
     assert 'href="/space"' in client.get("/").get_data(as_text=True)

@@ -40,7 +40,7 @@ def imports():
     return render(
         "firm/imports.html",
         form=form,
-        batches=client_imports.history(current),
+        batches=client_imports.history(current, current_user),
         columns=import_files.COLUMNS,
         status=status,
     )
@@ -71,7 +71,7 @@ def _offset() -> int:
 @bp.get("/imports/<int:batch_id>")
 @login_required
 def import_batch(batch_id: int):
-    batch = client_imports.get_batch(tenancy.current(), batch_id)
+    batch = client_imports.get_batch(tenancy.current(), current_user, batch_id)
     offset = _offset()
     return render(
         "firm/import_batch.html",
@@ -110,14 +110,14 @@ def import_resume(batch_id: int):
 @bp.get("/imports/<int:batch_id>/progress")
 @login_required
 def import_progress(batch_id: int):
-    batch = client_imports.get_batch(tenancy.current(), batch_id)
+    batch = client_imports.get_batch(tenancy.current(), current_user, batch_id)
     return render("firm/_import_progress.html", batch=batch, form=ActionForm())
 
 
 @bp.get("/imports/<int:batch_id>/report.csv")
 @login_required
 def import_report(batch_id: int) -> Response:
-    batch = client_imports.get_batch(tenancy.current(), batch_id)
+    batch = client_imports.get_batch(tenancy.current(), current_user, batch_id)
     return attachment(
         ("\ufeff" + client_imports.report_csv(batch)).encode(), f"rapport-import-{batch.id}.csv", "text/csv"
     )

@@ -174,9 +174,9 @@ def _siret(draft, current, form):
     except InvalidInput as exc:
         exc.attach_to(form)
         return _page(1, draft, current, form, status=422)
-    if answer.duplicate is not None:
+    if answer.taken:
         form.siret.errors = [*form.siret.errors, _("SIRET déjà utilisé par un dossier client du cabinet.")]
-        return _page(1, draft, current, form, status=422, duplicate=answer.duplicate)
+        return _page(1, draft, current, form, status=422, duplicate=answer.duplicate, taken=True)
     return _go(draft, current, 2)
 
 
