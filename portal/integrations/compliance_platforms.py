@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 import requests
 
@@ -119,7 +120,7 @@ class PlatformClient:
         raise PlatformDown(f"no answer after {self.retries + 1} tries ({problem})")
 
     def list_documents(self, account: str) -> list[ExternalDocument]:
-        response = self._get(f"/companies/{account}/documents")
+        response = self._get(f"/companies/{quote(account, safe='')}/documents")
         try:
             payload = response.json()
         except ValueError as exc:
@@ -127,4 +128,4 @@ class PlatformClient:
         return parse_documents(payload)
 
     def fetch(self, external_id: str) -> bytes:
-        return self._get(f"/documents/{external_id}/file").content
+        return self._get(f"/documents/{quote(external_id, safe='')}/file").content

@@ -3,6 +3,7 @@ and what "Gérer mes organisations" shows. Runs themselves are queued (``sync_pl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -26,6 +27,8 @@ from portal.models import (
     User,
     utcnow,
 )
+
+ACCOUNT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def label(platform: str) -> str:
@@ -181,6 +184,10 @@ def connect(
         )
     ):
         errors["platform"] = _l("Cette entreprise est déjà connectée à cette plateforme.")
+    if account_ref.strip() and not ACCOUNT_REF.fullmatch(account_ref.strip()):
+        errors["account_ref"] = _l(
+            "Cet identifiant de compte n'est pas valide : lettres, chiffres, tirets et points seulement (100 au plus)."
+        )
     if current_app.config["PLATFORM_BACKEND"] == "http" and not api_key.strip():
         errors["api_key"] = _l("Indiquez la clé d'API que la plateforme vous a donnée.")
     if errors:

@@ -98,8 +98,12 @@ class Skip(Exception):
 
 def _file(
     organisation: Organisation, kind: DocumentType, external: platforms.ExternalDocument, data: bytes, platform: str
-) -> int:
-    """File one external document as a valid version; returns how many versions it archived."""
+) -> tuple[int, str | None]:
+    """File one external document; returns how many versions it archived, and a note.
+
+    It is filed valid (the older versions archived) only when its text names the company's SIREN.
+    Otherwise — another company's document, or a scan nobody can read — it waits for an operator
+    in the review queue, with the reason, and replaces nothing: a platform's word is not proof."""
     if uploads.detect_or_none(data) != "application/pdf":
         raise Skip(f"{external.external_id} : le fichier reçu n'est pas un PDF, il n'a pas été repris.")
     upload = versions.Upload(
@@ -113,17 +117,18 @@ def _file(
     try:
         document = versions.document_for(organisation.id, kind.id)
         result = versions.automatic_checks(organisation, kind, upload, content_type, valid_until)
+        confirmed = result.get("siren_found") is True
         now = utcnow()
         newer = _key(external.certified_on, external.issued_on)
         archived = 0
-        for previous in _current(organisation.id, kind.id):
+        for previous in _current(organisation.id, kind.id) if confirmed else []:
             if _key(previous.certified_on, previous.issued_on) < newer:
                 previous.status, previous.archived_at = "archived", now
                 archived += 1
         version = DocumentVersion(
             document_id=document.id,
             organisation_id=organisation.id,
-            status="valid",
+            status="valid" if confirmed else "submitted",
             storage_key=stored.key,
             original_filename=external.filename or "document.pdf",
             content_type=content_type,
@@ -134,7 +139,7 @@ def _file(
             valid_until=valid_until,
             verification_code=(external.verification_code or "").strip().upper() or None,
             uploaded_at=now,
-            reviewed_at=now,
+            reviewed_at=now if confirmed else None,
             precheck=result,
             source_platform=platform,
             external_id=external.external_id,
@@ -157,7 +162,12 @@ def _file(
         db.session.rollback()
         storage().delete(stored.key)
         raise
-    return archived
+    if confirmed:
+        return archived, None
+    return 0, (
+        f"{external.external_id} : le SIREN {organisation.siren} n'apparaît pas dans le document ; "
+        "il attend la vérification d'un opérateur et ne remplace rien."
+    )
 
 
 def run(connection_id: int, trigger: str = "periodic") -> PlatformSyncRun | None:
@@ -222,8 +232,11 @@ def _sync(connection: PlatformConnection, organisation: Organisation, record_id:
             continue
         try:
             data = client.fetch(external.external_id)
-            counts["archived"] += _file(organisation, kind, external, data, connection.platform)
+            archived, note = _file(organisation, kind, external, data, connection.platform)
+            counts["archived"] += archived
             counts["new"] += 1
+            if note:
+                notes.append(note)
         except platforms.PlatformDown as exc:
             failure = exc
             break

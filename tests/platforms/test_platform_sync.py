@@ -433,3 +433,59 @@ def test_a_bug_of_ours_mid_run_is_recorded_failed_and_the_job_retried(app, synce
     with app.app_context():
         last = db.session.scalars(select(PlatformSyncRun).order_by(PlatformSyncRun.id.desc())).first()
         assert last.status == "failed" and last.error_message == "Erreur interne : RuntimeError"
+
+
+def test_another_companys_document_on_the_platform_is_never_filed_valid(app, synced):
+    """The account at the platform holds Demolitor's URSSAF attestation: Martin's file gets it
+    only in the review queue, with the reason, and its own valid versions stay as they are."""
+    from portal.demo import samples
+
+    martin = synced["martin"]
+    before = [(v.id, v.status) for v in _versions(app, martin, "URSSAF_VIGILANCE")]
+    someone_else = samples.one("URSSAF_VIGILANCE", "830124590", "Demolitor SAS", clock.today() - timedelta(days=1))
+    _publish(app, "AL-URSSAF-OTHER", "URSSAF_VIGILANCE", days_ago=1, data=someone_else)
+    run = _run(app, synced["connection"])
+    after = _versions(app, martin, "URSSAF_VIGILANCE")
+    assert [(v.id, v.status) for v in after if v.external_id != "AL-URSSAF-OTHER"] == before
+    other = next(v for v in after if v.external_id == "AL-URSSAF-OTHER")
+    assert other.status == "submitted" and other.reviewed_at is None
+    assert any("812345676 n'apparaît pas" in note for note in run.notes)
+
+
+@pytest.mark.parametrize("account", ["../../admin/export?all=1#", "812 345 676", "a/b", "é"])
+def test_an_account_id_that_is_not_one_is_refused_next_to_its_field(app, client, auth, synced, account):
+    auth.login("constructor@vigie.test")
+    demolitor = synced["demolitor"]
+    answer = post(
+        client,
+        f"/organisations/{demolitor}/sync",
+        {"platform": "attestation_legale", "account_ref": account, "api_key": "k"},
+    )
+    assert answer.status_code == 422 and "identifiant de compte n&#39;est pas valide" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(PlatformConnection.id).where(
+                    PlatformConnection.organisation_id == demolitor, PlatformConnection.platform == "attestation_legale"
+                )
+            )
+            is None
+        )
+
+
+def test_the_http_client_encodes_ids_into_the_path():
+    asked = []
+
+    class Session:
+        def get(self, url, **_kwargs):
+            asked.append(url)
+            raise platforms.PlatformDown("stop here")
+
+    client = platforms.PlatformClient("https://platform.test/api/v1", "key", session=Session(), retries=0)
+    for call in (lambda: client.list_documents("../admin?x=1#"), lambda: client.fetch("a/../b")):
+        with pytest.raises(platforms.PlatformDown):
+            call()
+    assert asked == [
+        "https://platform.test/api/v1/companies/..%2Fadmin%3Fx%3D1%23/documents",
+        "https://platform.test/api/v1/documents/a%2F..%2Fb/file",
+    ]
