@@ -133,3 +133,11 @@ def switch(user_id: int, organisation_id: int) -> Membership:
     audit.record("organisation.switched", user_id=user_id, organisation_id=organisation_id)
     db.session.commit()
     return membership
+
+
+def owned(model, row_id: int, organisation_id: int):
+    """The ``model`` row of that id belonging to that organisation, or 404 whatever id is typed."""
+    row = db.session.get(model, row_id)
+    if row is None or row.organisation_id != organisation_id:
+        raise NotFound()
+    return row

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import format_date
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
-from portal.core import audit
+from portal.core import audit, tenancy
 from portal.core.extensions import db
 from portal.core.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.documents import compliance
@@ -54,10 +53,7 @@ def issue(organisation: Organisation, user: User) -> Quitus:
 
 def own(organisation: Organisation, quitus_id: int) -> Quitus:
     """One of the company's quitus, or 404 whatever id is typed."""
-    quitus = db.session.get(Quitus, quitus_id)
-    if quitus is None or quitus.organisation_id != organisation.id:
-        raise NotFound()
-    return quitus
+    return tenancy.owned(Quitus, quitus_id, organisation.id)
 
 
 def display_code(code: str) -> str:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from portal.core import audit, clock, uploads
+from portal.core import audit, clock, tenancy, uploads
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.storage import storage
@@ -171,10 +171,7 @@ def automatic_checks(
 
 def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:
     """A version of this organisation's file, or 404 (whatever id is guessed)."""
-    version = db.session.get(DocumentVersion, version_id)
-    if version is None or version.organisation_id != organisation.id:
-        raise NotFound()
-    return version
+    return tenancy.owned(DocumentVersion, version_id, organisation.id)
 
 
 def file_of(version: DocumentVersion) -> tuple[bytes, str]:

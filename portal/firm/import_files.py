@@ -40,6 +40,7 @@ SAMPLE = (
 )
 
 
+MAX_COLUMNS = 50  # the template has 9; room for a firm's own columns, never a sheet's 16,384
 XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024
 
 
@@ -93,8 +94,27 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
             _l("Ce classeur XLSX est illisible. Enregistrez-le à nouveau depuis votre tableur.")
         ) from None
     sheet = book.worksheets[0]
+    max_rows = current_app.config["IMPORT_MAX_ROWS"] + 1  # the header
+    # The sheet's declared size costs nothing to read; past the limits it is refused before any row
+    # is read (a few bytes can declare A1:XFD1048576, which openpyxl would pad cell by cell).
+    if (sheet.max_row or 0) > max_rows or (sheet.max_column or 0) > MAX_COLUMNS:
+        book.close()
+        raise ImportFileError(
+            _l(
+                "Ce classeur déclare %(rows)s lignes et %(columns)s colonnes : %(max_rows)s lignes et "
+                "%(max_columns)s colonnes au plus.",
+                rows=sheet.max_row,
+                columns=sheet.max_column,
+                max_rows=max_rows - 1,
+                max_columns=MAX_COLUMNS,
+            )
+        )
+    sheet.reset_dimensions()  # read the cells that are there, never a declared emptiness
     rows = []
-    for row in sheet.iter_rows():
+    for row in sheet.iter_rows(max_col=MAX_COLUMNS):
+        if len(rows) >= max_rows:
+            book.close()
+            raise ImportFileError(_l("Le fichier dépasse %(rows)s lignes : découpez-le.", rows=max_rows - 1))
         for cell in row:
             if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
                 raise ImportFileError(

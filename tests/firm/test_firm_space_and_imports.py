@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import pytest
 from sqlalchemy import func, select
@@ -508,3 +509,44 @@ def test_the_import_report_never_hands_a_formula_to_the_spreadsheet(app, client,
     batch_url = _upload(client, (HEADER + row).encode()).headers["Location"]
     line = client.get(batch_url + "/report.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1]
     assert line.startswith('2;12345678901234;"\'=HYPERLINK(""http://evil.example"")";erreur;')
+
+
+def _declaring(ref: str, last_row: int | None = None) -> bytes:
+    """A tiny workbook whose sheet declares ``ref`` (and, if asked, holds one cell far below)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["siret", "raison_sociale", "debut_exercice"])
+    raw = io.BytesIO()
+    book.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*" ?/>', f'<dimension ref="{ref}" />'.encode(), data)
+                if last_row:
+                    far = f'<row r="{last_row}"><c r="A{last_row}" t="inlineStr"><is><t>x</t></is></c></row>'
+                    data = data.replace(b"</sheetData>", far.encode() + b"</sheetData>")
+            copy.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("ref", "last_row", "said"),
+    [
+        ("A1:XFD3000", 3000, "déclare 3000 lignes et 16384 colonnes"),
+        ("A1:XFD1048576", None, "déclare 1048576 lignes"),
+        ("A1:C1", 1048576, "dépasse 20000 lignes"),
+    ],
+)
+def test_a_workbook_declaring_a_huge_sheet_is_refused_at_once(client, firm, ref, last_row, said):
+    import time
+
+    as_admin(client)
+    data = _declaring(ref, last_row)
+    assert len(data) < 10_000
+    started = time.perf_counter()
+    answer = _upload(client, data, "clients.xlsx")
+    assert time.perf_counter() - started < 3
+    assert answer.status_code == 422 and said in answer.get_data(as_text=True)
