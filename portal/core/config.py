@@ -64,6 +64,10 @@ def load(instance_path: str) -> dict:
         "QUEUE_BACKEND": "rq" if redis_url else "inprocess",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+        # Looser, against password spraying: offices and proxies put many people behind one address.
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "100 per 15 minutes"),
+        # How many proxies in front of Vigie set X-Forwarded-For (0: trust none, use the peer address).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.core.validators import MAX_NUMBER
@@ -65,7 +66,14 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Before the blueprints: the converter must be in place when their rules are added."""
+    """Before the blueprints: the converter must be in place when their rules are added.
+
+    Behind ``TRUSTED_PROXIES`` proxies, the client's address and scheme are read from their
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` (werkzeug's ProxyFix); otherwise those headers,
+    which anyone can send, are ignored."""
+    if app.config["TRUSTED_PROXIES"] > 0:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.url_map.converters["int"] = BoundedInteger
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nul)
     app.after_request(_security_headers)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.core.extensions import db
 from portal.models import AuditEvent, Message, User
-from tests.support.http import HTMX, post, token_for
+from tests.support.http import HTMX, login, post, token_for
 
 
 def test_login_lands_on_dashboard_of_the_users_company(client, auth, demo):
@@ -101,11 +101,37 @@ def test_login_is_rate_limited_per_email(client, auth, demo):
     assert auth.login("constructor@vigie.test", environ_base={"REMOTE_ADDR": "10.0.1.2"}).status_code == 303
 
 
-def test_login_is_rate_limited_per_address(client, auth, demo):
-    for attempt in range(10):
+def test_one_account_locked_does_not_lock_out_its_colleagues_behind_the_same_address(client, auth, demo):
+    office = {"REMOTE_ADDR": "10.9.9.9"}
+    for _ in range(10):
+        assert auth.login("fournisseur@vigie.test", "wrong", environ_base=office).status_code == 422
+    assert auth.login("fournisseur@vigie.test", environ_base=office).status_code == 429
+    assert auth.login("constructor@vigie.test", environ_base=office).status_code == 303
+
+
+def test_password_spraying_from_one_address_is_stopped_past_100_failures(client, auth, demo):
+    for attempt in range(100):
         auth.login(f"someone{attempt}@vigie.test", "wrong", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     blocked = auth.login("fournisseur@vigie.test", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert blocked.status_code == 429
+
+
+def test_the_forwarded_address_counts_only_behind_a_trusted_proxy(make_app):
+    from portal.demo.seed import seed_demo
+
+    def spray(client, forwarded_for: str) -> int:
+        for attempt in range(100):
+            login(client, f"someone{attempt}@vigie.test", "wrong", headers={"X-Forwarded-For": forwarded_for})
+        return login(client, "fournisseur@vigie.test", headers={"X-Forwarded-For": "192.0.2.77"}).status_code
+
+    behind_proxy = make_app(TRUSTED_PROXIES=1)
+    with behind_proxy.app_context():
+        seed_demo(with_documents=False)
+    # Every request comes from the proxy (127.0.0.1): only the client address it forwards counts.
+    assert spray(behind_proxy.test_client(), "198.51.100.9") == 303
+    direct = make_app(LOGIN_ADDRESS_RATE_LIMIT="100 per 15 minutes")
+    # Without a trusted proxy a forged header changes nothing: the peer address is the one limited.
+    assert spray(direct.test_client(), "198.51.100.9") == 429
 
 
 def test_successful_logins_do_not_use_up_the_limit(client, auth, demo):

@@ -62,12 +62,16 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
 def _failed_login(response) -> bool:
     return response.status_code != 303 and "HX-Redirect" not in response.headers
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login, scope="login-ip")
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_login, scope="login-ip")
 @limiter.limit(
     _login_limit, methods=["POST"], key_func=_login_email_key, deduct_when=_failed_login, scope="login-email"
 )
