@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from flask import Flask, Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
@@ -38,12 +40,13 @@ class NulCharacter(BadRequest):
 
 
 def _refuse_nul() -> None:
-    values = [request.path, *request.args.values()]
+    # Every value of every key (``values()`` would give only the first of a repeated field), and the keys.
+    values = [request.path, *request.args.keys(), *chain.from_iterable(request.args.listvalues())]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        values += request.form.values()
+        values += [*request.form.keys(), *chain.from_iterable(request.form.listvalues())]
     if any("\x00" in value for value in values):
         raise NulCharacter()
 

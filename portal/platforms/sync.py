@@ -164,10 +164,11 @@ def _file(
         raise
     if confirmed:
         return archived, None
-    return 0, (
-        f"{external.external_id} : le SIREN {organisation.siren} n'apparaît pas dans le document ; "
-        "il attend la vérification d'un opérateur et ne remplace rien."
-    )
+    if result.get("kind") == "text":
+        why = f"le SIREN {organisation.siren} n'apparaît pas dans le document"
+    else:  # a scan or an unreadable PDF: nobody can tell whose it is without looking
+        why = f"le SIREN {organisation.siren} n'a pas pu être lu dans le document (scan ou texte illisible)"
+    return 0, f"{external.external_id} : {why} ; il attend la vérification d'un opérateur et ne remplace rien."
 
 
 def run(connection_id: int, trigger: str = "periodic") -> PlatformSyncRun | None:

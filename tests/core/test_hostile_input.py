@@ -23,6 +23,13 @@ def test_a_nul_character_in_the_login_form_is_refused_in_french(client, demo):
     assert answer.status_code == 400 and NUL_MESSAGE in answer.get_data(as_text=True)
 
 
+def test_a_nul_character_in_a_repeated_field_is_refused_too(client, auth, demo):
+    auth.login("constructor@vigie.test")
+    token = token_for(client, "/partners/requirements")
+    answer = client.post("/partners/requirements", data={"csrf_token": token, "types": ["KBIS", "URSSAF\x00"]})
+    assert answer.status_code == 400 and NUL_MESSAGE in answer.get_data(as_text=True)
+
+
 def test_a_nul_character_in_a_query_or_a_path_is_refused_in_french(client, auth, demo):
     auth.login("constructor@vigie.test")
     for url in ("/partners/new?q=Menui\x00serie", "/partners/compliance?search=%00", "/docu%00ments"):

@@ -489,3 +489,17 @@ def test_the_http_client_encodes_ids_into_the_path():
         "https://platform.test/api/v1/companies/..%2Fadmin%3Fx%3D1%23/documents",
         "https://platform.test/api/v1/documents/a%2F..%2Fb/file",
     ]
+
+
+def test_a_scan_from_the_platform_waits_for_an_operator_and_the_run_says_it_could_not_be_read(app, synced):
+    """A PDF without text: nobody can tell whose it is, and the run says so (not "not there")."""
+    from portal.core.pdf import new_pdf, to_bytes
+
+    blank = new_pdf(title="scan")
+    blank.add_page()
+    _publish(app, "AL-URSSAF-SCAN", "URSSAF_VIGILANCE", days_ago=1, data=to_bytes(blank))
+    run = _run(app, synced["connection"])
+    scan = next(v for v in _versions(app, synced["martin"], "URSSAF_VIGILANCE") if v.external_id == "AL-URSSAF-SCAN")
+    assert scan.status == "submitted"
+    assert any("AL-URSSAF-SCAN" in note and "n'a pas pu être lu" in note for note in run.notes)
+    assert not any("AL-URSSAF-SCAN" in note and "n'apparaît pas" in note for note in run.notes)
