@@ -160,6 +160,7 @@ class Failure:
     name: str
     address: str
     reason: str
+    unknown: bool = False  # "issue inconnue": it may have arrived
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class Progress:
     delivered: int
     failed: int
     failures: list[Failure]
+    unknown: int = 0
 
     @property
     def done(self) -> bool:
@@ -192,12 +194,16 @@ def progress(tenancy: Tenancy, campaign_id: int) -> Progress:
     failed_rows = db.session.execute(
         select(ReminderRecipient, Message.failure_reason)
         .join(Message, Message.id == ReminderRecipient.message_id)
-        .where(ReminderRecipient.campaign_id == campaign.id, Message.status == "failed")
+        .where(ReminderRecipient.campaign_id == campaign.id, Message.status.in_(("failed", "unknown")))
+        .add_columns(Message.status)
         .options(joinedload(ReminderRecipient.employee))
         .order_by(ReminderRecipient.id)
         .limit(200)
     ).all()
-    failures = [Failure(r.employee.full_name, r.address, reason or "") for r, reason in failed_rows]
+    failures = [
+        Failure(r.employee.full_name, r.address, reason or "", unknown=status == "unknown")
+        for r, reason, status in failed_rows
+    ]
     return Progress(
         campaign,
         counts.get("queued", 0),
@@ -205,16 +211,19 @@ def progress(tenancy: Tenancy, campaign_id: int) -> Progress:
         counts.get("delivered", 0),
         counts.get("failed", 0),
         failures,
+        counts.get("unknown", 0),
     )
 
 
-def retry_failures(tenancy: Tenancy, user: User, campaign_id: int) -> int:
-    """ "Relancer les échecs": only the recipients whose message failed, each once more."""
+def retry_failures(tenancy: Tenancy, user: User, campaign_id: int, *, include_unknown: bool = False) -> int:
+    """ "Relancer les échecs": only the recipients whose message failed, each once more. Messages
+    whose outcome is unknown (they may have arrived) only when the agency ticked them explicitly."""
     campaign = reminder_wizard.campaign_of(tenancy, campaign_id)
+    statuses = ("failed", "unknown") if include_unknown else ("failed",)
     failed = db.session.scalars(
         select(Message.id)
         .join(ReminderRecipient, ReminderRecipient.message_id == Message.id)
-        .where(ReminderRecipient.campaign_id == campaign.id, Message.status == "failed")
+        .where(ReminderRecipient.campaign_id == campaign.id, Message.status.in_(statuses))
     ).all()
     not_before = None
     if campaign.channel == "sms":  # a retry keeps to the SMS hours too
@@ -223,7 +232,7 @@ def retry_failures(tenancy: Tenancy, user: User, campaign_id: int) -> int:
         if opening > moment.astimezone(clock.PARIS):
             not_before = opening.astimezone(UTC).replace(tzinfo=None)
     for message_id in failed:
-        notifications.retry(message_id, actor_id=user.id, not_before=not_before)
+        notifications.retry(message_id, actor_id=user.id, not_before=not_before, risk_duplicate=include_unknown)
     return len(failed)
 
 
@@ -233,6 +242,7 @@ class HistoryRow:
     author: str
     sent: int
     failed: int
+    unknown: int = 0
 
     @property
     def cost(self):
@@ -244,8 +254,9 @@ def history(tenancy: Tenancy) -> list[HistoryRow]:
     reminder_wizard.require_option(tenancy)
     sent = func.sum(case((Message.status.in_(("sent", "delivered")), 1), else_=0))
     failed = func.sum(case((Message.status == "failed", 1), else_=0))
+    unknown = func.sum(case((Message.status == "unknown", 1), else_=0))
     rows = db.session.execute(
-        select(ReminderCampaign, User, sent, failed)
+        select(ReminderCampaign, User, sent, failed, unknown)
         .outerjoin(User, User.id == ReminderCampaign.created_by_id)
         .outerjoin(ReminderRecipient, ReminderRecipient.campaign_id == ReminderCampaign.id)
         .outerjoin(Message, Message.id == ReminderRecipient.message_id)
@@ -253,12 +264,12 @@ def history(tenancy: Tenancy) -> list[HistoryRow]:
         .group_by(ReminderCampaign.id, User.id)
         .order_by(ReminderCampaign.confirmed_at.desc())
     ).all()
-    return [HistoryRow(c, u.full_name if u else "—", s or 0, f or 0) for c, u, s, f in rows]
+    return [HistoryRow(c, u.full_name if u else "—", s or 0, f or 0, n or 0) for c, u, s, f, n in rows]
 
 
 def history_csv(tenancy: Tenancy) -> str:
     return csv_text(
-        ["Date", "Par", "Canal", "Destinataires", "Envoyés", "Échecs", "Segments", "Coût (€)"],
+        ["Date", "Par", "Canal", "Destinataires", "Envoyés", "Échecs", "Issue inconnue", "Segments", "Coût (€)"],
         (
             [
                 row.campaign.confirmed_at.strftime("%d/%m/%Y %H:%M"),
@@ -267,6 +278,7 @@ def history_csv(tenancy: Tenancy) -> str:
                 row.campaign.recipients_count,
                 row.sent,
                 row.failed,
+                row.unknown,
                 row.campaign.segments_total,
                 str(row.cost).replace(".", ",") if row.campaign.channel == "sms" else "",
             ]

@@ -63,6 +63,10 @@ def load(instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         "QUEUE_BACKEND": "rq" if redis_url else "inprocess",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: the limiter counts in memory meanwhile (and says so in the log) instead of
+        # answering 500 on the login and password-reset forms.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         # Looser, against password spraying: offices and proxies put many people behind one address.
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "100 per 15 minutes"),
@@ -84,6 +88,16 @@ def load(instance_path: str) -> dict:
         "PASSWORD_RESET_MAX_AGE": 3600,
         "INVITATION_MAX_AGE": 14 * 24 * 3600,
         "OUTBOX_SWEEP_AFTER": 60,
+        # Untrusted files are read and drawn in a child process within these limits (core.sandbox).
+        "PREVIEW_SECONDS": 10,
+        "PREVIEW_MEMORY_MB": 1024,
+        "PRECHECK_REQUEST_SECONDS": 3,  # past this, the pre-check goes on in a job
+        "PRECHECK_JOB_SECONDS": 60,
+        "PRECHECK_MEMORY_MB": 768,
+        # A running job renews its lease every OUTBOX_HEARTBEAT s; after OUTBOX_LEASE s without one
+        # (its worker was killed) the sweeper hands it over again.
+        "OUTBOX_HEARTBEAT": float(os.environ.get("OUTBOX_HEARTBEAT", "15")),
+        "OUTBOX_LEASE": float(os.environ.get("OUTBOX_LEASE", "60")),
         "EXPIRY_WARNING_DAYS": int(os.environ.get("EXPIRY_WARNING_DAYS", "30")),
         "EXPIRY_REMINDER_DAYS": [int(d) for d in os.environ.get("EXPIRY_REMINDER_DAYS", "30,7,0").split(",")],
         "EXPIRED_REMINDER_EVERY_DAYS": int(os.environ.get("EXPIRED_REMINDER_EVERY_DAYS", "7")),

@@ -30,6 +30,7 @@ MESSAGE_STATUS_LABELS = {
     "sent": _l("Envoyé"),
     "delivered": _l("Délivré"),
     "failed": _l("Échec"),
+    "unknown": _l("Issue inconnue"),
 }
 DOCUMENT_STATE_LABELS = {
     "missing": _l("Manquant"),

@@ -36,16 +36,26 @@ def run_one(app: Flask, outbox_id: int) -> str:
             db.session.remove()
 
 
-def sweep_once(app: Flask) -> int:
+_sweep_failing = threading.Event()
+
+
+def sweep_once(app: Flask, *, everything: bool = False) -> int:
+    """One pass of the sweeper; ``everything``: re-push every pending row (Redis came back)."""
     with app.app_context():
         try:
             schedule.tick()
-            return outbox.sweep()
+            swept = outbox.sweep(everything=everything)
         except Exception:  # noqa: BLE001 - the sweeper must survive a database or Redis outage
-            log.exception("outbox sweep failed")
+            if not _sweep_failing.is_set():  # once per outage, not every 15 s
+                log.exception("outbox sweep failed; retrying every %s s", SWEEP_INTERVAL)
+            _sweep_failing.set()
             return 0
         finally:
             db.session.remove()
+        if _sweep_failing.is_set():
+            log.warning("outbox sweep works again")
+            _sweep_failing.clear()
+        return swept
 
 
 class RQQueue:
@@ -55,6 +65,7 @@ class RQQueue:
 
         self.app = app
         self.redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+        self.outage = False  # logged once per outage, not once per push
 
     def rq_queue(self, name: str):
         from rq import Queue
@@ -69,9 +80,15 @@ class RQQueue:
             try:
                 self.rq_queue(name).enqueue(run_outbox, outbox_id, description=f"outbox {outbox_id}")
             except RedisError as exc:
-                log.warning("Redis unavailable, outbox %s stays pending: %s", outbox_id, exc)
+                if not self.outage:
+                    log.warning("Redis unavailable, outbox rows stay pending until it is back: %s", exc)
+                self.outage = True
                 break
             pushed.append(outbox_id)
+        else:
+            if self.outage and rows:
+                log.warning("Redis is back: pending outbox rows pushed again")
+            self.outage = False
         outbox.mark_pushed(pushed)
 
     def start(self) -> None:

@@ -88,71 +88,90 @@ def sms_gateway():
     return OutboxSMS()
 
 
-INTERRUPTED = "Envoi interrompu (service arrêté pendant l'envoi) : il a pu partir ; vérifiez avant de relancer."
+UNKNOWN = (
+    "Issue inconnue : l'envoi a été interrompu (service arrêté pendant l'envoi) et la passerelle n'a pas "
+    "pu confirmer s'il est parti. Le renvoyer risque un doublon."
+)
+NOT_FOUND = (
+    "Issue inconnue : l'envoi a été interrompu et la passerelle ne connaît pas ce message ; il n'est "
+    "probablement pas parti. Le renvoyer risque un doublon s'il part avec retard."
+)
 
 
 def deliver(message_id: int, backend=None) -> None:
     """Send one message, at most once.
 
-    The message is claimed (queued → sending) and committed before the provider is called. If a
-    worker dies after that, the job runs again and finds it "sending": it is not sent a second
-    time but marked failed with that reason, visible and retryable by a person."""
+    The message is claimed (queued → sending) and committed before the provider is called, and
+    its outcome is committed right after. If a worker dies in between, the job runs again and
+    finds it "sending": it is not sent a second time; the provider is asked what became of it, and
+    if it cannot tell, the message is "issue inconnue", kept apart from the failures to retry."""
+    if not _claim(message_id):
+        message = db.session.get(Message, message_id, populate_existing=True)
+        if message is not None and message.status == "sending":
+            _resolve_interrupted(message, backend or _backend_for(message.channel))
+        return
+    message = db.session.get(Message, message_id, populate_existing=True)
+    _send(message, backend or _backend_for(message.channel))
+
+
+def deliver_many(message_ids: list[int], backend) -> list[int]:
+    """A campaign chunk's messages, one by one with the same guarantees as ``deliver``: each is
+    claimed in a commit of its own and its outcome committed before the next one, so a crash
+    leaves at most one message whose outcome is unknown. Returns the ids to retry later."""
+    retry_later = []
+    for message_id in message_ids:
+        claimed = _claim(message_id)
+        message = db.session.get(Message, message_id, populate_existing=True)
+        if not claimed:
+            if message is not None and message.status == "sending":
+                _resolve_interrupted(message, backend)
+            continue
+        try:
+            _send(message, backend)
+        except DeliveryError:
+            retry_later.append(message.id)
+    return retry_later
+
+
+def _backend_for(channel: str):
+    return mailer() if channel == "email" else sms_gateway()
+
+
+def _claim(message_id: int) -> bool:
     claimed = db.session.execute(
         update(Message).where(Message.id == message_id, Message.status == "queued").values(status="sending")
     ).rowcount
     db.session.commit()
-    message = db.session.get(Message, message_id, populate_existing=True)
-    if message is None:
-        return
-    if not claimed:
-        if message.status == "sending":
-            _interrupted([message])
-        return
-    _send(message, backend or (mailer() if message.channel == "email" else sms_gateway()))
+    return bool(claimed)
 
 
-def deliver_many(message_ids: list[int], backend, *, batch: int = 25) -> list[int]:
-    """A campaign chunk's messages: claimed by batches, sent one by one with the same guarantees
-    as ``deliver``. Returns the ids that failed for now and need a retry job."""
-    retry_later = []
-    for start in range(0, len(message_ids), batch):
-        ids = message_ids[start : start + batch]
-        claimed = set(
-            db.session.scalars(
-                update(Message)
-                .where(Message.id.in_(ids), Message.status == "queued")
-                .values(status="sending")
-                .returning(Message.id)
-            )
-        )
-        db.session.commit()
-        messages = db.session.scalars(
-            select(Message).where(Message.id.in_(ids)).order_by(Message.id).execution_options(populate_existing=True)
-        ).all()
-        _interrupted([m for m in messages if m.id not in claimed and m.status == "sending"])
-        for message in messages:
-            if message.id in claimed:
-                try:
-                    _send(message, backend, commit=False)
-                except DeliveryError:
-                    retry_later.append(message.id)
-        # The batch's outcomes in one commit: after a crash before it, its messages stay "sending"
-        # and are shown interrupted, never sent again.
-        db.session.commit()
-    return retry_later
+def _resolve_interrupted(message: Message, backend) -> None:
+    """A message left "sending" by a dead worker: ask the provider, never send it blindly."""
+    lookup = getattr(backend, "lookup", None)
+    answer = None
+    if lookup is not None:
+        try:
+            answer = lookup(_outgoing(message))
+        except DeliveryError as exc:
+            if exc.permanent:  # the provider knows it and says it failed
+                message.status, message.failure_reason = "failed", exc.reason
+                db.session.commit()
+                return
+            answer = None
+        else:
+            if answer is not None:
+                _record_sent(message, answer)
+                db.session.commit()
+                log.info("message %s: interrupted, the provider confirms it was sent", message.id)
+                return
+    message.status = "unknown"
+    message.failure_reason = NOT_FOUND if lookup is not None and answer is None else UNKNOWN
+    db.session.commit()
+    log.warning("message %s: delivery interrupted, outcome unknown", message.id)
 
 
-def _interrupted(messages: list[Message]) -> None:
-    for message in messages:
-        message.status, message.failure_reason = "failed", INTERRUPTED
-        log.warning("message %s: delivery interrupted earlier, marked failed", message.id)
-    if messages:
-        db.session.commit()
-
-
-def _send(message: Message, backend, *, commit: bool = True) -> None:
-    """A claimed message to the provider, then its outcome (raises DeliveryError to retry later)."""
-    outgoing = Outgoing(
+def _outgoing(message: Message) -> Outgoing:
+    return Outgoing(
         id=message.id,
         recipient=message.recipient,
         subject=message.subject,
@@ -160,9 +179,22 @@ def _send(message: Message, backend, *, commit: bool = True) -> None:
         body_html=message.body_html,
         tag=message.template,
     )
+
+
+def _record_sent(message: Message, receipt) -> None:
+    message.status = "sent"
+    message.provider_id = receipt.provider_id
+    message.segments = receipt.segments
+    message.sent_at = utcnow()
+    message.failure_reason = None
+
+
+def _send(message: Message, backend) -> None:
+    """A claimed message to the provider, then its outcome, committed (raises DeliveryError to
+    retry later)."""
     message.attempts += 1
     try:
-        receipt = backend.send(outgoing)
+        receipt = backend.send(_outgoing(message))
     except DeliveryError as exc:
         message.failure_reason = exc.reason
         final = exc.permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
@@ -172,30 +204,34 @@ def _send(message: Message, backend, *, commit: bool = True) -> None:
             raise
         log.warning("message %s failed for good: %s", message.id, exc.reason)
         return
-    message.status = "sent"
-    message.provider_id = receipt.provider_id
-    message.segments = receipt.segments
-    message.sent_at = utcnow()
-    message.failure_reason = None
-    if commit:
-        db.session.commit()
+    _record_sent(message, receipt)
+    db.session.commit()
 
 
-def retry(message_id: int, *, actor_id: int, not_before=None) -> Message:
-    """Send a failed message again (an operator's action); ``not_before``: naive UTC, for SMS hours."""
+def retry(message_id: int, *, actor_id: int, not_before=None, risk_duplicate: bool = False) -> Message:
+    """Send a failed message again (an operator's action); ``not_before``: naive UTC, for SMS hours.
+    A message whose outcome is unknown is sent again only with ``risk_duplicate`` (ticked by a
+    person who was told it may already have arrived)."""
     message = db.session.get(Message, message_id)
     if message is None:
         from werkzeug.exceptions import NotFound
 
         raise NotFound()
-    if message.status != "failed":
+    if message.status != "failed" and not (message.status == "unknown" and risk_duplicate):
         raise ValueError("only a failed message can be sent again")
+    was_unknown = message.status == "unknown"
     message.status = "queued"
     message.attempts = 0
     job = outbox.enqueue("deliver_message", queue=message.channel, message_id=message.id)
     if not_before is not None:
         job.run_after = not_before
-    audit.record("message.retried", user_id=actor_id, organisation_id=message.organisation_id, message_id=message.id)
+    audit.record(
+        "message.retried",
+        user_id=actor_id,
+        organisation_id=message.organisation_id,
+        message_id=message.id,
+        outcome_was_unknown=was_unknown,
+    )
     db.session.commit()
     return message
 

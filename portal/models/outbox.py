@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.models.base import Base, utcnow
 
 OUTBOX_STATUSES = ("pending", "running", "done", "failed")
-MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "failed")
+MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "unknown")
 
 
 class OutboxJob(Base):
@@ -28,6 +28,8 @@ class OutboxJob(Base):
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
     pushed_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
+    # Renewed while the job runs: a row whose heartbeat stops (killed worker) is taken over.
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
 

@@ -239,3 +239,24 @@ def test_no_next_leads_off_site_after_login_nor_for_a_logged_in_user(client, dem
     assert client.get(f"/login?next={target}").headers["Location"] == "/"  # already logged in
     response = post(client, "/language", {"language": "fr", "next": unquote(target)})  # the same, as a form field
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_login_and_password_reset_keep_working_while_redis_is_down(make_app):
+    """The limiter keeps its counts in Redis; Redis down, it counts in memory instead of a 500."""
+    from portal.demo.seed import seed_demo
+    from tests.support.services import free_port
+
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    app = make_app(RATELIMIT_STORAGE_URI=down, RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1})
+    with app.app_context():
+        seed_demo(with_documents=False)
+    client = app.test_client()
+    assert login(client, "fournisseur@vigie.test").status_code == 303
+    client = app.test_client()
+    token = token_for(client, "/password/forgot")
+    answer = client.post("/password/forgot", data={"email": "fournisseur@vigie.test", "csrf_token": token})
+    assert answer.status_code == 200
+    # Still limited meanwhile: the in-memory fallback counts the failures.
+    for _ in range(10):
+        assert login(client, "constructor@vigie.test", "wrong").status_code == 422
+    assert login(client, "constructor@vigie.test").status_code == 429

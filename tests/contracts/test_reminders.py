@@ -344,8 +344,8 @@ def test_history_lists_campaigns_with_outcome_and_exports_csv(app, client, auth,
     response = client.get("/contracts/reminders.csv")
     assert response.headers["Content-Disposition"].startswith("attachment;")
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("Date;Par;Canal;Destinataires;Envoyés;Échecs;Segments")
-    assert ";Sophie Lefèvre;SMS;602;602;0;" in lines[1]
+    assert lines[0].startswith("Date;Par;Canal;Destinataires;Envoyés;Échecs;Issue inconnue;Segments")
+    assert ";Sophie Lefèvre;SMS;602;602;0;0;" in lines[1]
     with app.app_context():
         author = db.session.scalar(select(User).where(User.email == "agence@vigie.test"))
         author.first_name, author.last_name = "+cmd|' /C calc'!A0", "x"
@@ -399,33 +399,57 @@ def test_another_agencys_campaigns_and_employees_are_out_of_reach(app, client, a
         assert db.session.get(Employee, employee).mobile_phone is None
 
 
-def test_a_delivery_interrupted_after_the_claim_is_never_sent_twice_but_shown_failed(
-    app, client, auth, batie, at_monday
-):
+def _interrupt_two_messages(app, campaign) -> tuple[int, int]:
+    """Send the campaign, then pretend a worker died after claiming two messages (before the
+    provider's answer was recorded), and that a third one failed plainly."""
+    from portal.contracts import campaigns
+
+    with app.test_request_context():
+        first, last = db.session.execute(select(func.min(ReminderRecipient.id), func.max(ReminderRecipient.id))).one()
+        campaigns.send_chunk(campaign, first, last)
+        messages = db.session.scalars(
+            select(Message).where(Message.template == "contract_reminder").order_by(Message.id).limit(3)
+        ).all()
+        for message in messages[:2]:
+            message.status, message.provider_id, message.sent_at = "sending", None, None
+        messages[2].status, messages[2].failure_reason = "failed", "Numéro non attribué"
+        db.session.commit()
+        return messages[0].id, messages[1].id
+
+
+def test_an_interrupted_delivery_is_never_sent_twice_and_shown_as_issue_inconnue(app, client, auth, batie, at_monday):
     from portal.messaging import notifications
 
     auth.login("agence@vigie.test")
     _open(client, batie)
     campaign = _campaign_id(app)
     post(client, f"/contracts/reminders/{campaign}/confirm")
-    with app.app_context():
-        from portal.contracts import campaigns
-
-        with app.test_request_context():
-            first, last = db.session.execute(
-                select(func.min(ReminderRecipient.id), func.max(ReminderRecipient.id))
-            ).one()
-            campaigns.send_chunk(campaign, first, last)
-        message = db.session.scalar(select(Message).where(Message.template == "contract_reminder").limit(1))
-        # A worker claimed it, then died before the provider's answer was recorded.
-        message.status, message.provider_id, message.sent_at = "sending", None, None
-        db.session.commit()
-        notifications.deliver(message.id)
-        db.session.refresh(message)
-        assert message.status == "failed" and "Envoi interrompu" in message.failure_reason
-        assert message.provider_id is None  # nothing went to the provider this time
+    interrupted = _interrupt_two_messages(app, campaign)
+    with app.test_request_context():
+        for message_id in interrupted:
+            notifications.deliver(message_id)  # the job, run again after the crash
+        for message_id in interrupted:
+            message = db.session.get(Message, message_id)
+            # The dev gateway cannot tell what became of it: not resent, kept apart.
+            assert message.status == "unknown" and "Issue inconnue" in message.failure_reason
+            assert message.provider_id is None and message.attempts == 1
     page = _text(client.get(f"/contracts/reminders/{campaign}/progress"))
-    assert "Envoi interrompu" in page and "Relancer les échecs" in page
+    assert 'id="count-unknown">2<' in page and 'id="count-failed">1<' in page
+    assert "Issue inconnue" in page and "pourraient les recevoir deux fois" in page
+    # "Relancer les échecs" resends the plain failure only.
+    post(client, f"/contracts/reminders/{campaign}/retry")
+    with app.app_context():
+        retried = db.session.scalars(
+            select(OutboxJob.args).where(OutboxJob.job == "deliver_message", OutboxJob.status == "pending")
+        ).all()
+        assert len(retried) == 1 and retried[0]["message_id"] not in interrupted
+        assert {db.session.get(Message, i).status for i in interrupted} == {"unknown"}
+    # Ticked explicitly, with the risk said: they go again, and the audit says it was a risk taken.
+    post(client, f"/contracts/reminders/{campaign}/retry", {"include_unknown": "1"})
+    with app.app_context():
+        assert {db.session.get(Message, i).status for i in interrupted} == {"queued"}
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.retried")).all()
+        assert sum(1 for e in events if e.details.get("outcome_was_unknown")) == 2
 
 
 def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client, auth, batie, monkeypatch):

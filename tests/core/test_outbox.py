@@ -98,15 +98,62 @@ def test_sweeper_pushes_rows_left_behind_for_a_minute(app):
 def test_sweeper_revives_a_job_whose_worker_died(app):
     _queue_sms(app)
     with app.app_context():
+        started = utcnow() - timedelta(seconds=75)  # killed 75 s ago: its last heartbeat is that old
         db.session.execute(
-            db.update(OutboxJob).values(
-                status="running", attempts=1, started_at=utcnow() - timedelta(hours=1), pushed_at=None
-            )
+            db.update(OutboxJob).values(status="running", attempts=1, started_at=started, heartbeat_at=started)
         )
         db.session.commit()
         assert outbox.sweep() == 1
     app.extensions["vigie_queue"].pushed[:] = app.extensions["vigie_queue"].pushed[-1:]
     assert drain(app) == ["done"]
+
+
+def test_a_long_job_whose_heartbeat_is_fresh_is_left_to_its_worker(app):
+    _queue_sms(app)
+    with app.app_context():
+        db.session.execute(
+            db.update(OutboxJob).values(
+                status="running",
+                attempts=1,
+                started_at=utcnow() - timedelta(hours=2),
+                heartbeat_at=utcnow() - timedelta(seconds=10),
+            )
+        )
+        db.session.commit()
+        assert outbox.sweep() == 0
+        assert db.session.scalar(select(OutboxJob.status)) == "running"
+
+
+def test_a_running_job_renews_its_lease(app, monkeypatch):
+    import time
+
+    beats = []
+
+    def slow(**_kwargs):
+        time.sleep(0.7)
+        with db.engine.connect() as conn:
+            beats.append(conn.execute(select(OutboxJob.heartbeat_at, OutboxJob.started_at)).one())
+
+    monkeypatch.setitem(app.extensions["vigie_queue"].tasks, "deliver_message", slow)
+    app.config["OUTBOX_HEARTBEAT"] = 0.2
+    _queue_sms(app)
+    assert drain(app) == ["done"]
+    heartbeat, started = beats[0]
+    assert heartbeat > started + timedelta(seconds=0.3)
+
+
+def test_a_run_that_lost_its_lease_does_not_record_its_outcome(app, monkeypatch):
+    def taken_over(**_kwargs):
+        # Meanwhile the sweeper handed the row over and another worker claimed it (attempt 2).
+        with db.engine.begin() as conn:
+            conn.execute(db.update(OutboxJob).values(attempts=2, status="running"))
+
+    monkeypatch.setitem(app.extensions["vigie_queue"].tasks, "deliver_message", taken_over)
+    _queue_sms(app)
+    assert drain(app) == ["done"]
+    with app.app_context():
+        row = db.session.scalar(select(OutboxJob))
+        assert row.status == "running" and row.attempts == 2 and row.finished_at is None
 
 
 @pytest.mark.slow

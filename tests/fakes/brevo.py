@@ -6,6 +6,9 @@ POST /v3/transactionalSMS/send with header ``api-key``:
 - 401 ``{"code": "unauthorized", "message": "Key not found"}`` for a wrong key;
 - 402 ``{"code": "not_enough_credits", ...}`` when credits run out.
 ``fail_next`` queues statuses (e.g. 500, 503) to answer before behaving normally again.
+
+GET /v3/transactionalSMS/statistics/events?phoneNumber=&tags=["…"] answers ``{"events": [...]}``
+with a "sent" event (``messageId``, ``phoneNumber``, ``tag``) per SMS it took with one of the tags.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class FakeBrevo:
         self.requests: list[dict] = []
         self.fail_next: list[int] = []
         self.credits = 1000.0
+        self.sent: list[dict] = []
         self._ids = itertools.count(1001)
         self._lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
@@ -43,6 +47,8 @@ class FakeBrevo:
         return self.handle(request)(environ, start_response)
 
     def handle(self, request: Request) -> Response:
+        if request.method == "GET" and request.path == "/v3/transactionalSMS/statistics/events":
+            return self.events(request)
         if request.method != "POST" or request.path != "/v3/transactionalSMS/send":
             return _json({"code": "not_found", "message": "Not found"}, 404)
         with self._lock:
@@ -60,6 +66,8 @@ class FakeBrevo:
             parts = 1 if len(body["content"]) <= 160 else -(-len(body["content"]) // 153)
             self.credits -= parts
             message_id = next(self._ids)
+            tags = body.get("tag") if isinstance(body.get("tag"), list) else [body.get("tag")]
+            self.sent.append({"messageId": str(message_id), "phoneNumber": recipient, "tags": tags})
             return _json(
                 {
                     "reference": f"ref-{message_id}",
@@ -70,6 +78,23 @@ class FakeBrevo:
                 },
                 201,
             )
+
+    def events(self, request: Request) -> Response:
+        if request.headers.get("api-key") != API_KEY:
+            return _json({"code": "unauthorized", "message": "Key not found"}, 401)
+        wanted = set(json.loads(request.args.get("tags") or "[]"))
+        phone = request.args.get("phoneNumber")
+        events = [
+            {
+                "event": "sent",
+                "messageId": sms["messageId"],
+                "phoneNumber": sms["phoneNumber"],
+                "tag": ",".join(sms["tags"]),
+            }
+            for sms in self.sent
+            if wanted & set(sms["tags"]) and (not phone or phone == sms["phoneNumber"])
+        ]
+        return _json({"events": events}, 200)
 
 
 def _json(payload: dict, status: int) -> Response:

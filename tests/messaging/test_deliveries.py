@@ -133,7 +133,9 @@ class _FakeUser:
 def test_sms_goes_to_brevo_as_documented(make_app, brevo):
     app = _sms_app(make_app, brevo)
     with app.test_request_context():
-        notifications.queue_sms("+33612345678", "Votre attestation URSSAF expire dans 7 jours.", tag="expiry")
+        message_id = notifications.queue_sms(
+            "+33612345678", "Votre attestation URSSAF expire dans 7 jours.", tag="expiry"
+        ).id
         db.session.commit()
     assert drain(app) == ["done"]
     [call] = brevo.requests
@@ -143,7 +145,7 @@ def test_sms_goes_to_brevo_as_documented(make_app, brevo):
         "recipient": "33612345678",
         "content": "Votre attestation URSSAF expire dans 7 jours.",
         "type": "transactional",
-        "tag": "expiry",
+        "tag": ["expiry", f"vigie-m{message_id}"],
         "unicodeEnabled": False,
         "webUrl": "https://vigie.example/webhooks/brevo/sms",
     }
@@ -191,6 +193,36 @@ def test_brevo_outage_is_retried_then_sent_once(make_app, brevo):
     with app.app_context():
         message = db.session.scalars(select(Message)).one()
         assert message.status == "sent" and message.failure_reason is None and message.attempts == 2
+
+
+def _interrupted_after_the_call(app, brevo) -> int:
+    """An SMS Brevo took, whose worker died before the answer was recorded."""
+    message = _sent_sms(app)
+    with app.app_context():
+        db.session.execute(db.update(Message).values(status="sending", provider_id=None, sent_at=None))
+        db.session.commit()
+    return message.id
+
+
+def test_an_interrupted_sms_brevo_took_is_recorded_sent_without_a_second_send(make_app, brevo):
+    app = _sms_app(make_app, brevo)
+    message_id = _interrupted_after_the_call(app, brevo)
+    with app.test_request_context():
+        notifications.deliver(message_id)  # the job again, after the crash
+        message = db.session.get(Message, message_id)
+        assert (message.status, message.provider_id, message.attempts) == ("sent", "1001", 1)
+    assert len(brevo.requests) == 1  # one SMS, never two
+
+
+def test_an_interrupted_sms_brevo_never_saw_is_issue_inconnue_not_resent(make_app, brevo):
+    app = _sms_app(make_app, brevo)
+    message_id = _interrupted_after_the_call(app, brevo)
+    brevo.sent.clear()  # the call never reached Brevo
+    with app.test_request_context():
+        notifications.deliver(message_id)
+        message = db.session.get(Message, message_id)
+        assert message.status == "unknown" and "ne connaît pas ce message" in message.failure_reason
+    assert len(brevo.requests) == 1
 
 
 def _sent_sms(app) -> Message:
@@ -278,6 +310,31 @@ def test_operator_sees_the_failure_reason_and_retries(make_app, brevo):
     assert "n&#39;est pas en échec" in client.get("/").get_data(as_text=True) or "n'est pas en échec" in client.get(
         "/operations/deliveries"
     ).get_data(as_text=True)
+
+
+def test_operator_resends_an_issue_inconnue_only_when_accepting_the_risk(make_app, brevo):
+    app = _sms_app(make_app, brevo)
+    from portal.demo.seed import seed_demo
+
+    with app.app_context():
+        seed_demo(with_documents=False)
+    message_id = _interrupted_after_the_call(app, brevo)
+    brevo.sent.clear()
+    with app.test_request_context():
+        notifications.deliver(message_id)
+    client = app.test_client()
+    login(client, "operateur@vigie.test")
+    page = client.get("/operations/deliveries?status=unknown").get_data(as_text=True)
+    assert "Issue inconnue" in page and "Il a peut-être déjà été reçu" in page
+    token = token_for(client, "/operations/deliveries")
+    client.post(f"/operations/deliveries/{message_id}/retry", data={"csrf_token": token})
+    with app.app_context():
+        assert db.session.get(Message, message_id).status == "unknown"  # not without the tick
+    client.post(f"/operations/deliveries/{message_id}/retry", data={"csrf_token": token, "risk_duplicate": "1"})
+    assert drain(app) == ["done"]
+    with app.app_context():
+        assert db.session.get(Message, message_id).status == "sent"
+    assert len(brevo.requests) == 2
 
 
 def test_non_operators_cannot_retry(app, demo):

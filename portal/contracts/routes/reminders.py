@@ -144,7 +144,8 @@ def campaign_progress(campaign_id: int):
 @login_required
 def retry_failures(campaign_id: int):
     _valid_post()
-    count = campaigns.retry_failures(tenancy.current(), current_user, campaign_id)
+    include_unknown = request.form.get("include_unknown") == "1"
+    count = campaigns.retry_failures(tenancy.current(), current_user, campaign_id, include_unknown=include_unknown)
     flash(
         ngettext("%(num)d relance en échec renvoyée.", "%(num)d relances en échec renvoyées.", count)
         if count

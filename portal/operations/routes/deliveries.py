@@ -11,7 +11,7 @@ from portal.core.validators import page_number
 from portal.messaging import deliveries, notifications
 from portal.operations.routes.blueprints import bp
 
-STATUS_FILTERS = ("queued", "sent", "delivered", "failed")
+STATUS_FILTERS = ("queued", "sent", "delivered", "failed", "unknown")
 
 
 @bp.get("/deliveries")
@@ -36,9 +36,17 @@ def retry_delivery(message_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        notifications.retry(message_id, actor_id=current_user.id)
+        notifications.retry(
+            message_id, actor_id=current_user.id, risk_duplicate=request.form.get("risk_duplicate") == "1"
+        )
     except ValueError:
-        flash(_("Ce message n'est pas en échec : rien à renvoyer."), "warning")
+        flash(
+            _(
+                "Ce message n'est pas en échec, ou son issue est inconnue et le risque de doublon "
+                "n'a pas été accepté : rien n'est renvoyé."
+            ),
+            "warning",
+        )
     else:
         flash(_("Le message sera renvoyé dans quelques instants."), "success")
     return redirect_to(url_for("operations.deliveries_page", status=request.args.get("status")))
