@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import current_app
 
 from portal.contracts import campaigns, signature_sync
-from portal.documents import expiry
+from portal.documents import expiry, versions
 from portal.firm import import_run, trees
 from portal.messaging import notifications
 from portal.platforms import sync
@@ -58,6 +58,11 @@ def sync_platforms() -> None:
     sync.run_all()
 
 
+def finish_precheck(version_id: int) -> None:
+    """The pre-check of an upload whose text took too long to read during the request."""
+    versions.finish_precheck(version_id)
+
+
 def sync_platform(connection_id: int, trigger: str = "periodic") -> None:
     """One company with one platform; does nothing when its sync is off."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
@@ -76,5 +81,6 @@ TASKS = {
         import_clients,
         sync_platforms,
         sync_platform,
+        finish_precheck,
     )
 }

@@ -30,26 +30,52 @@ def detect(data: bytes) -> str:
             )
         )
     content_type = next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
-    if content_type is None or not _parses(data, content_type):
-        raise FileRejected(
-            _l("Ce fichier n'est pas un PDF, un JPEG ou un PNG valide. Envoyez le document dans l'un de ces formats.")
-        )
+    problem = _NOT_VALID if content_type is None else _problem(data, content_type)
+    if problem is not None:
+        raise FileRejected(problem)
     return content_type
 
 
-def _parses(data: bytes, content_type: str) -> bool:
+_NOT_VALID = _l("Ce fichier n'est pas un PDF, un JPEG ou un PNG valide. Envoyez le document dans l'un de ces formats.")
+# Far beyond any document to check (A0 is 2384 × 3370 pt), far below what would take minutes to draw.
+MAX_PAGE_POINTS = 5000  # about 1.76 m
+MAX_PDF_PAGES = 100
+MAX_IMAGE_PIXELS = 50_000_000  # a 600 dpi A4 scan is 35 Mpx
+
+
+def _problem(data: bytes, content_type: str):
+    """Why this file is refused (a French message), or None. Reads sizes, never draws anything."""
     try:
         if content_type == "application/pdf":
             from pypdf import PdfReader
 
-            return len(PdfReader(io.BytesIO(data)).pages) > 0
+            pages = PdfReader(io.BytesIO(data)).pages
+            if len(pages) == 0:
+                return _NOT_VALID
+            if len(pages) > MAX_PDF_PAGES:
+                return _l(
+                    "Ce PDF compte plus de %(max)d pages : envoyez seulement le document demandé.", max=MAX_PDF_PAGES
+                )
+            for page in pages:
+                unit = float(page.user_unit or 1)
+                if max(float(page.mediabox.width), float(page.mediabox.height)) * unit > MAX_PAGE_POINTS:
+                    return _l(
+                        "Une page de ce PDF mesure plus de 1,7 m de côté : ce n'est pas un document à vérifier. "
+                        "Enregistrez-le au format A4 et envoyez-le à nouveau."
+                    )
+            return None
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return _l(
+                    "Cette image est trop grande (plus de 50 millions de pixels) : réduisez-la et envoyez-la à nouveau."
+                )
             image.verify()
-        return True
+        return None
     except Exception:  # noqa: BLE001 - any parsing failure means "not a real file of that type"
-        return False
+        return _NOT_VALID
 
 
 def download_name(label: str, issued_on, content_type: str) -> str:

@@ -3,17 +3,19 @@
 For a PDF with text: does the company's SIREN appear, which date does the document certify,
 what validity follows, and which verification code does it carry. Scans (images, or PDFs
 without text) get no pre-check and say so.
+
+The text is read in a sandboxed child process (``core.sandbox``) within a time budget and from
+the first ``MAX_TEXT_PAGES`` pages only: a file built to take minutes costs seconds.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
-from portal.core import clock
+from portal.core import clock, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +92,26 @@ def validity_end(rule: str, months: int | None, issued_on: date, printed_end: da
     return printed_end
 
 
-def extract_text(data: bytes) -> str:
-    from pypdf import PdfReader
+MAX_TEXT_PAGES = 10  # an attestation is one to three pages; the rest is never read
+TOO_LONG = "Analyse trop longue : pas de vérification automatique."
 
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+class TooSlow(Exception):
+    """Reading the text did not fit in the time given."""
+
+
+def extract_text(data: bytes, *, seconds: float | None = None, memory_mb: int = 768) -> str:
+    """The text of the first pages. ``seconds``: read in the sandbox within that time (an upload);
+    None: read here, for files Vigie made itself (the demo's samples, the measured corpus)."""
+    if seconds is None:
+        return sandbox.pdf_text(data, MAX_TEXT_PAGES).decode()
+    try:
+        raw = sandbox.run("pdf_text", data, seconds=seconds, memory_mb=memory_mb, max_pages=MAX_TEXT_PAGES)
+    except sandbox.SandboxError as exc:
+        if exc.timed_out:
+            raise TooSlow(str(exc)) from exc
+        raise
+    return raw.decode("utf-8", errors="replace")
 
 
 def _first(patterns, text: str):
@@ -136,11 +153,24 @@ def analyse_text(text: str, siren: str, rule: str, months: int | None, has_code:
     return result
 
 
-def run(data: bytes, content_type: str, siren: str, rule: str, months: int | None, has_code: bool) -> Precheck:
+def run(
+    data: bytes,
+    content_type: str,
+    siren: str,
+    rule: str,
+    months: int | None,
+    has_code: bool,
+    *,
+    seconds: float | None = None,
+    memory_mb: int = 768,
+) -> Precheck:
+    """The pre-check of a file; raises TooSlow when its text takes more than ``seconds`` to read."""
     if content_type != "application/pdf":
         return Precheck(kind="scan", warnings=["Image scannée : pas de vérification automatique."])
     try:
-        text = extract_text(data)
+        text = extract_text(data, seconds=seconds, memory_mb=memory_mb)
+    except TooSlow:
+        raise
     except Exception as exc:  # noqa: BLE001 - a PDF pypdf cannot read is reported, not fatal
         log.warning("pre-check could not read a PDF: %s", exc)
         return Precheck(kind="unreadable", warnings=["Texte illisible : pas de vérification automatique."])

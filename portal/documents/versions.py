@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from portal.core import audit, clock, tenancy, uploads
+from portal.core import audit, clock, outbox, tenancy, uploads
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.storage import storage
 from portal.documents import partner_status, prechecks
 from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
 from portal.platforms import connections
+
+log = logging.getLogger(__name__)
 
 
 class InvalidUpload(InvalidInput):
@@ -114,10 +118,13 @@ def submit(
                 }
             )
     content_type, valid_until = check(kind, upload, clock.today())
+    # The pre-checks read the file before anything is stored: a request cut short leaves no file.
+    result = automatic_checks(
+        organisation, kind, upload, content_type, valid_until, seconds=current_app.config["PRECHECK_REQUEST_SECONDS"]
+    )
     stored = storage().save(upload.data)
     try:
         document = document_for(organisation.id, kind.id)
-        result = automatic_checks(organisation, kind, upload, content_type, valid_until)
         version = DocumentVersion(
             document_id=document.id,
             organisation_id=organisation.id,
@@ -136,6 +143,8 @@ def submit(
         )
         db.session.add(version)
         db.session.flush()
+        if result["kind"] == ANALYSING:  # too long for the request: a job finishes it
+            outbox.enqueue("finish_precheck", version_id=version.id)
         audit.record(
             "document.submitted",
             user_id=user.id if user else None,
@@ -153,20 +162,71 @@ def submit(
     return version
 
 
+ANALYSING = "analysing"
+
+
 def automatic_checks(
-    organisation: Organisation, kind: DocumentType, upload: Upload, content_type: str, valid_until: date | None
+    organisation: Organisation,
+    kind: DocumentType,
+    upload: Upload,
+    content_type: str,
+    valid_until: date | None,
+    *,
+    seconds: float,
 ) -> dict:
-    """The pre-checks' report on a file (what it reads) and how it differs from what was declared."""
-    result = prechecks.run(
-        upload.data,
-        content_type,
-        organisation.siren,
-        kind.validity_rule,
-        kind.validity_months,
-        kind.has_verification_code,
-    ).as_dict()
+    """The pre-checks' report on a file (what it reads) and how it differs from what was declared.
+    A file whose text takes longer than ``seconds`` to read gets ``kind: analysing``: the job
+    ``finish_precheck`` reads it later with a larger budget ("analyse en cours" meanwhile)."""
+    try:
+        result = prechecks.run(
+            upload.data,
+            content_type,
+            organisation.siren,
+            kind.validity_rule,
+            kind.validity_months,
+            kind.has_verification_code,
+            seconds=seconds,
+            memory_mb=current_app.config["PRECHECK_MEMORY_MB"],
+        ).as_dict()
+    except prechecks.TooSlow:
+        return prechecks.Precheck(kind=ANALYSING).as_dict()
     result["warnings"] += prechecks.compare(result, upload.issued_on, valid_until, upload.verification_code)
     return result
+
+
+def finish_precheck(version_id: int) -> None:
+    """The job: the pre-check of a file too long to read during its upload. Runs once: only a
+    version still "analysing" is read, and one that takes too long even here says so."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None or (version.precheck or {}).get("kind") != ANALYSING:
+        return
+    document = db.session.get(Document, version.document_id)
+    kind = db.session.get(DocumentType, document.document_type_id)
+    organisation = db.session.get(Organisation, version.organisation_id)
+    upload = Upload(
+        data=storage().read(version.storage_key),
+        filename=version.original_filename,
+        issued_on=version.issued_on,
+        verification_code=version.verification_code,
+    )
+    try:
+        result = automatic_checks(
+            organisation,
+            kind,
+            upload,
+            version.content_type,
+            version.valid_until,
+            seconds=current_app.config["PRECHECK_JOB_SECONDS"],
+        )
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is reported, not retried forever
+        log.warning("version %s: pre-check failed: %s", version_id, exc)
+        result = prechecks.Precheck(
+            kind="unreadable", warnings=["Texte illisible : pas de vérification automatique."]
+        ).as_dict()
+    if result["kind"] == ANALYSING:
+        result = prechecks.Precheck(kind="unreadable", warnings=[prechecks.TOO_LONG]).as_dict()
+    version.precheck = result
+    db.session.commit()
 
 
 def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:

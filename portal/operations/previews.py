@@ -1,41 +1,48 @@
 """Page images of an uploaded file, rendered on the server for the operator's review page.
 
-The upload itself is never shown inline: the browser only gets PNGs we produced from it.
+The upload itself is never shown inline: the browser only gets PNGs we produced from it. They are
+drawn in a sandboxed child process (``core.sandbox``): at most ``MAX_PIXELS`` per page, a few
+seconds and a few hundred megabytes, whatever the file claims.
 """
 
 from __future__ import annotations
 
-import io
+import logging
 
-from PIL import Image
+from flask import current_app
+
+from portal.core import sandbox
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 6
+
+
+class PreviewUnavailable(Exception):
+    """The file could not be drawn within the limits."""
 
 
 def page_count(data: bytes, content_type: str) -> int:
     if content_type != "application/pdf":
         return 1
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(data)
     try:
-        return min(len(document), MAX_PAGES)
-    finally:
-        document.close()
+        return int(_run("pdf_pages", data, max_pages=MAX_PAGES))
+    except (PreviewUnavailable, ValueError):
+        return 1  # the first page's image will say it cannot be drawn
 
 
 def render_page(data: bytes, content_type: str, page: int) -> bytes:
     if content_type == "application/pdf":
-        import pypdfium2 as pdfium
+        return _run("pdf_page_png", data, page=page)
+    return _run("image_png", data)
 
-        document = pdfium.PdfDocument(data)
-        try:
-            image = document[page].render(scale=1.5).to_pil()
-        finally:
-            document.close()
-    else:
-        image = Image.open(io.BytesIO(data))
-        image.thumbnail((1600, 1600))
-    output = io.BytesIO()
-    image.convert("RGB").save(output, format="PNG", optimize=True)
-    return output.getvalue()
+
+def _run(task: str, data: bytes, **options) -> bytes:
+    config = current_app.config
+    try:
+        return sandbox.run(
+            task, data, seconds=config["PREVIEW_SECONDS"], memory_mb=config["PREVIEW_MEMORY_MB"], **options
+        )
+    except sandbox.SandboxError as exc:
+        log.warning("preview refused: %s", exc)
+        raise PreviewUnavailable(str(exc)) from exc

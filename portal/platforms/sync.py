@@ -23,7 +23,7 @@ from portal.core import audit, clock, outbox, uploads
 from portal.core.extensions import db
 from portal.core.secrets import open_sealed
 from portal.core.storage import storage
-from portal.documents import partner_status, versions
+from portal.documents import partner_status, prechecks, versions
 from portal.integrations import compliance_platforms as platforms
 from portal.integrations.platform_simulator import SimulatedPlatform, SimulatorState
 from portal.models import (
@@ -116,7 +116,11 @@ def _file(
     stored = storage().save(data)
     try:
         document = versions.document_for(organisation.id, kind.id)
-        result = versions.automatic_checks(organisation, kind, upload, content_type, valid_until)
+        result = versions.automatic_checks(
+            organisation, kind, upload, content_type, valid_until, seconds=current_app.config["PRECHECK_JOB_SECONDS"]
+        )
+        if result["kind"] == versions.ANALYSING:  # already a job: too long is final here
+            result = prechecks.Precheck(kind="unreadable", warnings=[prechecks.TOO_LONG]).as_dict()
         confirmed = result.get("siren_found") is True
         now = utcnow()
         newer = _key(external.certified_on, external.issued_on)

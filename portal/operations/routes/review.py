@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -77,7 +77,18 @@ def review_page_image(version_id: int, page: int):
     data = storage().read(found.version.storage_key)
     if page >= previews.page_count(data, found.version.content_type):
         abort(404)
-    image = previews.render_page(data, found.version.content_type, page)
+    try:
+        image = previews.render_page(data, found.version.content_type, page)
+    except previews.PreviewUnavailable:
+        return (
+            render_template("operations/_preview_unavailable.svg"),
+            200,
+            {
+                "Content-Type": "image/svg+xml",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
     return (
         image,
         200,

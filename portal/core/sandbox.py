@@ -1,0 +1,128 @@
+"""Work on untrusted files in a child process with a time and memory limit.
+
+Reading a PDF's text or drawing one of its pages can be made arbitrarily slow or large by the
+file itself (a page 5 m wide, one content stream of 20,000 operators shared by every page). Such
+work runs here, in ``python -I portal/core/sandbox.py <task>``: the file on stdin, the answer on
+stdout, CPU time and address space capped by the kernel (``setrlimit``), wall time by a timeout.
+A file that breaks the limits costs its child process, never the web worker.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import resource
+import subprocess
+import sys
+
+# A page drawn for the review queue: at most this many pixels (about a 2000 × 2000 image).
+MAX_PIXELS = 4_000_000
+MAX_SIDE = 2400
+SCALE = 1.5  # 108 dpi for an ordinary A4 page
+
+
+class SandboxError(Exception):
+    """The child failed, or broke its time or memory limit (``timed_out`` says which)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+def run(task: str, data: bytes, *, seconds: float, memory_mb: int = 768, **options) -> bytes:
+    """Run ``task`` on ``data`` in a child process; its output, or SandboxError."""
+
+    limits = {"cpu": max(1, math.ceil(seconds)), "memory_mb": memory_mb}
+    # Run as a plain script (-I: nothing from the environment): no Flask, no app, no database.
+    command = [sys.executable, "-I", __file__, task, json.dumps(options), json.dumps(limits)]
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise SandboxError(f"{task}: more than {seconds} s", timed_out=True) from exc
+    if done.returncode != 0:
+        # SIGXCPU / SIGKILL: the CPU limit; MemoryError: the address-space limit.
+        timed_out = done.returncode in (-24, -9)
+        raise SandboxError(
+            f"{task}: exit {done.returncode}: {done.stderr[-300:].decode(errors='replace')}", timed_out=timed_out
+        )
+    return done.stdout
+
+
+def render_scale(width_pt: float, height_pt: float) -> float:
+    """The scale that draws a page of that size within MAX_PIXELS and MAX_SIDE."""
+    width_pt, height_pt = max(width_pt, 1.0), max(height_pt, 1.0)
+    by_area = math.sqrt(MAX_PIXELS / (width_pt * height_pt))
+    by_side = MAX_SIDE / max(width_pt, height_pt)
+    return min(SCALE, by_area, by_side)
+
+
+# --- what runs in the child ------------------------------------------------------------------
+
+
+def pdf_text(data: bytes, max_pages: int = 10) -> bytes:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    texts = []
+    for index, page in enumerate(reader.pages):
+        if index >= max_pages:
+            break
+        texts.append(page.extract_text() or "")
+    return "\n".join(texts).encode()
+
+
+def _pdf_pages(data: bytes, max_pages: int = 6) -> bytes:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        return str(min(len(document), max_pages)).encode()
+    finally:
+        document.close()
+
+
+def _pdf_page_png(data: bytes, page: int = 0) -> bytes:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        sheet = document[page]
+        width, height = sheet.get_size()
+        image = sheet.render(scale=render_scale(width, height)).to_pil()
+    finally:
+        document.close()
+    return _png(image)
+
+
+def _image_png(data: bytes) -> bytes:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = 50_000_000  # beyond: DecompressionBombError, never decoded
+    image = Image.open(io.BytesIO(data))
+    image.draft("RGB", (1600, 1600))  # JPEG: decode at a reduced size directly
+    image.thumbnail((1600, 1600))
+    return _png(image)
+
+
+def _png(image) -> bytes:
+    output = io.BytesIO()
+    image.convert("RGB").save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+TASKS = {"pdf_text": pdf_text, "pdf_pages": _pdf_pages, "pdf_page_png": _pdf_page_png, "image_png": _image_png}
+
+
+def _main(argv: list[str]) -> int:
+    task, options, limits = argv[0], json.loads(argv[1]), json.loads(argv[2])
+    # The child caps itself before it reads a byte of the file.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu"], limits["cpu"] + 1))
+    memory = limits["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    sys.stdout.buffer.write(TASKS[task](sys.stdin.buffer.read(), **options))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
