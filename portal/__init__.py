@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session, url_for
 from flask_login import current_user
 
 from portal.core import config as config_module
@@ -118,19 +118,36 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from portal.accounts import two_factor
     from portal.core import tenancy
 
     @app.before_request
     def _load_tenancy():
         g.tenancy = None
+        g.two_factor_missing = False
         if current_user.is_authenticated:
             g.tenancy = tenancy.load(current_user.id)
+            memberships = g.tenancy.memberships if g.tenancy else []
+            g.two_factor_missing = two_factor.missing_for_operator(current_user, memberships)
+            if (
+                g.two_factor_missing
+                and app.config["VIGIE_ENV"] == "production"
+                and request.endpoint not in two_factor.OPEN_ENDPOINTS
+            ):
+                from portal.core.htmx import redirect_to
+
+                return redirect_to(url_for("security.setup"))
+        return None
 
     from portal.core import labels
 
     @app.context_processor
     def _shell():
-        return {"tenancy": g.get("tenancy"), "dev_mode": app.config["VIGIE_ENV"] == "development"}
+        return {
+            "tenancy": g.get("tenancy"),
+            "dev_mode": app.config["VIGIE_ENV"] == "development",
+            "two_factor_missing": g.get("two_factor_missing", False),
+        }
 
     app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.filters["fromisodate"] = labels.from_iso_date

@@ -66,3 +66,39 @@ class InviteForm(FlaskForm):
     first_name = StringField(_l("Prénom"), validators=[Optional(), Length(max=100)])
     last_name = StringField(_l("Nom"), validators=[Optional(), Length(max=100)])
     role = SelectField(_l("Rôle"), choices=ROLE_CHOICES, default="member")
+
+
+def _current_password():
+    return PasswordField(
+        _l("Mot de passe actuel"), validators=[DataRequired(message=_l("Indiquez votre mot de passe actuel."))]
+    )
+
+
+def _code(label=None):
+    return StringField(
+        label or _l("Code à 6 chiffres de votre application"),
+        validators=[DataRequired(message=_l("Indiquez le code affiché par votre application.")), Length(max=20)],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current = _current_password()
+    password, confirm = new_password_fields()
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = _code()
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = _current_password()
+    code = _code(_l("Code de votre application ou code de secours"))
+
+
+class RenewCodesForm(FlaskForm):
+    code = _code()
+
+
+class SecondFactorForm(FlaskForm):
+    code = _code(_l("Code de votre application, ou un code de secours"))
+    trust_device = BooleanField(_l("Se souvenir de cet appareil 30 jours"))

@@ -76,6 +76,10 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A login lasts a working day, or 30 days with "Rester connecté" (never more).
+        "SESSION_HOURS": int(os.environ.get("SESSION_HOURS", "24")),
+        "REMEMBER_DAYS": min(int(os.environ.get("REMEMBER_DAYS", "30")), 30),
         "REMEMBER_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,

@@ -11,7 +11,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from portal.core import audit
 from portal.core.extensions import db
-from portal.models import AccountLink, ClientFile, Membership, Organisation, User, sort_key
+from portal.models import AccountLink, ClientFile, Membership, Organisation, User, UserSession, sort_key
 
 SESSION_KEY = "organisation_id"
 
@@ -87,13 +87,27 @@ USER_WITH_MEMBERSHIPS = (
 )
 
 
-def load_user(user_id: int) -> User | None:
-    """The logged-in user and his memberships in one query (every page needs both)."""
-    rows = db.session.execute(USER_WITH_MEMBERSHIPS, {"user_id": user_id}).all()
+USER_IN_SESSION = (
+    USER_WITH_MEMBERSHIPS.add_columns(UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.key_hash == bindparam("key_hash"),
+        UserSession.ended_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+    )
+)
+
+
+def load_user(user_id: int, key_hash: str, now) -> User | None:
+    """The logged-in user, his memberships and the server-side session the cookie names, in one
+    query (every page needs all three); None when that session was ended or has expired."""
+    rows = db.session.execute(USER_IN_SESSION, {"user_id": user_id, "key_hash": key_hash, "now": now}).all()
     if not rows:
         return None
-    g.vigie_memberships = _sorted((m, main, space) for _u, m, main, space in rows if m is not None)
-    return rows[0][0]
+    g.vigie_memberships = _sorted((m, main, space) for _u, m, main, space, _s in rows if m is not None)
+    user = rows[0][0]
+    user.session_row = rows[0][4]
+    return user
 
 
 def memberships_of(user_id: int) -> list[Membership]:

@@ -43,7 +43,7 @@ from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
 from portal.models.partners import LIVE_STATUSES, Partnership
 from portal.models.platforms import PlatformConnection, PlatformSyncRun
-from portal.models.users import ROLES, Invitation, Membership, User, normalise_email, to_e164
+from portal.models.users import ROLES, Invitation, Membership, User, UserSession, normalise_email, to_e164
 
 __all__ = [
     "PlatformConnection",
@@ -94,6 +94,7 @@ __all__ = [
     "Organisation",
     "OutboxJob",
     "User",
+    "UserSession",
     "normalise_email",
     "to_e164",
     "sort_key",

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import phonenumbers
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,8 +53,26 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Two-factor authentication (TOTP): the secret, sealed (core.secrets), and since when it is on.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # the last 30-second step used: a code works once
+    recovery_codes: Mapped[list] = mapped_column(JSON, default=list)  # hashes of the unused ones
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
+
+    # The server-side session this request runs in (set by the loader; not a column).
+    session_token = None  # str
+    session_row = None  # UserSession
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session and the remember-me cookie: the user and one of
+        his server-side sessions, so ending that session ends the cookie too."""
+        return f"{self.id}.{self.session_token}" if self.session_token else None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:
@@ -127,3 +145,22 @@ class Invitation(Base):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
+
+
+class UserSession(Base):
+    """One login on one browser. Checked on every request: logout ends it, a password change
+    ends them all, an operator can end them; remember-me makes it last 30 days, not more."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's token
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    remember: Mapped[bool] = mapped_column(default=False)
+    second_factor_at: Mapped[datetime | None]  # when this session passed the TOTP step
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(30))

@@ -72,3 +72,10 @@ class CollectForm(FlaskForm):
     )
     valid_until = DateField(_l("Fin de validité imprimée"), validators=[Optional()])
     verification_code = StringField(_l("Code de vérification"), validators=[Optional()])
+
+
+class FindUserForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    email = StringField(_l("Adresse e-mail"), validators=[Optional(), Length(max=254)])

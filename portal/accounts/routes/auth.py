@@ -2,20 +2,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from portal.accounts import invitations, sessions
+from portal.accounts import invitations, sessions, two_factor
 from portal.accounts.forms import (
     ExistingAccountInvitationForm,
     ForgotPasswordForm,
     LoginForm,
     NewAccountInvitationForm,
     ResetPasswordForm,
+    SecondFactorForm,
 )
-from portal.core import tenancy, tokens
+from portal.core import tokens
 from portal.core.extensions import htmx, limiter
 from portal.core.htmx import local_target, redirect_to, render
 from portal.firm import folder_documents
@@ -32,7 +33,7 @@ INVITATION_PROBLEMS = {
 
 
 def load_user(user_id: str) -> User | None:
-    return tenancy.load_user(int(user_id))
+    return sessions.load(user_id)
 
 
 def unauthorized():
@@ -82,8 +83,11 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = sessions.authenticate(form.email.data, form.password.data)
+        if user is not None and user.two_factor_enabled and not two_factor.trusted_device(user):
+            two_factor.begin(user, form.remember.data)
+            return redirect_to(url_for("auth.second_factor", next=request.args.get("next")))
         if user is not None:
-            sessions.log_in(user, remember=form.remember.data)
+            sessions.log_in(user, remember=form.remember.data, second_factor=user.two_factor_enabled)
             return redirect_to(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Adresse e-mail ou mot de passe incorrect."))
         status = 422
@@ -92,10 +96,57 @@ def login():
     return render("auth/login.html", "auth/_login_form.html", form=form, status=status)
 
 
+def _pending_key() -> str:
+    pending = two_factor.pending_user()
+    return f"second-factor:{pending.id if pending else 'none'}"
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_key, deduct_when=_failed_login, scope="second-factor")
+def second_factor():
+    """The second step of a login with 2FA: a code from the app, or a recovery code."""
+    user = two_factor.pending_user()
+    if user is None:
+        flash(_("Reconnectez-vous : l'étape du mot de passe a expiré."), "info")
+        return redirect_to(url_for("auth.login", next=request.args.get("next")))
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        used = two_factor.verify(user, form.code.data)
+        if used is not None:
+            remember = two_factor.pending_remember()
+            session.pop(two_factor.PENDING_KEY, None)
+            sessions.log_in(user, remember=remember, second_factor=True)
+            response = redirect_to(_safe_next(request.args.get("next")))
+            if form.trust_device.data:
+                response.set_cookie(
+                    two_factor.DEVICE_COOKIE,
+                    two_factor.device_token(user),
+                    max_age=two_factor.DEVICE_DAYS * 24 * 3600,
+                    secure=current_app.config["SESSION_COOKIE_SECURE"],
+                    httponly=True,
+                    samesite="Lax",
+                )
+            if used == "recovery":
+                flash(
+                    _(
+                        "Code de secours utilisé : il ne marchera plus. Il vous en reste %(n)s.",
+                        n=len(user.recovery_codes),
+                    ),
+                    "warning",
+                )
+            return response
+        form.code.errors.append(_("Code incorrect ou déjà utilisé."))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render("auth/second_factor.html", "auth/_second_factor_form.html", form=form, status=status)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    sessions.log_out(current_user.id)
+    sessions.log_out(current_user._get_current_object())
     flash(_("Vous êtes déconnecté. À bientôt !"), "success")
     return redirect_to(url_for("auth.login"))
 
