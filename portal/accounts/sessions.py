@@ -23,7 +23,15 @@ from portal.core.extensions import db
 from portal.messaging import notifications
 from portal.models import User, UserSession, normalise_email, utcnow
 
-_DUMMY_HASH = generate_password_hash("vigie-timing-equaliser", method="scrypt")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the configured method: an unknown email costs what a wrong password does."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("vigie-timing-equaliser", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def find_user(email: str) -> User | None:
@@ -34,7 +42,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user if the password matches; the same work is done whether the email exists or not."""
     user = find_user(email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password) or not user.active:
         return None
