@@ -52,7 +52,11 @@ def _is_main():
 
 
 def _has_firm_space():
-    return exists().where(ClientFile.company_id == Membership.organisation_id).correlate(Membership)
+    return (
+        exists()
+        .where(ClientFile.company_id == Membership.organisation_id, ClientFile.consent == "accepted")
+        .correlate(Membership)
+    )
 
 
 def _sorted(rows) -> list[tuple[Membership, bool, bool]]:

@@ -132,7 +132,12 @@ class Space:
 
 def has_space(company_id: int) -> bool:
     """The company is the client of a firm on Vigie (its executive lands on its space)."""
-    return db.session.scalar(select(ClientFile.id).where(ClientFile.company_id == company_id).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(ClientFile.id).where(ClientFile.company_id == company_id, ClientFile.consent == "accepted").limit(1)
+        )
+        is not None
+    )
 
 
 def spaces_of(tenancy: Tenancy, user: User) -> list[Space]:
@@ -142,7 +147,7 @@ def spaces_of(tenancy: Tenancy, user: User) -> list[Space]:
         select(ClientFile, Organisation, ThemeGrant.theme_ids)
         .join(Organisation, Organisation.id == ClientFile.firm_id)
         .outerjoin(ThemeGrant, (ThemeGrant.client_file_id == ClientFile.id) & (ThemeGrant.email == user.email))
-        .where(ClientFile.company_id == company_id)
+        .where(ClientFile.company_id == company_id, ClientFile.consent == "accepted")
         .order_by(Organisation.legal_name)
     ).all()
     if not rows:

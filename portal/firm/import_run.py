@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from portal.core.extensions import db
-from portal.firm import client_files, identifiers
+from portal.firm import client_files, consent, identifiers
 from portal.models import (
     ClientFile,
     ClientFileAccess,
@@ -24,6 +24,7 @@ from portal.models import (
     Organisation,
     OutboxJob,
     ThemeGrant,
+    User,
     utcnow,
 )
 
@@ -73,6 +74,10 @@ def _create_chunk(batch: ImportBatch, rows: list[ImportRow]) -> None:
         db.session.scalars(select(Establishment.siret).where(Establishment.siret.in_([r.data["siret"] for r in rows])))
     )
     shared = client_files.shared_theme_ids(firm_id)
+    # A company someone already runs on Vigie joins the firm only when an owner accepts.
+    run_by_others = consent.companies_with_members([o.id for o in companies.values()])
+    firm = db.session.get(Organisation, firm_id) if run_by_others else None
+    creator = db.session.get(User, batch.user_id) if run_by_others and batch.user_id else None
     to_create = []
     for row in rows:
         company = companies.get(row.data["siret"][:9])
@@ -136,6 +141,8 @@ def _create_chunk(batch: ImportBatch, rows: list[ImportRow]) -> None:
         if data["email"]:
             grants.append({"client_file_id": client_file.id, "email": data["email"], "theme_ids": shared})
         jobs.append(OutboxJob(job="build_tree", queue="default", args={"client_file_id": client_file.id}))
+        if client_file.company_id in run_by_others:
+            consent.ask(client_file, firm, creator)
         row.status = "created"
         row.client_file_id = client_file.id
     for table, values in ((FiscalYear, years), (ClientFileAccess, accesses), (ThemeGrant, grants)):

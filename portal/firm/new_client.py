@@ -17,7 +17,7 @@ from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
-from portal.firm import access, partner_apps, trees
+from portal.firm import access, consent, partner_apps, trees
 from portal.firm.client_files import check_executive_email, file_for_siren, invite_executive_now
 from portal.firm.client_wizard import chosen_template_id, draft_of, missing_step
 from portal.firm.identifiers import vat_number
@@ -83,6 +83,7 @@ def create(tenancy: Tenancy, user: User) -> ClientFile:
     if executive["email"]:
         check_executive_email(siret[:9], executive["email"])
     company = _company(siret, company_data_)
+    needs_consent = bool(consent.companies_with_members([company.id]))
     client_file = ClientFile(
         firm_id=tenancy.organisation.id,
         company_id=company.id,
@@ -116,6 +117,8 @@ def create(tenancy: Tenancy, user: User) -> ClientFile:
         )
         if executive["invite_now"]:
             invite_executive_now(client_file, tenancy.organisation, user, company)
+    if needs_consent:
+        consent.ask(client_file, tenancy.organisation, user)
     trees.enqueue_build(client_file)
     db.session.delete(draft)
     audit.record(

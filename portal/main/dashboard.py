@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.firm import consent
 from portal.models import Invitation, LinkRequest, Membership, Message, Partnership, User, utcnow
 from portal.partners import links, requirements
 from portal.partners import partnerships as partners
@@ -50,10 +51,11 @@ class PendingTab:
     partnerships: list[Partnership]
     link_requests: list[LinkRequest]
     asked: dict
+    firm_requests: list = ()
 
     @property
     def count(self) -> int:
-        return len(self.partnerships) + len(self.link_requests)
+        return len(self.partnerships) + len(self.link_requests) + len(self.firm_requests)
 
 
 def pending_tab(tenancy: Tenancy) -> PendingTab:
@@ -63,4 +65,5 @@ def pending_tab(tenancy: Tenancy) -> PendingTab:
         pending,
         links.pending_for(tenancy),
         requirements.asked_by([p.requester_id for p in pending], tenancy.organisation.id),
+        consent.pending_for(tenancy),
     )

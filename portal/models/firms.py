@@ -111,6 +111,11 @@ class ClientFile(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A company already on Vigie joins a firm only when one of its owners accepts: until then the
+    # file is "pending" and the company's users see no "Espace cabinet" ("refused": they said no).
+    consent: Mapped[str] = mapped_column(String(10), default="accepted")
+    consent_decided_at: Mapped[datetime | None]
+    consent_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     company: Mapped[Organisation] = relationship(foreign_keys=[company_id], lazy="raise")
     firm: Mapped[Organisation] = relationship(foreign_keys=[firm_id], lazy="raise")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
+from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.core.responses import attachment
-from portal.firm import folder_documents, partner_apps, tree_templates, trees
+from portal.firm import consent, folder_documents, partner_apps, tree_templates, trees
 from portal.firm.forms import EmployeeForm, UploadForm
 
 bp = Blueprint("client_space", __name__, url_prefix="/space")
@@ -106,3 +107,30 @@ def folder(file_id: int, folder_id: int):
 def download(file_id: int, document_id: int):
     document, data = folder_documents.client_download(tenancy.current(), current_user, file_id, document_id)
     return attachment(data, document.filename, document.content_type)
+
+
+@bp.post("/firm-requests/<int:file_id>/<any(accept, refuse):decision>")
+@login_required
+def decide_firm_request(file_id: int, decision: str):
+    """ "Accepter" / "Refuser" a firm that wants the company among its clients (owners only)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        client_file = consent.decide(tenancy.current(), current_user, file_id, accept=decision == "accept")
+    except InvalidInput as exc:
+        flash(str(exc.errors["decision"]), "warning")
+        return redirect_to(url_for("main.home"))
+    if client_file.consent == "accepted":
+        flash(
+            _(
+                "%(firm)s compte désormais votre entreprise parmi ses clients : « Espace cabinet » est ouvert.",
+                firm=client_file.firm.legal_name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("Demande de %(firm)s refusée : ce cabinet ne partage rien avec vous.", firm=client_file.firm.legal_name),
+            "success",
+        )
+    return redirect_to(url_for("main.home"))
