@@ -105,3 +105,19 @@ def test_a_company_new_to_vigie_needs_no_consent(app, client, firm):
     with app.app_context():
         files = db.session.scalars(select(ClientFile)).all()
         assert files and {f.consent for f in files} == {"accepted"}
+
+
+def test_the_wizard_also_waits_for_the_companys_owner(app, client, firm):
+    from tests.support.firm import step, walk_wizard
+
+    as_admin(client)
+    assert walk_wizard(client, siret=MARTIN_SIRET, executive="fournisseur@vigie.test", invite=False).status_code == 303
+    assert step(client, 8).status_code == 303
+    post(client, "/logout")
+    with app.app_context():
+        client_file = db.session.scalar(select(ClientFile).where(ClientFile.siret == MARTIN_SIRET))
+        assert client_file.consent == "pending"
+    login(client, "fournisseur@vigie.test")
+    assert 'href="/space"' not in _text(client.get("/"))
+    post(client, f"/space/firm-requests/{client_file.id}/accept")
+    assert 'href="/space"' in _text(client.get("/"))
