@@ -3,6 +3,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
+# The app reads it too: links in emails sent by jobs and on the quitus point to this port.
+export PORT
 # Parallel test processes (pytest-xdist); each has its own test database and Redis database.
 TEST_WORKERS ?= 2
 MO     := portal/translations/en/LC_MESSAGES/messages.mo

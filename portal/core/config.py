@@ -83,7 +83,8 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # In development the site is where `make run` serves it: `PORT=5101 make run` links to 5101.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

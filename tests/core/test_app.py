@@ -42,6 +42,16 @@ def test_development_generates_and_keeps_a_secret_key(monkeypatch, tmp_path):
     assert first["SESSION_COOKIE_SECURE"] is False
 
 
+def test_links_in_emails_follow_the_port_make_run_serves_on(monkeypatch, tmp_path):
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert config.load(str(tmp_path))["PUBLIC_URL"] == "http://127.0.0.1:5000"
+    monkeypatch.setenv("PORT", "5101")
+    assert config.load(str(tmp_path))["PUBLIC_URL"] == "http://127.0.0.1:5101"
+    monkeypatch.setenv("PUBLIC_URL", "https://vigie.example.fr")
+    assert config.load(str(tmp_path))["PUBLIC_URL"] == "https://vigie.example.fr"
+
+
 def test_services_are_switched_on_by_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("MAIL_SERVER", "smtp.example")
