@@ -129,6 +129,14 @@ def end_all(user_id: int, reason: str, *, keep: int | None = None) -> int:
     return db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
 
 
+def end_others(user: User) -> int:
+    """ "Fermer toutes mes autres sessions": every session of the user but this one."""
+    ended = end_all(user.id, "ended_by_user", keep=user.session_row.id if user.session_row else None)
+    audit.record("user.sessions_ended", user_id=user.id, sessions_ended=ended, by="self")
+    db.session.commit()
+    return ended
+
+
 def open_sessions(user_id: int) -> list[UserSession]:
     return list(
         db.session.scalars(

@@ -25,9 +25,10 @@ SCALE = 1.5  # 108 dpi for an ordinary A4 page
 class SandboxError(Exception):
     """The child failed, or broke its time or memory limit (``timed_out`` says which)."""
 
-    def __init__(self, message: str, *, timed_out: bool = False):
+    def __init__(self, message: str, *, timed_out: bool = False, returncode: int | None = None):
         super().__init__(message)
         self.timed_out = timed_out
+        self.returncode = returncode
 
 
 def run(task: str, data: bytes, *, seconds: float, memory_mb: int = 768, **options) -> bytes:
@@ -44,7 +45,9 @@ def run(task: str, data: bytes, *, seconds: float, memory_mb: int = 768, **optio
         # SIGXCPU / SIGKILL: the CPU limit; MemoryError: the address-space limit.
         timed_out = done.returncode in (-24, -9)
         raise SandboxError(
-            f"{task}: exit {done.returncode}: {done.stderr[-300:].decode(errors='replace')}", timed_out=timed_out
+            f"{task}: exit {done.returncode}: {done.stderr[-300:].decode(errors='replace')}",
+            timed_out=timed_out,
+            returncode=done.returncode,
         )
     return done.stdout
 
@@ -82,11 +85,16 @@ def _pdf_pages(data: bytes, max_pages: int = 6) -> bytes:
         document.close()
 
 
-def _pdf_page_png(data: bytes, page: int = 0) -> bytes:
+NO_SUCH_PAGE = 3  # the child's exit code for a page number past the pages shown
+
+
+def _pdf_page_png(data: bytes, page: int = 0, max_pages: int = 6) -> bytes:
     import pypdfium2 as pdfium
 
     document = pdfium.PdfDocument(data)
     try:
+        if not 0 <= page < min(len(document), max_pages):
+            sys.exit(NO_SUCH_PAGE)
         sheet = document[page]
         width, height = sheet.get_size()
         image = sheet.render(scale=render_scale(width, height)).to_pil()

@@ -32,38 +32,49 @@ def companies_with_members(company_ids: list[int]) -> set[int]:
     )
 
 
-def ask(client_file: ClientFile, firm: Organisation, actor: User | None) -> None:
-    """Put the file on hold and ask the company's owners (caller commits)."""
-    client_file.consent = "pending"
-    owners = db.session.execute(
-        select(User.email, User.language)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == client_file.company_id, Membership.role == "owner", User.active.is_(True))
-    ).all()
-    company = db.session.get(Organisation, client_file.company_id)
-    if has_request_context():
-        link = url_for("main.home", _external=True)
-    else:
-        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-            link = url_for("main.home", _external=True)
-    for email, language in owners:
-        notifications.queue_email(
-            email,
-            "firm_consent_request",
-            language=language,
-            organisation_id=company.id,
-            firm=firm,
-            company=company,
-            link=link,
+def ask(files: list[ClientFile], firm: Organisation, actor: User | None) -> None:
+    """Put these files on hold and ask their companies' owners (two queries; caller commits)."""
+    if not files:
+        return
+    company_ids = {f.company_id for f in files}
+    companies = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(company_ids)))}
+    owners: dict[int, list[tuple[str, str]]] = {}
+    for company_id, email, language in db.session.execute(
+        select(Membership.organisation_id, User.email, User.language)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id.in_(company_ids), Membership.role == "owner", User.active.is_(True))
+    ):
+        owners.setdefault(company_id, []).append((email, language))
+    link = _home_link()
+    for client_file in files:
+        client_file.consent = "pending"
+        company = companies[client_file.company_id]
+        for email, language in owners.get(company.id, []):
+            notifications.queue_email(
+                email,
+                "firm_consent_request",
+                language=language,
+                organisation_id=company.id,
+                firm=firm,
+                company=company,
+                link=link,
+            )
+        audit.record(
+            "client_file.consent_asked",
+            user_id=actor.id if actor else None,
+            organisation_id=firm.id,
+            client_file_id=client_file.id,
+            company_id=company.id,
+            owners=len(owners.get(company.id, [])),
         )
-    audit.record(
-        "client_file.consent_asked",
-        user_id=actor.id if actor else None,
-        organisation_id=firm.id,
-        client_file_id=client_file.id,
-        company_id=company.id,
-        owners=len(owners),
-    )
+
+
+def _home_link() -> str:
+    """The dashboard's address, in a request or in a job (PUBLIC_URL)."""
+    if has_request_context():
+        return url_for("main.home", _external=True)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("main.home", _external=True)
 
 
 def pending_for(tenancy: Tenancy) -> list[ClientFile]:

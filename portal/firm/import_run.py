@@ -141,10 +141,9 @@ def _create_chunk(batch: ImportBatch, rows: list[ImportRow]) -> None:
         if data["email"]:
             grants.append({"client_file_id": client_file.id, "email": data["email"], "theme_ids": shared})
         jobs.append(OutboxJob(job="build_tree", queue="default", args={"client_file_id": client_file.id}))
-        if client_file.company_id in run_by_others:
-            consent.ask(client_file, firm, creator)
         row.status = "created"
         row.client_file_id = client_file.id
+    consent.ask([f for f in files if f.company_id in run_by_others], firm, creator)
     for table, values in ((FiscalYear, years), (ClientFileAccess, accesses), (ThemeGrant, grants)):
         if values:
             db.session.execute(insert(table), values)

@@ -118,7 +118,7 @@ def create(tenancy: Tenancy, user: User) -> ClientFile:
         if executive["invite_now"]:
             invite_executive_now(client_file, tenancy.organisation, user, company)
     if needs_consent:
-        consent.ask(client_file, tenancy.organisation, user)
+        consent.ask([client_file], tenancy.organisation, user)
     trees.enqueue_build(client_file)
     db.session.delete(draft)
     audit.record(

@@ -148,24 +148,23 @@ def _claim(message_id: int) -> bool:
 def _resolve_interrupted(message: Message, backend) -> None:
     """A message left "sending" by a dead worker: ask the provider, never send it blindly."""
     lookup = getattr(backend, "lookup", None)
-    answer = None
+    reason = UNKNOWN
     if lookup is not None:
         try:
-            answer = lookup(_outgoing(message))
+            receipt = lookup(_outgoing(message))
         except DeliveryError as exc:
             if exc.permanent:  # the provider knows it and says it failed
                 message.status, message.failure_reason = "failed", exc.reason
                 db.session.commit()
                 return
-            answer = None
         else:
-            if answer is not None:
-                _record_sent(message, answer)
+            if receipt is not None:
+                _record_sent(message, receipt)
                 db.session.commit()
                 log.info("message %s: interrupted, the provider confirms it was sent", message.id)
                 return
-    message.status = "unknown"
-    message.failure_reason = NOT_FOUND if lookup is not None and answer is None else UNKNOWN
+            reason = NOT_FOUND
+    message.status, message.failure_reason = "unknown", reason
     db.session.commit()
     log.warning("message %s: delivery interrupted, outcome unknown", message.id)
 

@@ -22,6 +22,10 @@ class PreviewUnavailable(Exception):
     """The file could not be drawn within the limits."""
 
 
+class NoSuchPage(Exception):
+    """A page number past the pages shown (at most MAX_PAGES)."""
+
+
 def page_count(data: bytes, content_type: str) -> int:
     if content_type != "application/pdf":
         return 1
@@ -32,8 +36,11 @@ def page_count(data: bytes, content_type: str) -> int:
 
 
 def render_page(data: bytes, content_type: str, page: int) -> bytes:
+    """One page as a PNG, in one child process (it also tells a page that does not exist)."""
     if content_type == "application/pdf":
-        return _run("pdf_page_png", data, page=page)
+        return _run("pdf_page_png", data, page=page, max_pages=MAX_PAGES)
+    if page != 0:
+        raise NoSuchPage()
     return _run("image_png", data)
 
 
@@ -44,5 +51,7 @@ def _run(task: str, data: bytes, **options) -> bytes:
             task, data, seconds=config["PREVIEW_SECONDS"], memory_mb=config["PREVIEW_MEMORY_MB"], **options
         )
     except sandbox.SandboxError as exc:
+        if exc.returncode == sandbox.NO_SUCH_PAGE:
+            raise NoSuchPage() from exc
         log.warning("preview refused: %s", exc)
         raise PreviewUnavailable(str(exc)) from exc

@@ -25,6 +25,12 @@ def _copy(app, client, *names: str):
     return thief
 
 
+def _remembered_login(client):
+    """Log in with « Rester connecté » ticked."""
+    form = {"email": "cabinet@vigie.test", "password": DEMO_PASSWORD, "remember": "y", "csrf_token": token_for(client)}
+    return client.post("/login", data=form)
+
+
 def _opens(client, path: str = "/team") -> bool:
     return client.get(path).status_code == 200
 
@@ -39,15 +45,7 @@ def test_a_session_cookie_copied_before_logout_opens_nothing_after_it(app, clien
 
 
 def test_a_remember_me_cookie_alone_dies_with_logout(app, client, demo):
-    response = client.post(
-        "/login",
-        data={
-            "email": "cabinet@vigie.test",
-            "password": DEMO_PASSWORD,
-            "remember": "y",
-            "csrf_token": token_for(client),
-        },
-    )
+    response = _remembered_login(client)
     assert response.status_code == 303
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
@@ -64,15 +62,7 @@ def test_a_remember_me_cookie_alone_dies_with_logout(app, client, demo):
 
 
 def test_a_password_reset_ends_every_session(app, client, demo):
-    client.post(
-        "/login",
-        data={
-            "email": "cabinet@vigie.test",
-            "password": DEMO_PASSWORD,
-            "remember": "y",
-            "csrf_token": token_for(client),
-        },
-    )
+    _remembered_login(client)
     thief = _copy(app, client, "remember_token")
     other = app.test_client()
     other.post(

@@ -9,8 +9,6 @@ from flask_login import current_user, login_required
 
 from portal.accounts import sessions, two_factor
 from portal.accounts.forms import ChangePasswordForm, DisableTwoFactorForm, EnableTwoFactorForm, RenewCodesForm
-from portal.core import audit
-from portal.core.extensions import db
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 
@@ -59,10 +57,7 @@ def change_password():
 def end_other_sessions():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    user = current_user._get_current_object()
-    ended = sessions.end_all(user.id, "ended_by_user", keep=user.session_row.id if user.session_row else None)
-    audit.record("user.sessions_ended", user_id=user.id, sessions_ended=ended, by="self")
-    db.session.commit()
+    ended = sessions.end_others(current_user._get_current_object())
     flash(_("Vos autres sessions sont fermées (%(n)s).", n=ended), "success")
     return redirect_to(url_for("security.page"))
 

@@ -75,10 +75,10 @@ def review_item(version_id: int):
 def review_page_image(version_id: int, page: int):
     found = review.item(tenancy.current(), version_id)
     data = storage().read(found.version.storage_key)
-    if page >= previews.page_count(data, found.version.content_type):
-        abort(404)
     try:
         image = previews.render_page(data, found.version.content_type, page)
+    except previews.NoSuchPage:
+        abort(404)
     except previews.PreviewUnavailable:
         return (
             render_template("operations/_preview_unavailable.svg"),
