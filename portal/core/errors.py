@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +26,10 @@ MESSAGES = {
     # Past the server's limit on a whole request; each form says its own, lower limit next to its field.
     413: (
         _l("Fichier trop volumineux"),
-        _l("Le fichier envoyé est bien trop gros pour Vigie : réduisez-le ou découpez-le, puis réessayez."),
+        _l(
+            "Le fichier envoyé dépasse la limite de Vigie (10 Mo par document). Réduisez-le (un scan en 200 dpi "
+            "suffit) ou découpez-le, puis choisissez-le à nouveau dans le formulaire."
+        ),
     ),
     422: (_l("Données invalides"), _l("Certaines informations sont invalides. Corrigez-les et réessayez.")),
     429: (
@@ -44,11 +47,24 @@ CSRF_MESSAGE = (
 )
 
 
-def render_error(status: int, title: str, text: str):
+def render_error(status: int, title: str, text: str, back: str | None = None):
+    """``back``: the page to go back to (the form a refused POST came from), instead of the home page."""
     if wants_fragment():
         body = render_template("errors/_error.html", status=status, title=title, text=text)
         return body, status, {"HX-Retarget": "#flash-area", "HX-Reswap": "innerHTML", "Vary": "HX-Request"}
-    return render_template("errors/error.html", status=status, title=title, text=text), status, {"Vary": "HX-Request"}
+    page = render_template("errors/error.html", status=status, title=title, text=text, back=back)
+    return page, status, {"Vary": "HX-Request"}
+
+
+def _form_page() -> str | None:
+    """The URL of the form a POST came from, when the same address shows it (GET)."""
+    if request.method != "POST":
+        return None
+    try:
+        current_app.url_map.bind("", url_scheme=request.scheme).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
 
 
 def init_app(app: Flask) -> None:
@@ -61,7 +77,8 @@ def init_app(app: Flask) -> None:
         title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
         # A service may say precisely why (portal.core.exceptions.Refused).
         text = getattr(error, "explanation", None) or text
-        return render_error(error.code or 500, str(title), str(text))
+        back = _form_page() if error.code == 413 else None
+        return render_error(error.code or 500, str(title), str(text), back)
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):

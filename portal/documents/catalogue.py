@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.core.extensions import db
@@ -155,6 +156,15 @@ REFUSAL_REASONS = (
     ("L'assurance ne couvre pas l'activité", "Insurance does not cover the activity"),
     ("Traduction manquante", "Translation missing"),
 )
+
+# Where each type prints the code that lets anyone check it (the upload form's hint).
+VERIFICATION_CODE_HINTS = {
+    "URSSAF_VIGILANCE": _l(
+        "Le « code de sécurité » figure en bas de l'attestation (urssaf.fr le vérifie), par exemple EQ7RM4D3XK2P9."
+    ),
+    "KBIS": _l("Le « code de vérification » figure en bas de chaque page de l'extrait, sous le QR code."),
+}
+DEFAULT_VERIFICATION_CODE_HINT = _l("Le code imprimé sur le document qui permet d'en vérifier l'authenticité.")
 
 DEFAULT_REQUIRED = ("URSSAF_VIGILANCE", "KBIS")
 EMPLOYER_REQUIRED = ("LNTE",)

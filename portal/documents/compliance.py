@@ -1,9 +1,11 @@
 """The state of a company's compliance file, computed in a fixed number of queries.
 
-A document type is in one of these states for a company:
-``missing`` · ``refused`` (the latest version was refused) · ``in_review`` (the latest version
-awaits an operator) · ``expired`` · ``expiring`` (within the warning window) · ``valid``.
-The first four are the "documents en attente de mise à jour" (the orange tab), most urgent first.
+A document type's state follows its *valid version*: the newest validated one (valid, expiring or
+expired; validating a version archives the others, so there is at most one). A version sent after
+it does not hide it: while it is checked, or once refused, it is the document's *renewal*, shown
+as a line under the state ("nouvelle version en cours de vérification", "nouvelle version
+refusée : motif …"). What partners see (``summary``) therefore changes only when the valid version
+does. The table ``STATES`` and ``TRANSITIONS`` below are the reference; the README repeats them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,38 @@ from portal.core.extensions import db
 from portal.documents.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, Requirement
 
+# state: when (archived versions aside)
+STATES = {
+    "missing": "no version at all",
+    "in_review": "no validated version; the newest version awaits an operator",
+    "refused": "no validated version; the newest version was refused",
+    "valid": "the valid version ends after the warning window, or never",
+    "expiring": "the valid version ends within the warning window (EXPIRY_WARNING_DAYS)",
+    "expired": "the valid version's last day is past",
+}
+# renewal: when (only alongside a valid version)
+RENEWALS = {
+    None: "no version newer than the valid one",
+    "in_review": "the newest version, sent after the valid one, awaits an operator",
+    "refused": "the newest version, sent after the valid one, was refused",
+}
+# (state, renewal) before · event · (state, renewal) after. "any" stands for valid, expiring or expired.
+TRANSITIONS = (
+    ("missing", None, "a version is sent", "in_review", None),
+    ("in_review", None, "the operator validates it", "valid", None),
+    ("in_review", None, "the operator refuses it", "refused", None),
+    ("refused", None, "a corrected version is sent", "in_review", None),
+    ("refused", None, "the supplier withdraws the refused version", "missing", None),
+    ("any", None, "a newer version is sent", "any", "in_review"),
+    ("any", "in_review", "the operator validates the newer version", "valid", None),
+    ("any", "in_review", "the operator refuses the newer version", "any", "refused"),
+    ("any", "refused", "a corrected version is sent", "any", "in_review"),
+    ("any", "refused", "the supplier withdraws the refused version", "any", None),
+    ("valid", "any", "the warning window is reached (daily sweep)", "expiring", "unchanged"),
+    ("expiring", "any", "the last day passes (daily sweep)", "expired", "unchanged"),
+)
+# The orange tab ("documents en attente de mise à jour"), most urgent first; a refused renewal
+# (the document still valid) comes after them.
 PENDING_STATES = ("expired", "refused", "missing", "expiring")
 VALIDATED = ("valid", "expiring", "expired")
 STATE_RANK = {"valid": 0, "expiring": 1, "in_review": 2, "expired": 3, "refused": 4, "missing": 5}
@@ -52,14 +86,34 @@ class FileRow:
     required: bool
     requested_by: list[str] = field(default_factory=list)
     days_left: int | None = None
+    # The version sent after the valid one, while it is checked or once refused (see RENEWALS).
+    renewal: DocumentVersion | None = None
+
+    @property
+    def renewal_state(self) -> str | None:
+        if self.renewal is None:
+            return None
+        return "in_review" if self.renewal.status == "submitted" else "refused"
+
+    @property
+    def refused_version(self) -> DocumentVersion | None:
+        """The refused version the supplier has not replaced yet (required or optional document)."""
+        if self.state == "refused":
+            return self.latest
+        return self.renewal if self.renewal_state == "refused" else None
 
     @property
     def pending(self) -> bool:
-        return self.required and self.state in PENDING_STATES
+        """In the orange tab: a required document to update, or any refused version not replaced."""
+        return (self.required and self.state in PENDING_STATES) or self.refused_version is not None
 
     @property
     def urgency(self) -> tuple:
-        return (PENDING_STATES.index(self.state), self.days_left if self.days_left is not None else 0)
+        if self.required and self.state in PENDING_STATES:
+            rank = PENDING_STATES.index(self.state)
+        else:
+            rank = len(PENDING_STATES)
+        return (rank, self.days_left if self.days_left is not None else 0)
 
     @property
     def history(self) -> list[DocumentVersion]:
@@ -78,7 +132,7 @@ class ComplianceFile:
 
     @property
     def online(self) -> list[FileRow]:
-        return [row for row in self.rows if row.document is not None or row.required]
+        return [row for row in self.rows if row.latest is not None or row.required]
 
     def row_for(self, code: str) -> FileRow | None:
         return next((row for row in self.rows if row.document_type.code == code), None)
@@ -89,15 +143,16 @@ def row_for(document_type: DocumentType, document: Document | None, on: date, wi
     latest = versions[0] if versions else None
     active = next((v for v in versions if v.status in VALIDATED), None)
     days_left = (active.valid_until - on).days if active and active.valid_until else None
-    if latest is None:
-        state = "missing"
-    elif latest.status in ("submitted", "refused"):
-        state = "in_review" if latest.status == "submitted" else "refused"
-    elif active is None:
+    renewal = None
+    if active is not None:
+        state = effective_status(active, on, window)
+        if latest is not active and latest.status in ("submitted", "refused"):
+            renewal = latest
+    elif latest is None:
         state = "missing"
     else:
-        state = effective_status(active, on, window)
-    return FileRow(document_type, document, latest, active, state, required=False, days_left=days_left)
+        state = "in_review" if latest.status == "submitted" else "refused"
+    return FileRow(document_type, document, latest, active, state, required=False, days_left=days_left, renewal=renewal)
 
 
 # The statements are built once: building them costs as much as running them on a small file.
@@ -169,13 +224,10 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
 
 
 def summary(file: ComplianceFile) -> tuple[str, int]:
-    """One word for a file (expired, incomplete, in_review, compliant) and how many expire soon."""
-    # A replacement under review does not hide, from a client, that the document in force expired.
-    states = [
-        "expired" if row.state == "in_review" and row.days_left is not None and row.days_left < 0 else row.state
-        for row in file.rows
-        if row.required
-    ]
+    """One word for a file (expired, incomplete, in_review, compliant) and how many expire soon.
+
+    It reads the required documents' states only: a renewal under review or refused does not move it."""
+    states = [row.state for row in file.rows if row.required]
     expiring = sum(1 for row in file.rows if row.required and row.state == "expiring")
     if "expired" in states:
         return "expired", expiring

@@ -16,7 +16,7 @@ from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.storage import storage
 from portal.documents import partner_status, prechecks
-from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User
+from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User, utcnow
 from portal.platforms import connections
 
 log = logging.getLogger(__name__)
@@ -227,6 +227,33 @@ def finish_precheck(version_id: int) -> None:
         result = prechecks.Precheck(kind="unreadable", warnings=[prechecks.TOO_LONG]).as_dict()
     version.precheck = result
     db.session.commit()
+
+
+def withdraw(organisation: Organisation, user: User, version_id: int) -> DocumentType:
+    """Take a refused version out of the file (kept in its history as archived), so it leaves the
+    orange tab without being replaced. Only the newest version of its document, once refused."""
+    version = own_version(organisation, version_id)
+    newest = db.session.scalar(
+        select(DocumentVersion.id)
+        .where(DocumentVersion.document_id == version.document_id, DocumentVersion.status != "archived")
+        .order_by(DocumentVersion.id.desc())
+        .limit(1)
+    )
+    if version.status != "refused" or newest != version.id:
+        raise InvalidInput({"withdraw": _l("Seule une version refusée, pas encore remplacée, peut être retirée.")})
+    version.status = "archived"
+    version.archived_at = utcnow()
+    kind = db.session.scalar(
+        select(DocumentType)
+        .join(Document, Document.document_type_id == DocumentType.id)
+        .where(Document.id == version.document_id)
+    )
+    audit.record(
+        "document.withdrawn", user_id=user.id, organisation_id=organisation.id, version_id=version.id, type=kind.code
+    )
+    partner_status.refresh_supplier(organisation.id)
+    db.session.commit()
+    return kind
 
 
 def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:

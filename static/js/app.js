@@ -26,3 +26,36 @@ document.addEventListener("change", function (event) {
   var count = form.querySelectorAll("input[type=checkbox]:checked").length;
   if (target) target.textContent = count === 1 ? target.dataset.one : target.dataset.many.replace("#", count);
 });
+document.addEventListener("change", function (event) {
+  // A file over the upload limit is refused before it is sent ("10 Mo maximum"); choosing another
+  // file clears the message, and the old server-side errors of that field with it.
+  var input = event.target;
+  if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+  var field = input.closest(".field");
+  var old = field && field.querySelectorAll(".field-error");
+  if (old) old.forEach(function (node) { node.remove(); });
+  if (field) field.classList.remove("has-error");
+  input.removeAttribute("aria-invalid");
+  input.setCustomValidity("");
+  var file = input.files && input.files[0];
+  if (!file || file.size <= Number(input.dataset.maxBytes)) return;
+  var size = (file.size / 1048576).toFixed(1).replace(".", ",");
+  var message = input.dataset.tooLarge.replace("{size}", size);
+  var error = document.createElement("p");
+  error.className = "field-error";
+  error.id = input.id + "-size-error";
+  error.textContent = message;
+  input.insertAdjacentElement("afterend", error);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", error.id);
+  input.setCustomValidity(message);
+  if (field) field.classList.add("has-error");
+});
+document.addEventListener("submit", function (event) {
+  // Captured before htmx sees the submit: a form with a file over the limit is not sent at all.
+  var tooLarge = event.target.querySelector && event.target.querySelector("input[type=file][data-max-bytes]:invalid");
+  if (!tooLarge) return;
+  event.preventDefault();
+  event.stopPropagation();
+  tooLarge.focus();
+}, true);

@@ -298,3 +298,66 @@ def test_a_document_dated_year_9999_is_filed_with_a_warning_not_a_500(app, clien
         version = db.session.scalars(select(DocumentVersion).order_by(DocumentVersion.id.desc())).first()
         assert version.precheck["certified_on"] is None
         assert "Date certifiée introuvable dans le texte." in version.precheck["warnings"]
+
+
+def _field_names(page: str) -> set[str]:
+    start = page.index('id="add-form"') if 'id="add-form"' in page else page.index('class="form upload-form"')
+    form = page[start : page.index("</form>", start)]
+    return set(re.findall(r'<(?:input|select)[^>]*name="([a-z_]+)"', form)) - {"csrf_token"}
+
+
+def test_the_upload_form_asks_only_what_the_type_prints(client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    lnte = client.get("/documents/LNTE/update").get_data(as_text=True)
+    assert _field_names(lnte) == {"file", "issued_on"}
+    rc_pro = client.get("/documents/RC_PRO/update").get_data(as_text=True)
+    assert _field_names(rc_pro) == {"file", "issued_on", "valid_until"}
+    assert "La date « valable jusqu" in rc_pro
+    urssaf = client.get("/documents/URSSAF_VIGILANCE/update").get_data(as_text=True)
+    assert _field_names(urssaf) == {"file", "issued_on", "verification_code"}
+    assert "figure en bas de l" in urssaf and "code de sécurité" in urssaf
+    kbis = client.get("/documents/KBIS/update").get_data(as_text=True)
+    assert "en bas de chaque page de l" in kbis
+    assert 'id="sync-warning"' not in urssaf  # no sync is on for Menuiserie Martin
+    # The browser refuses a file over the limit before sending it: it is told the limit.
+    assert 'data-max-bytes="10485760"' in lnte and "10 Mo maximum" in lnte
+
+
+def test_adding_a_document_asks_the_type_first_then_only_its_fields(client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    first = client.get("/documents/add").get_data(as_text=True)
+    assert _field_names(first) == {"type_code"} and "Continuer" in first
+    assert _field_names(client.get("/documents/add?type_code=CIBTP").get_data(as_text=True)) == {
+        "type_code",
+        "file",
+        "issued_on",
+        "valid_until",
+    }
+    kbis = client.get("/documents/add?type_code=KBIS", headers=HTMX).get_data(as_text=True)
+    assert kbis.lstrip().startswith('<form id="add-form"')
+    assert _field_names(kbis) == {"type_code", "file", "issued_on", "verification_code"}
+    assert _field_names(client.get("/documents/add?type_code=NOPE").get_data(as_text=True)) == {"type_code"}
+
+
+def test_after_an_error_the_form_says_to_choose_the_file_again(client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    future = today() + timedelta(days=3)
+    response = upload(client, "LNTE", pdf(), issued=future, headers=HTMX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "ne peut pas être dans le futur" in body
+    assert "Choisissez à nouveau le fichier" in body
+    # A new attempt answers with the new form: the old error is gone.
+    again = upload(client, "LNTE", b"not a pdf", headers=HTMX).get_data(as_text=True)
+    assert "ne peut pas être dans le futur" not in again
+
+
+def test_a_file_over_the_request_limit_gets_a_page_that_leads_back_to_the_form(client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    response = upload(client, "RC_PRO", b"%PDF-" + b"0" * (13 * 1024 * 1024))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "dépasse la limite de Vigie (10 Mo par document)" in page
+    assert 'href="/documents/RC_PRO/update">Retour au formulaire</a>' in page
+    # Any other POST past the limit (no form at that address) offers the home page only.
+    other = client.post("/documents/quitus", data=b"x" * (13 * 1024 * 1024), content_type="text/plain")
+    assert other.status_code == 413 and "Retour au formulaire" not in other.get_data(as_text=True)

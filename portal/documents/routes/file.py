@@ -6,8 +6,10 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import Forbidden
 
 from portal.core import tenancy
+from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.core.labels import current_locale
 from portal.core.responses import attachment
 from portal.documents import compliance, quitus, versions
 from portal.documents.forms import AddDocumentForm, UploadForm
@@ -101,23 +103,27 @@ def update(code: str):
 @bp.route("/documents/add", methods=["GET", "POST"])
 @login_required
 def add():
+    """Step 1: the type; step 2 (same page with ``type_code``): only the fields that type needs.
+    With htmx, changing the type redraws the form in place."""
     current = supplier()
     file = compliance.load(current.organisation)
+    chosen = (request.form if request.method == "POST" else request.args).get("type_code", "")
+    kind = next((t for t in file.types if t.code == chosen), None)
     form = AddDocumentForm()
-    form.type_code.choices = [("", _("Choisissez…"))] + [(t.code, t.label_fr) for t in file.types]
-    synced = [c for c in connections.connections_of(current.organisation.id) if c.enabled and c.provided_types]
-    if not synced:
-        del form.confirm_sync
+    form.type_code.choices = [("", _("Choisissez…"))] + [(t.code, t.label(current_locale())) for t in file.types]
+    synced_by = connections.provider_of(current.organisation.id, kind.code) if kind else None
+    if kind is None:
+        for name in ("file", "issued_on", "valid_until", "verification_code", "confirm_sync"):
+            del form[name]
+    else:
+        form.type_code.data = kind.code
+        form.adapt(kind, synced_by)
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
+        if form.validate_on_submit() and kind is not None:
             try:
                 versions.submit(
-                    current.organisation,
-                    current_user,
-                    form.type_code.data,
-                    _upload(form),
-                    sync_confirmed=_sync_confirmed(form),
+                    current.organisation, current_user, kind.code, _upload(form), sync_confirmed=_sync_confirmed(form)
                 )
             except versions.InvalidUpload as exc:
                 exc.attach_to(form)
@@ -130,7 +136,8 @@ def add():
         "documents/_add_form.html",
         form=form,
         file=file,
-        synced_by=", ".join(connections.label(c.platform) for c in synced),
+        kind=kind,
+        synced_by=synced_by and connections.label(synced_by),
         status=status,
     )
 
@@ -141,6 +148,21 @@ def download(version_id: int):
     version = versions.own_version(supplier().organisation, version_id)
     data, name = versions.file_of(version)
     return attachment(data, name, version.content_type)
+
+
+@bp.post("/documents/versions/<int:version_id>/withdraw")
+@login_required
+def withdraw(version_id: int):
+    current = supplier()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        kind = versions.withdraw(current.organisation, current_user, version_id)
+    except InvalidInput as exc:
+        flash(str(exc.errors["withdraw"]), "error")
+    else:
+        flash(_("Version refusée retirée : %(label)s.", label=kind.label(current_locale())), "success")
+    return redirect_to(url_for("documents.pending"))
 
 
 @bp.post("/documents/quitus")
