@@ -29,3 +29,8 @@ def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def paris_date(stored: datetime) -> date:
+    """The Paris day of a stored (naive UTC) timestamp: issued at 23:30 UTC on 30 November is 1 December."""
+    return stored.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS).date()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date
 
 from babel import dates as babel_dates
@@ -83,6 +84,43 @@ def current_locale() -> str:
     return str(get_locale() or "fr")
 
 
+# French writes the first day of a month as an ordinal: « 1er décembre », never « 1 décembre ».
+FIRST_OF_MONTH = re.compile(
+    r"(?<!\d)1 (?=(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b)"
+)
+
+
+def first_of_month(text: str) -> str:
+    return FIRST_OF_MONTH.sub("1er ", text)
+
+
+def local_date(value, format="medium", rebase=True) -> str:
+    """flask-babel's format_date, with « 1er » in French."""
+    text = format_date(value, format, rebase)
+    return first_of_month(text) if current_locale() == "fr" else text
+
+
+def local_datetime(value=None, format="medium", rebase=True) -> str:
+    text = format_datetime(value, format, rebase)
+    return first_of_month(text) if current_locale() == "fr" else text
+
+
+ELIDING = tuple("AEIOUYÂÀÄÉÈÊËÎÏÔÖÛÙÜŒaeiouyâàäéèêëîïôöûùüœ")
+
+
+def de(name: str) -> str:
+    """« de Batie Construction », « d'Atelier Dupont »: French elides « de » before a vowel. In
+    English the bare name (the English message says "of")."""
+    if current_locale() != "fr":
+        return name
+    return f"d'{name}" if name[:1] in ELIDING else f"de {name}"
+
+
+def french_date(value: date) -> str:
+    """A date in a French document (the quitus, a mandate), whatever the reader's language."""
+    return first_of_month(babel_dates.format_date(value, "long", locale="fr_FR"))
+
+
 class TableFormats:
     """Short date formatters resolved once for a long table (flask-babel looks the locale and the
     time zone up on every call; a 50-row page would do it a hundred times)."""
@@ -111,10 +149,11 @@ def template_globals() -> dict:
         "partnership_status_labels": PARTNERSHIP_STATUS_LABELS,
         "compliance_status_labels": COMPLIANCE_STATUS_LABELS,
         "resolved_status_labels": lambda: {key: str(label) for key, label in COMPLIANCE_STATUS_LABELS.items()},
-        "format_date": format_date,
-        "format_datetime": format_datetime,
+        "format_date": local_date,
+        "format_datetime": local_datetime,
         "table_formats": TableFormats,
         "format_currency": format_currency,
         "today": lambda: clock.today(),
         "current_locale": current_locale,
+        "de": de,
     }

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal.core import audit, uploads
+from portal.core.clock import paris_date
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
+from portal.core.labels import french_date
 from portal.core.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.core.storage import storage
 from portal.core.tenancy import Tenancy
@@ -80,7 +81,7 @@ def pdf(tenancy: Tenancy, user: User, mandate_id: int) -> bytes:
     paragraph(
         document,
         "Ce mandat est valable jusqu'à sa révocation, possible à tout moment depuis « Mes préférences ». "
-        f"Référence du mandat : M-{mandate.id:06d}, préparé le {format_date(mandate.created_at.date(), 'long')}.",
+        f"Référence du mandat : M-{mandate.id:06d}, préparé le {french_date(paris_date(mandate.created_at))}.",
         after=10,
     )
     paragraph(document, "Fait à : ______________________   le : ____ / ____ / ________", height=7, after=6)

@@ -6,15 +6,17 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import format_date
 from sqlalchemy import select
 
 from portal.core import audit, tenancy
+from portal.core.clock import paris_date
 from portal.core.extensions import db
+from portal.core.labels import french_date
 from portal.core.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.documents import compliance
 from portal.models import Organisation, Quitus, User
 
+COLUMNS = (95, 55, 40)  # mm: document, state, end of validity
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 STATE_LABELS = {
     "valid": "Valide",
@@ -70,24 +72,20 @@ def render(quitus: Quitus, organisation: Organisation) -> bytes:
         f"est membre de la plateforme et tient son dossier de vigilance sur Vigie.",
         after=2,
     )
-    paragraph(pdf, f"Situation au {format_date(quitus.issued_at.date(), format='long', rebase=False)} :", after=2)
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.cell(110, 8, "Document", border=1)
-    pdf.cell(40, 8, "État", border=1)
-    pdf.cell(0, 8, "Valide jusqu'au", border=1, new_x="LMARGIN", new_y="NEXT")
+    paragraph(pdf, f"Situation au {french_date(paris_date(quitus.issued_at))} :", after=2)
     pdf.set_font("DejaVu", "", 10)
-    for row in quitus.snapshot:
-        until = row["valid_until"]
-        pdf.cell(110, 8, row["label"][:60], border=1)
-        pdf.cell(40, 8, STATE_LABELS[row["state"]], border=1)
-        pdf.cell(
-            0,
-            8,
-            "—" if not until else f"{until[8:10]}/{until[5:7]}/{until[:4]}",
-            border=1,
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+    # fpdf2's table wraps a long label inside its cell instead of running over the border.
+    with pdf.table(col_widths=COLUMNS, line_height=6, first_row_as_headings=True) as table:
+        table.row(("Document", "État", "Valide jusqu'au"))
+        for row in quitus.snapshot:
+            until = row["valid_until"]
+            table.row(
+                (
+                    row["label"],
+                    STATE_LABELS[row["state"]],
+                    "—" if not until else f"{until[8:10]}/{until[5:7]}/{until[:4]}",
+                )
+            )
     pdf.ln(6)
     pdf.set_font("DejaVu", "B", 12)
     pdf.cell(0, 8, f"Code de vérification : {display_code(quitus.code)}", new_x="LMARGIN", new_y="NEXT")

@@ -68,6 +68,17 @@ def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page:
     return [QueueItem(*row) for row in rows], total
 
 
+def next_in_queue(tenancy: Tenancy) -> int | None:
+    """The id of the oldest version awaiting a decision, if any."""
+    tenancy.require_operator()
+    return db.session.scalar(
+        select(DocumentVersion.id)
+        .where(DocumentVersion.status == "submitted")
+        .order_by(DocumentVersion.uploaded_at, DocumentVersion.id)
+        .limit(1)
+    )
+
+
 def item(tenancy: Tenancy, version_id: int) -> QueueItem:
     tenancy.require_operator()
     row = db.session.execute(_with_type_and_company().where(DocumentVersion.id == version_id)).first()

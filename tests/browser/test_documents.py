@@ -61,8 +61,9 @@ def test_operator_refuses_and_the_supplier_reads_the_red_reason(page, check):
     page.locator("#decision").get_by_label("Motif du refus").select_option(label="Pages manquantes")
     page.locator("#decision").get_by_label("Commentaire pour le fournisseur (facultatif)").fill("Il manque la page 2.")
     page.locator("#decision").get_by_role("button", name="Refuser").click()
-    expect(page.locator("#flash-area")).to_contain_text("refusé")
-    expect(page.locator("#review-queue")).not_to_contain_text("mutuelle")
+    expect(page.locator("#flash-area")).to_contain_text("Document refusé : Attestation mutuelle / prévoyance")
+    # The next document of the queue opens at once.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("régularité fiscale")
     log_out(page)
 
     log_in(page, "fournisseur@vigie.test")

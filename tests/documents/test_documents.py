@@ -73,7 +73,9 @@ def test_upload_without_javascript_redirects_with_a_message(client, auth, demo_f
     auth.login("fournisseur@vigie.test")
     response = upload(client, "LNTE", pdf())
     assert response.status_code == 303 and response.headers["Location"] == "/documents"
-    assert "envoyé : il est en cours de vérification" in client.get("/documents").get_data(as_text=True)
+    assert "Document envoyé : Liste nominative des travailleurs étrangers. Il est en cours de vérification." in (
+        client.get("/documents").get_data(as_text=True)
+    )
 
 
 def test_kbis_needs_its_verification_code(client, auth, demo_file):

@@ -160,3 +160,86 @@ def test_another_companys_mandate_is_out_of_reach(app, client, auth, demo_file):
         headers=HTMX,
     )
     assert response.status_code == 404
+
+
+def _text_boxes(data: bytes, needles: list[str]) -> dict[str, tuple[float, float, float, float]]:
+    """Where each text sits on the quitus's page (left, bottom, right, top, in points), read by PDFium."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    textpage = document[0].get_textpage()
+    text = textpage.get_text_range()
+    boxes = {}
+    for needle in needles:
+        start = text.find(needle)
+        assert start >= 0, needle
+        chars = [textpage.get_charbox(i) for i in range(start, start + len(needle)) if not text[i].isspace()]
+        boxes[needle] = (
+            min(c[0] for c in chars),
+            min(c[1] for c in chars),
+            max(c[2] for c in chars),
+            max(c[3] for c in chars),
+        )
+    return boxes
+
+
+def test_quitus_states_stay_inside_their_column(app, client, auth, demo_file):
+    """ "Valide (expire bientôt)" and "En cours de vérification" used to run over into the next column."""
+    from tests.support.documents import upload
+
+    auth.login("fournisseur@vigie.test")
+    upload(client, "LNTE", pdf())  # the refused list is replaced: "En cours de vérification"
+    response = client.get(post(client, "/documents/quitus").headers["Location"])
+    with app.app_context():
+        kbis_until = db.session.scalar(
+            select(DocumentVersion.valid_until).where(DocumentVersion.original_filename == "kbis.pdf")
+        )
+    date_text = f"{kbis_until:%d/%m/%Y}"
+    boxes = _text_boxes(
+        response.data, ["Valide (expire bientôt)", date_text, "En cours de vérification", "Extrait Kbis"]
+    )
+    state, until = boxes["Valide (expire bientôt)"], boxes[date_text]
+    assert abs(state[1] - until[1]) < 12, "the state and its date are on the same row"
+    assert state[2] + 2 < until[0], f"the state runs into the date column: {state} / {until}"
+    review = boxes["En cours de vérification"]
+    assert review[2] + 2 < until[0]
+    assert boxes["Extrait Kbis"][2] + 2 < state[0]
+
+
+def test_dates_say_1er_in_french_and_the_quitus_stays_french_in_english(app, client, auth, demo_file):
+    from datetime import date
+
+    from portal.core.labels import first_of_month, local_date
+
+    assert first_of_month("1 décembre 2026") == "1er décembre 2026"
+    assert first_of_month("mardi 1 décembre 2026 à 10:00") == "mardi 1er décembre 2026 à 10:00"
+    assert first_of_month("11 décembre 2026") == "11 décembre 2026"
+    assert first_of_month("21 mai 2026") == "21 mai 2026"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            assert local_date(date(2026, 12, 1), "long") == "December 1, 2026"
+        with force_locale("fr"):
+            assert local_date(date(2026, 12, 1), "long") == "1er décembre 2026"
+    auth.login("fournisseur@vigie.test")
+    post(client, "/language", {"language": "en"})
+    location = post(client, "/documents/quitus").headers["Location"]
+    with app.app_context():
+        quitus = db.session.scalars(select(Quitus).order_by(Quitus.id.desc())).first()
+        from datetime import datetime
+
+        quitus.issued_at = datetime(2026, 11, 30, 23, 30)  # 1 December, 00:30 in Paris
+        db.session.commit()
+    text = " ".join(PdfReader(io.BytesIO(client.get(location).data)).pages[0].extract_text().split())
+    assert "Situation au 1er décembre 2026 :" in text
+
+
+def test_in_english_mandate_types_are_english_and_a_company_name_is_not_a_last_name(client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    post(client, "/language", {"language": "en"})
+    preferences = client.get("/preferences").get_data(as_text=True)
+    assert "URSSAF / MSA vigilance certificate" in preferences
+    assert "Attestation de vigilance URSSAF" not in preferences
+    company = client.get(f"/organisations/{demo_file['orgs']['Menuiserie Martin']}").get_data(as_text=True)
+    assert '<th scope="col">Name</th>' in company and "Last name" not in company

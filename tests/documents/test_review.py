@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -199,3 +200,35 @@ def test_operators_edit_document_types_and_refusal_reasons(app, client, auth, de
         assert db.session.get(RefusalReason, reason.id).active is False
     version = _submitted(app)[0]
     assert ">Cachet manquant</option>" not in client.get(f"/operations/review/{version.id}").get_data(as_text=True)
+
+
+def test_each_decision_opens_the_next_document_of_the_queue(app, client, auth, demo_file):
+    first, second = _submitted(app)[:2]
+    auth.login("operateur@vigie.test")
+    until = (first.issued_on + timedelta(days=300)).isoformat()
+    response = post(client, f"/operations/review/{first.id}/validate", {"valid_until": until})
+    assert response.headers["Location"] == f"/operations/review/{second.id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Document validé : Attestation mutuelle / prévoyance — Menuiserie Martin." in page
+    assert 'width="595" height="842"' in page  # the preview's place is kept while the image loads
+    with app.app_context():
+        reason = db.session.scalar(select(RefusalReason.id).where(RefusalReason.label_fr == "Pages manquantes"))
+    last = post(client, f"/operations/review/{second.id}/refuse", {"reason": reason})
+    assert last.headers["Location"] == "/operations/review"  # nothing left: the empty queue
+    assert "Document refusé : Attestation de régularité fiscale — Menuiserie Martin." in client.get(
+        "/operations/review"
+    ).get_data(as_text=True)
+
+
+def test_messages_about_a_company_elide_de_before_a_vowel(app):
+    from flask_babel import force_locale
+
+    from portal.core.labels import de
+
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert de("Atelier Dupont") == "d'Atelier Dupont"
+            assert de("Électricité Morel") == "d'Électricité Morel"
+            assert de("Batie Construction") == "de Batie Construction"
+        with force_locale("en"):
+            assert de("Atelier Dupont") == "Atelier Dupont"

@@ -74,7 +74,10 @@ def update(code: str):
             except versions.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
-                message = _("%(label)s envoyé : il est en cours de vérification.", label=row.document_type.label_fr)
+                message = _(
+                    "Document envoyé : %(label)s. Il est en cours de vérification.",
+                    label=row.document_type.label(current_locale()),
+                )
                 if wants_fragment():
                     file = compliance.load(current.organisation)
                     return render(

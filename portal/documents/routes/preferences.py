@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
+from portal.core.labels import current_locale
 from portal.core.responses import attachment
 from portal.documents import mandates
 from portal.documents.forms import MandateForm, SignedMandateForm
@@ -18,14 +19,14 @@ from portal.documents.routes.file import supplier
 def _page(form: MandateForm, signed_form: SignedMandateForm, status: int = 200, errors: dict | None = None):
     current = supplier()
     types = mandates.collectable_types()
-    form.types.choices = [(t.code, t.label_fr) for t in types]
+    form.types.choices = [(t.code, t.label(current_locale())) for t in types]
     return render(
         "documents/preferences.html",
         form=form,
         signed_form=signed_form,
         action_form=EmptyForm(),
         mandates=mandates.of(current.organisation),
-        labels={t.code: t.label_fr for t in types},
+        labels={t.code: t.label(current_locale()) for t in types},
         errors=errors or {},
         status=status,
     )

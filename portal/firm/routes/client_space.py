@@ -11,6 +11,7 @@ from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
+from portal.core.labels import de
 from portal.core.responses import attachment
 from portal.firm import consent, folder_documents, partner_apps, tree_templates, trees
 from portal.firm.forms import EmployeeForm, UploadForm
@@ -130,7 +131,11 @@ def decide_firm_request(file_id: int, decision: str):
         )
     else:
         flash(
-            _("Demande de %(firm)s refusée : ce cabinet ne partage rien avec vous.", firm=client_file.firm.legal_name),
+            _(
+                "Demande %(de_firm)s refusée : ce cabinet ne partage rien avec vous.",
+                firm=client_file.firm.legal_name,
+                de_firm=de(client_file.firm.legal_name),
+            ),
             "success",
         )
     return redirect_to(url_for("main.home"))

@@ -11,6 +11,7 @@ from portal.accounts import invitations
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render
+from portal.core.labels import de
 from portal.firm import access, partner_apps, tree_templates
 from portal.firm.forms import (
     ActionForm,
@@ -74,7 +75,7 @@ def member(user_id: int):
                 if not role_form.validate_on_submit():
                     raise InvalidInput({"role": _("Choisissez administrateur ou collaborateur.")})
                 access.change_role(current, current_user, user_id, role_form.role.data)
-                flash(_("Rôle de %(name)s enregistré.", name=person.full_name), "success")
+                flash(_("Rôle %(de_name)s enregistré.", name=person.full_name, de_name=de(person.full_name)), "success")
             else:
                 if not files_form.validate_on_submit():
                     abort(400)

@@ -118,10 +118,14 @@ def review_validate(version_id: int):
         found = review.item(tenancy.current(), version_id)
         return _decision_page(found, form, RefuseForm(formdata=None), 422, exc.errors)
     flash(
-        _("%(label)s de %(org)s validé.", label=found.document_type.label_fr, org=found.organisation.legal_name),
+        _(
+            "Document validé : %(label)s — %(org)s.",
+            label=found.document_type.label_fr,
+            org=found.organisation.legal_name,
+        ),
         "success",
     )
-    return redirect_to(url_for("operations.review_queue"))
+    return _next_document()
 
 
 @bp.post("/review/<int:version_id>/refuse")
@@ -138,7 +142,19 @@ def review_refuse(version_id: int):
         found = review.item(current, version_id)
         return _decision_page(found, ValidateForm(formdata=None), form, 422, exc.errors)
     flash(
-        _("%(label)s de %(org)s refusé.", label=found.document_type.label_fr, org=found.organisation.legal_name),
+        _(
+            "Document refusé : %(label)s — %(org)s.",
+            label=found.document_type.label_fr,
+            org=found.organisation.legal_name,
+        ),
         "success",
     )
-    return redirect_to(url_for("operations.review_queue"))
+    return _next_document()
+
+
+def _next_document():
+    """After a decision, the next document of the queue (the oldest left), or the empty queue."""
+    following = review.next_in_queue(tenancy.current())
+    if following is None:
+        return redirect_to(url_for("operations.review_queue"))
+    return redirect_to(url_for("operations.review_item", version_id=following))

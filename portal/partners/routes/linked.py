@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.core.labels import de
 from portal.core.responses import attachment
 from portal.documents import versions
 from portal.partners import linked_documents, links
@@ -49,7 +50,7 @@ def decide(request_id: int, decision: str):
     message = (
         _("Rattachement accepté : %(names)s est rattaché à votre compte.", names=names)
         if decision == "accept"
-        else _("Vous avez refusé le rattachement de %(names)s.", names=names)
+        else _("Vous avez refusé le rattachement %(de_names)s.", names=names, de_names=de(names))
     )
     return answered(current, f"link-request-{link_request.id}", message)
 

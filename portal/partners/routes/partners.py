@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
+from portal.core.labels import de
 from portal.core.responses import attachment
 from portal.core.validators import page_number, whole_number
 from portal.documents import compliance, versions
@@ -95,9 +96,9 @@ def decide(partnership_id: int, decision: str):
         return redirect_to(url_for("main.home"))
     name = partnership.requester.legal_name
     message = (
-        _("Vous avez accepté la demande de %(name)s.", name=name)
+        _("Vous avez accepté la demande %(de_name)s.", name=name, de_name=de(name))
         if decision == "accept"
-        else _("Vous avez refusé la demande de %(name)s.", name=name)
+        else _("Vous avez refusé la demande %(de_name)s.", name=name, de_name=de(name))
     )
     return answered(current, f"request-{partnership.id}", message)
 
