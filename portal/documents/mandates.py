@@ -6,15 +6,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from portal.accounts import team
 from portal.core import audit, uploads
 from portal.core.clock import paris_date
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.labels import french_date
+from portal.core.labels import MANDATE_STATUS_LABELS, current_locale, french_date
 from portal.core.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.core.storage import storage
 from portal.core.tenancy import Tenancy
 from portal.documents import versions
+from portal.messaging import notifications
 from portal.models import DocumentType, Mandate, Organisation, User, utcnow
 
 
@@ -32,12 +34,37 @@ def collectable_types() -> list[DocumentType]:
     )
 
 
+# draft (to sign) → submitted (signed, awaiting check) → active | refused; any → revoked;
+# draft or refused → cancelled (by the supplier: it leaves the list).
+STANDING = ("draft", "submitted", "active")
+
+
+def reference(mandate: Mandate) -> str:
+    return f"M-{mandate.id:06d}"
+
+
 def of(organisation: Organisation) -> list[Mandate]:
     return list(
         db.session.scalars(
-            select(Mandate).where(Mandate.organisation_id == organisation.id).order_by(Mandate.id.desc())
+            select(Mandate)
+            .where(Mandate.organisation_id == organisation.id, Mandate.status != "cancelled")
+            .order_by(Mandate.id.desc())
         )
     )
+
+
+def overlapping(organisation_id: int, type_codes: list[str]) -> list[tuple[Mandate, list[str]]]:
+    """The company's standing mandates that already cover some of these types, with those types."""
+    found = []
+    for mandate in db.session.scalars(
+        select(Mandate)
+        .where(Mandate.organisation_id == organisation_id, Mandate.status.in_(STANDING))
+        .order_by(Mandate.id)
+    ):
+        shared = [code for code in type_codes if code in mandate.type_codes]
+        if shared:
+            found.append((mandate, shared))
+    return found
 
 
 def _own(organisation: Organisation, mandate_id: int) -> Mandate:
@@ -47,11 +74,31 @@ def _own(organisation: Organisation, mandate_id: int) -> Mandate:
     return mandate
 
 
-def create(tenancy: Tenancy, user: User, type_codes: list[str]) -> Mandate:
+def create(tenancy: Tenancy, user: User, type_codes: list[str], *, overlap_confirmed: bool = False) -> Mandate:
+    """A mandate to sign. One that covers types another standing mandate covers is prepared only
+    once the supplier confirms, having read which (error key ``confirm_overlap``)."""
     tenancy.require_role("owner", "member")
-    chosen = [t.code for t in collectable_types() if t.code in type_codes]
+    types = collectable_types()
+    chosen = [t.code for t in types if t.code in type_codes]
     if not chosen:
         raise MandateError({"types": _l("Cochez au moins un type de document.")})
+    overlaps = overlapping(tenancy.organisation.id, chosen)
+    if overlaps and not overlap_confirmed:
+        labels = {t.code: t.label(current_locale()) for t in types}
+        described = " ; ".join(
+            f"{reference(mandate)} ({MANDATE_STATUS_LABELS[mandate.status]}) : {', '.join(labels[c] for c in shared)}"
+            for mandate, shared in overlaps
+        )
+        raise MandateError(
+            {
+                "confirm_overlap": _l(
+                    "Ces documents sont déjà couverts : %(mandates)s. Une fois validé, le nouveau mandat remplacera "
+                    "le mandat actif ; annulez les mandats à signer dont vous n'avez plus besoin. Cochez la case "
+                    "pour préparer quand même ce mandat.",
+                    mandates=described,
+                )
+            }
+        )
     mandate = Mandate(organisation_id=tenancy.organisation.id, type_codes=chosen, created_by_id=user.id)
     db.session.add(mandate)
     db.session.flush()
@@ -109,6 +156,22 @@ def upload_signed(tenancy: Tenancy, user: User, mandate_id: int, data: bytes, fi
     return mandate
 
 
+def cancel(tenancy: Tenancy, user: User, mandate_id: int) -> Mandate:
+    """A mandate never signed (or refused) is dropped by the supplier; it leaves the list."""
+    tenancy.require_role("owner", "member")
+    mandate = _own(tenancy.organisation, mandate_id)
+    if mandate.status not in ("draft", "refused"):
+        raise MandateError({"mandate": _l("Seul un mandat pas encore envoyé signé (ou refusé) peut être annulé.")})
+    mandate.status = "cancelled"
+    audit.record("mandate.cancelled", user_id=user.id, organisation_id=mandate.organisation_id, mandate_id=mandate.id)
+    db.session.commit()
+    return mandate
+
+
+def own(tenancy: Tenancy, mandate_id: int) -> Mandate:
+    return _own(tenancy.organisation, mandate_id)
+
+
 def revoke(tenancy: Tenancy, user: User, mandate_id: int) -> Mandate:
     tenancy.require_role("owner", "member")
     mandate = _own(tenancy.organisation, mandate_id)
@@ -162,8 +225,28 @@ def decide(tenancy: Tenancy, operator: User, mandate_id: int, accept: bool) -> M
         organisation_id=mandate.organisation_id,
         mandate_id=mandate.id,
     )
+    if accept:
+        _tell_owners(mandate, "mandate_activated")
     db.session.commit()
     return mandate
+
+
+def _tell_owners(mandate: Mandate, template: str, **context) -> None:
+    organisation = db.session.get(Organisation, mandate.organisation_id)
+    labels = {t.code: t for t in collectable_types()}
+    for user in team.owners({organisation.id}).get(organisation.id, []):
+        notifications.queue_email(
+            user.email,
+            template,
+            language=user.language,
+            organisation_id=organisation.id,
+            user=user,
+            organisation=organisation,
+            mandate=mandate,
+            reference=reference(mandate),
+            types=[labels[code] for code in mandate.type_codes if code in labels],
+            **context,
+        )
 
 
 def signed_file(mandate: Mandate) -> bytes:
@@ -190,4 +273,8 @@ def collect(tenancy: Tenancy, operator: User, mandate_id: int, type_code: str, u
     if type_code not in mandate.type_codes:
         raise MandateError({"type_code": _l("Ce type de document n'est pas couvert par le mandat.")})
     organisation = db.session.get(Organisation, mandate.organisation_id)
-    return versions.submit(organisation, operator, type_code, upload, mandate=mandate)
+    version = versions.submit(organisation, operator, type_code, upload, mandate=mandate)
+    kind = versions.document_type(type_code)
+    _tell_owners(mandate, "document_collected", document_type=kind, version=version)
+    db.session.commit()
+    return version

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.core.clock import today
 from portal.core.extensions import db
-from portal.models import DocumentVersion, Mandate, Quitus
+from portal.models import DocumentVersion, Mandate, Message, Quitus
 from tests.support.data import other_company
 from tests.support.documents import pdf, png
 from tests.support.http import HTMX, post, token_for
@@ -138,9 +138,51 @@ def test_mandate_from_choice_to_active_then_revoked(app, client, auth, demo_file
     auth.login("fournisseur@vigie.test")
     assert "collecté sous mandat" in client.get("/documents/online").get_data(as_text=True)
     assert "actif" in client.get("/preferences").get_data(as_text=True)
+    # The supplier was told twice: the mandate is active, then a document was collected under it.
+    with app.app_context():
+        subjects = db.session.scalars(
+            select(Message.subject).where(Message.recipient == "fournisseur@vigie.test").order_by(Message.id)
+        ).all()
+    reference = f"M-{mandate.id:06d}"
+    assert f"Mandat de collecte actif : {reference}" in subjects
+    assert "Document collecté pour vous : Attestation de régularité fiscale" in subjects
+    # Revoking asks first (what stops, what stays), then revokes.
+    confirm = client.get(f"/preferences/mandates/{mandate.id}/revoke").get_data(as_text=True)
+    assert f"Révoquer le mandat {reference} ?" in confirm and "restent dans votre dossier" in confirm
+    assert 'href="/preferences">Annuler</a>' in confirm
+    with app.app_context():
+        assert db.session.get(Mandate, mandate.id).status == "active"
     post(client, f"/preferences/mandates/{mandate.id}/revoke")
     with app.app_context():
         assert db.session.get(Mandate, mandate.id).status == "revoked"
+
+
+def test_unsigned_mandates_can_be_cancelled_and_overlaps_are_said(app, client, auth, demo_file):
+    auth.login("fournisseur@vigie.test")
+    post(client, "/preferences", {"types": ["RC_PRO"]})
+    again = post(client, "/preferences", {"types": ["RC_PRO", "FISCAL"]})
+    body = again.get_data(as_text=True).replace("&#39;", "'")
+    assert again.status_code == 422
+    assert "Ces documents sont déjà couverts : M-" in body and "(à signer) : Attestation d'assurance RC" in body
+    assert re.search(r'value="FISCAL"[^>]*checked', body)  # the choice is kept
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Mandate)) == 1
+    post(client, "/preferences", {"types": ["RC_PRO", "FISCAL"], "confirm_overlap": "1"})
+    with app.app_context():
+        first, second = db.session.scalars(select(Mandate).order_by(Mandate.id)).all()
+    page = client.get("/preferences").get_data(as_text=True)
+    assert f"/preferences/mandates/{first.id}/cancel" in page
+    assert post(client, f"/preferences/mandates/{first.id}/cancel").status_code == 303
+    page = client.get("/preferences").get_data(as_text=True)
+    assert f"Mandat M-{first.id:06d} annulé." in page and f'id="mandate-{first.id}"' not in page
+    assert f'id="mandate-{second.id}"' in page
+    # A mandate already sent signed cannot be cancelled (it is revoked, after confirmation).
+    with app.app_context():
+        db.session.get(Mandate, second.id).status = "submitted"
+        db.session.commit()
+    post(client, f"/preferences/mandates/{second.id}/cancel")
+    with app.app_context():
+        assert db.session.get(Mandate, second.id).status == "submitted"
 
 
 def test_another_companys_mandate_is_out_of_reach(app, client, auth, demo_file):
@@ -153,6 +195,8 @@ def test_another_companys_mandate_is_out_of_reach(app, client, auth, demo_file):
     assert client.get(f"/preferences/mandates/{mandate_id}.pdf").status_code == 404
     assert client.get(f"/preferences/mandates/{mandate_id}/signed").status_code == 404
     assert post(client, f"/preferences/mandates/{mandate_id}/revoke").status_code == 404
+    assert client.get(f"/preferences/mandates/{mandate_id}/revoke").status_code == 404
+    assert post(client, f"/preferences/mandates/{mandate_id}/cancel").status_code == 404
     response = client.post(
         f"/preferences/mandates/{mandate_id}/signed",
         content_type="multipart/form-data",

@@ -37,15 +37,17 @@ def _page(form: MandateForm, signed_form: SignedMandateForm, status: int = 200, 
 def preferences():
     current = supplier()
     form = MandateForm()
-    form.types.choices = [(t.code, t.label_fr) for t in mandates.collectable_types()]
+    form.types.choices = [(t.code, t.label(current_locale())) for t in mandates.collectable_types()]
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         codes = [c for c, _label in form.types.choices] if request.form.get("all") else form.types.data
         try:
-            mandate = mandates.create(current, current_user, codes)
+            mandate = mandates.create(
+                current, current_user, codes, overlap_confirmed=bool(request.form.get("confirm_overlap"))
+            )
         except mandates.MandateError as exc:
-            return _page(form, SignedMandateForm(), 422, exc.errors)
+            return _page(form, SignedMandateForm(), 422, {**exc.errors, "chosen": codes})
         flash(_("Mandat préparé : téléchargez-le, signez-le, puis envoyez-le signé."), "success")
         return redirect_to(url_for("documents.preferences", _anchor=f"mandate-{mandate.id}"))
     return _page(form, SignedMandateForm())
@@ -82,11 +84,37 @@ def mandate_signed_download(mandate_id: int):
     return attachment(data, mandate.signed_filename or "mandat", mandate.signed_content_type)
 
 
-@bp.post("/preferences/mandates/<int:mandate_id>/revoke")
+@bp.route("/preferences/mandates/<int:mandate_id>/revoke", methods=["GET", "POST"])
 @login_required
 def mandate_revoke(mandate_id: int):
+    """GET: the confirmation (what revoking stops); POST: revoke."""
+    current = supplier()
+    mandate = mandates.own(current, mandate_id)
+    if request.method == "GET":
+        labels = {t.code: t.label(current_locale()) for t in mandates.collectable_types()}
+        return render(
+            "documents/mandate_revoke.html",
+            mandate=mandate,
+            reference=mandates.reference(mandate),
+            labels=labels,
+            action_form=EmptyForm(),
+        )
     if not EmptyForm().validate_on_submit():
         abort(400)
-    mandates.revoke(supplier(), current_user, mandate_id)
+    mandates.revoke(current, current_user, mandate_id)
     flash(_("Mandat révoqué : Vigie ne collectera plus de documents pour vous."), "success")
+    return redirect_to(url_for("documents.preferences"))
+
+
+@bp.post("/preferences/mandates/<int:mandate_id>/cancel")
+@login_required
+def mandate_cancel(mandate_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        mandate = mandates.cancel(supplier(), current_user, mandate_id)
+    except mandates.MandateError as exc:
+        flash(str(exc.errors["mandate"]), "error")
+    else:
+        flash(_("Mandat %(reference)s annulé.", reference=mandates.reference(mandate)), "success")
     return redirect_to(url_for("documents.preferences"))
