@@ -184,6 +184,28 @@ def seed_demolitor() -> None:
     db.session.commit()
 
 
+def seed_batie_file() -> None:
+    """Batie Construction, the temp agency, keeps its own file: its clients read it once connected."""
+    batie = _without_documents("790456123")
+    if batie is None:
+        return
+    types = _types()
+    owner = _user("agence@vigie.test")
+    operator = _user("operateur@vigie.test")
+    today = clock.today()
+    for code, issued in (("KBIS", today - timedelta(days=25)), ("URSSAF_VIGILANCE", today - timedelta(days=50))):
+        _version(
+            batie,
+            types[code],
+            issued,
+            status="valid",
+            operator=operator,
+            uploader=owner,
+            filename=f"batie-{code.lower()}.pdf",
+        )
+    db.session.commit()
+
+
 TRADES = ("Plomberie", "Électricité", "Maçonnerie", "Couverture", "Menuiserie", "Peinture", "Carrelage", "Charpente",
           "Serrurerie", "Terrassement")  # fmt: skip
 NAMES = ("Dupont", "Lefèvre", "Moreau", "Girard", "Rousseau", "Fontaine", "Chevalier", "Lambert", "Bonnet", "Mercier",

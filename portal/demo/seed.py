@@ -162,7 +162,12 @@ def seed_demo(
         Construction's 604 employees and their contracts, ``with_firm`` Cabinet Durand's thirty client
         files and their trees, ``with_platforms`` Menuiserie Martin's sync with the simulated Attestation
     Légale, first run included (the CLI does all four; most tests none)."""
-    from portal.demo.documents import seed_constructor_suppliers, seed_demolitor, seed_menuiserie_martin
+    from portal.demo.documents import (
+        seed_batie_file,
+        seed_constructor_suppliers,
+        seed_demolitor,
+        seed_menuiserie_martin,
+    )
     from portal.documents.catalogue import ensure_catalogue
 
     ensure_catalogue()
@@ -191,6 +196,7 @@ def seed_demo(
     if with_documents:
         seed_menuiserie_martin()
         seed_demolitor()
+        seed_batie_file()
     if with_documents and with_platforms:
         from portal.demo.platforms import seed_platform_connections
 

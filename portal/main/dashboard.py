@@ -52,6 +52,7 @@ class PendingTab:
     link_requests: list[LinkRequest]
     asked: dict
     firm_requests: list = ()
+    keeping: set = frozenset()  # requesters that keep a file: accepting lets us read it
 
     @property
     def count(self) -> int:
@@ -66,4 +67,5 @@ def pending_tab(tenancy: Tenancy) -> PendingTab:
         links.pending_for(tenancy),
         requirements.asked_by([p.requester_id for p in pending], tenancy.organisation.id),
         consent.pending_for(tenancy),
+        partners.keeping_a_file({p.requester_id for p in pending}),
     )

@@ -1,7 +1,10 @@
 """Mise en relation: ask a company to share its compliance file, accept or refuse, suspend or end.
 
-The requester (a client, an agency, a firm) sees the target's documents while the partnership is
-accepted, including documents sent before; suspended or ended, it sees nothing (404).
+While a partnership is accepted, each side reads the other's compliance file, documents sent
+before included: the requester (a client, an agency, a firm) always reads the target's; the
+target reads the requester's when the requester keeps one (a temp agency's own attestations).
+Suspended or ended, neither reads anything (404). A main account answers the requests made to the
+accounts linked under it, from its own "Partenaires à confirmer".
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from portal.core.tenancy import Tenancy
 from portal.documents import compliance, partner_status
 from portal.messaging import notifications
 from portal.models import (
+    AccountLink,
     DocumentVersion,
     Establishment,
     Organisation,
@@ -200,13 +204,37 @@ def _owners(organisation_id: int) -> list[User]:
     return team.owners({organisation_id}).get(organisation_id, [])
 
 
+def keeping_a_file(organisation_ids: set[int]) -> set[int]:
+    """Those of these companies that keep a compliance file on Vigie (a version not archived)."""
+    if not organisation_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(DocumentVersion.organisation_id)
+            .where(DocumentVersion.organisation_id.in_(organisation_ids), DocumentVersion.status != "archived")
+            .distinct()
+        )
+    )
+
+
+def _answered_for(tenancy: Tenancy):
+    """The organisations whose requests the active one answers: itself and its linked accounts."""
+    linked = select(AccountLink.secondary_id).where(
+        AccountLink.main_id == tenancy.organisation.id, AccountLink.status == "accepted"
+    )
+    return or_(Partnership.target_id == tenancy.organisation.id, Partnership.target_id.in_(linked))
+
+
 def pending_for(tenancy: Tenancy) -> list[Partnership]:
-    """Requests waiting for the active organisation's answer, oldest first (one query)."""
+    """Requests waiting for the active organisation's answer, or for an account linked under it,
+    oldest first (one query)."""
     return list(
         db.session.scalars(
             select(Partnership)
-            .where(Partnership.target_id == tenancy.organisation.id, Partnership.status == "pending")
-            .options(joinedload(Partnership.requester), joinedload(Partnership.requested_by))
+            .where(_answered_for(tenancy), Partnership.status == "pending")
+            .options(
+                joinedload(Partnership.requester), joinedload(Partnership.requested_by), joinedload(Partnership.target)
+            )
             .order_by(Partnership.requested_at)
         )
     )
@@ -215,24 +243,28 @@ def pending_for(tenancy: Tenancy) -> list[Partnership]:
 def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> Partnership:
     tenancy.require_role("owner", "member")
     partnership = db.session.scalar(
-        select(Partnership).where(Partnership.id == partnership_id).options(joinedload(Partnership.requester))
+        select(Partnership)
+        .where(Partnership.id == partnership_id, _answered_for(tenancy))
+        .options(joinedload(Partnership.requester), joinedload(Partnership.target))
     )
-    if partnership is None or partnership.target_id != tenancy.organisation.id:
+    if partnership is None:
         raise NotFound()
     if partnership.status != "pending":
         raise PartnershipError({"decision": _l("Cette demande a déjà reçu une réponse.")})
     partnership.status = "accepted" if accept else "refused"
     partnership.decided_by_id = user.id
     partnership.decided_at = utcnow()
+    target = partnership.target  # the active organisation, or an account linked under it
     audit.record(
         f"partnership.{partnership.status}",
         user_id=user.id,
-        organisation_id=tenancy.organisation.id,
+        organisation_id=target.id,
         partnership_id=partnership.id,
+        answered_from=tenancy.organisation.id,
     )
-    team.tell_owners(partnership.requester_id, "partner_decision", partner=tenancy.organisation, accepted=accept)
+    team.tell_owners(partnership.requester_id, "partner_decision", partner=target, accepted=accept)
     if accept:
-        partner_status.refresh(partnership, tenancy.organisation)
+        partner_status.refresh(partnership, target)
     db.session.commit()
     return partnership
 
@@ -243,6 +275,8 @@ class Partner:
     other: Organisation
     we_asked: bool
     decided_by: User | None
+    we_read: bool = True  # we read its file
+    they_read: bool = True  # it reads ours
 
 
 def partners_of(tenancy: Tenancy) -> list[Partner]:
@@ -261,7 +295,13 @@ def partners_of(tenancy: Tenancy) -> list[Partner]:
         )
         .order_by(Partnership.decided_at.desc())
     ).all()
-    return [Partner(p, t if p.requester_id == own else r, p.requester_id == own, d) for p, r, t, d in rows]
+    keeping = keeping_a_file({own} | {p.target_id if p.requester_id == own else p.requester_id for p, *_ in rows})
+    found = []
+    for p, r, t, d in rows:
+        we_asked = p.requester_id == own
+        other = t if we_asked else r
+        found.append(Partner(p, other, we_asked, d, we_asked or other.id in keeping, not we_asked or own in keeping))
+    return found
 
 
 CHANGES = {"suspend": ("accepted", "suspended"), "resume": ("suspended", "accepted"), "end": (None, "ended")}
@@ -288,15 +328,21 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Pa
 
 
 def shared_with(tenancy: Tenancy, owner_id: int) -> Organisation:
-    """The company whose file the active organisation may read, or 404 (no accepted partnership)."""
-    allowed = db.session.scalar(
-        select(Partnership.id).where(
-            Partnership.requester_id == tenancy.organisation.id,
-            Partnership.target_id == owner_id,
-            Partnership.status == "accepted",
+    """The company whose file the active organisation may read, or 404: an accepted partnership it
+    asked for, or one the company asked for when the company keeps a file."""
+    own = tenancy.organisation.id
+    requesters = set(
+        db.session.scalars(
+            select(Partnership.requester_id).where(
+                or_(
+                    (Partnership.requester_id == own) & (Partnership.target_id == owner_id),
+                    (Partnership.requester_id == owner_id) & (Partnership.target_id == own),
+                ),
+                Partnership.status == "accepted",
+            )
         )
     )
-    if allowed is None:
+    if own not in requesters and not (owner_id in requesters and keeping_a_file({owner_id})):
         raise NotFound()
     return db.session.get(Organisation, owner_id)
 

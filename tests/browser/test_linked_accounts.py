@@ -51,13 +51,26 @@ def test_agency_links_demolitor_under_constructor_whose_owner_accepts_and_reads(
     check.accessible(page)
     confirm.get_by_role("button", name="Accepter groupe").click()
     expect(tab).to_contain_text("Rattachement accepté : Demolitor SAS est rattaché à votre compte.")
+    # Now linked, Demolitor's own pending request is answered from here too (issue 15, item 10).
+    expect(tab.locator("#pending-partners-count")).to_have_text("2")
+    expect(tab).to_contain_text("demande à voir le dossier de vigilance de Demolitor SAS, compte rattaché au vôtre")
+    expect(tab).to_contain_text("Constructor SA verra en retour le dossier de Batie Construction.")
+    check.accessible(page)
+    check.screenshot(page, "partners-to-confirm-linked")
+    tab.get_by_role("button", name="Accepter Batie Construction", exact=True).click()
     expect(tab.locator("#pending-partners-count")).to_have_text("1")
-    tab.get_by_role("button", name="Accepter Batie Construction").click()
+    tab.get_by_role("button", name="Accepter Batie Construction — Demolitor SAS").click()
     expect(tab.locator("#pending-partners-count")).to_have_text("0")
 
     page.get_by_role("link", name="Mes partenaires").click()
     expect(page.locator("#partners")).to_contain_text("Batie Construction")
     expect(page.locator("#linked-partners")).to_contain_text("Demolitor SAS")
+    # Accepting gave access both ways: Batie keeps its own file, Constructor reads it (item 9).
+    page.locator("#partners").get_by_role("link", name="Batie Construction").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Batie Construction")
+    expect(page.locator("tr", has_text="Extrait Kbis").locator(".state-label")).to_have_text("Valide")
+    check.accessible(page)
+    page.go_back()
 
     page.get_by_role("link", name="Accès aux documents").click()
     menu = page.locator("#linked-accounts")

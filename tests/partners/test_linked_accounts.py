@@ -318,7 +318,8 @@ def test_the_main_account_sees_the_request_and_accepts_in_two_steps(app, client,
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and f'id="link-request-{request_id}"' in body
     assert "Rattachement accepté : Demolitor SAS est rattaché à votre compte." in body
-    assert re.search(r'id="pending-partners-count"[^>]*hx-swap-oob="true"[^>]*>1<', body)
+    # The agency's own request to Constructor, and now its request to Demolitor, linked under it.
+    assert re.search(r'id="pending-partners-count"[^>]*hx-swap-oob="true"[^>]*>2<', body)
     with app.app_context():
         link = db.session.scalar(select(AccountLink))
         assert link.status == "accepted" and link.accepted_by_id == demo["users"][CONSTRUCTOR_EMAIL]
@@ -338,6 +339,42 @@ def test_the_main_account_sees_the_request_and_accepts_in_two_steps(app, client,
     partners = client.get("/partners").get_data(as_text=True)
     assert "Batie Construction" in partners.split('id="partners"')[1]
     assert "Demolitor SAS" in partners.split('id="linked-partners"')[1]
+    # The reference's last step, from the main account: the request made to Demolitor.
+    home = client.get("/").get_data(as_text=True).replace("&#39;", "'")
+    assert "demande à voir le dossier de vigilance de Demolitor SAS, compte rattaché au vôtre" in home
+    with app.app_context():
+        to_demolitor = db.session.scalar(
+            select(Partnership.id).where(
+                Partnership.requester_id == demo["orgs"]["Batie Construction"],
+                Partnership.target_id == demo["orgs"]["Demolitor SAS"],
+            )
+        )
+    assert post(client, f"/partners/requests/{to_demolitor}/accept").status_code == 303
+    with app.app_context():
+        answered = db.session.get(Partnership, to_demolitor)
+        assert answered.status == "accepted" and answered.decided_by_id == demo["users"][CONSTRUCTOR_EMAIL]
+    # The agency reads "Demolitor SAS — active", not "en attente".
+    post(client, "/logout")
+    auth.login("agence@vigie.test")
+    agency = client.get("/partners").get_data(as_text=True)
+    assert "Demolitor SAS" in agency.split('id="partners"')[1].split("</table>")[0]
+    assert "Demolitor SAS — en attente" not in agency
+
+
+def test_a_request_to_an_unlinked_company_cannot_be_answered_by_another(app, client, auth, demo):
+    """Without the link, Constructor's owner cannot answer the request made to Demolitor from Constructor."""
+    with app.app_context():
+        to_demolitor = db.session.scalar(
+            select(Partnership.id).where(
+                Partnership.requester_id == demo["orgs"]["Batie Construction"],
+                Partnership.target_id == demo["orgs"]["Demolitor SAS"],
+            )
+        )
+    auth.login(CONSTRUCTOR_EMAIL)
+    assert "compte rattaché au vôtre" not in client.get("/").get_data(as_text=True)
+    assert post(client, f"/partners/requests/{to_demolitor}/accept").status_code == 404
+    with app.app_context():
+        assert db.session.get(Partnership, to_demolitor).status == "pending"
 
 
 def test_accept_without_javascript_is_a_confirmation_page_then_a_redirect(app, client, auth, demo):

@@ -289,3 +289,54 @@ def test_a_partner_downloads_exactly_the_versions_its_page_lists(app, client, au
     for version_id in hidden:
         answer = client.get(f"/partners/companies/{martin}/versions/{version_id}/download")
         assert answer.status_code == 404, statuses[version_id]
+
+
+def test_accepting_lets_each_side_read_the_file_the_other_keeps(app, client, auth, demo_file):
+    """The reference: after "Accepter", the partner's documents already sent are accessible. Batie
+    (the agency) asked Constructor; Batie keeps its own file, so Constructor reads it too."""
+    batie, constructor = demo_file["orgs"]["Batie Construction"], demo_file["orgs"]["Constructor SA"]
+    with app.app_context():
+        request_id = db.session.scalar(
+            select(Partnership.id).where(Partnership.requester_id == batie, Partnership.target_id == constructor)
+        )
+        batie_kbis = db.session.scalar(
+            select(DocumentVersion.id).where(DocumentVersion.original_filename == "batie-kbis.pdf")
+        )
+    login(client, "constructor@vigie.test")
+    assert client.get(f"/partners/companies/{batie}").status_code == 404  # not before accepting
+    card = client.get("/").get_data(as_text=True)
+    card = card[card.index(f'id="request-{request_id}"') :]
+    assert "Batie Construction verra les documents de Constructor SA" in card[:2000]
+    assert "Constructor SA verra en retour le dossier de Batie Construction." in card[:2000]
+    post(client, f"/partners/requests/{request_id}/accept")
+    partners = client.get("/partners").get_data(as_text=True).replace("&#39;", "'")
+    row = partners[partners.index(f'id="partner-{request_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/partners/companies/{batie}"' in row and "Vous consultez son dossier, il consulte le vôtre" in row
+    page = client.get(f"/partners/companies/{batie}").get_data(as_text=True)
+    assert "Extrait Kbis" in page and 'state-label">Valide' in page
+    assert client.get(f"/partners/companies/{batie}/versions/{batie_kbis}/download").status_code == 200
+    # Suspended: nothing any more, whatever the id.
+    post(client, f"/partners/{request_id}/suspend")
+    assert client.get(f"/partners/companies/{batie}").status_code == 404
+    assert client.get(f"/partners/companies/{batie}/versions/{batie_kbis}/download").status_code == 404
+
+
+def test_a_requester_without_a_file_shows_nothing_in_return(app, client, auth, demo_file):
+    """Constructor asked Menuiserie Martin; Constructor keeps no file: Martin is told, and reads nothing."""
+    with app.app_context():
+        request_id = db.session.scalar(
+            select(Partnership.id).where(
+                Partnership.requester_id == demo_file["orgs"]["Constructor SA"],
+                Partnership.target_id == demo_file["orgs"]["Menuiserie Martin"],
+            )
+        )
+    login(client, "fournisseur@vigie.test")
+    card = client.get("/").get_data(as_text=True).replace("&#39;", "'")
+    card = card[card.index(f'id="request-{request_id}"') :][:2000]
+    assert "Constructor SA ne tient pas de dossier sur Vigie" in card
+    post(client, f"/partners/requests/{request_id}/accept")
+    assert client.get(f"/partners/companies/{demo_file['orgs']['Constructor SA']}").status_code == 404
+    row = client.get("/partners").get_data(as_text=True)
+    row = row[row.index(f'id="partner-{request_id}"') :]
+    assert "Consulte votre dossier" in row[: row.index("</tr>")]

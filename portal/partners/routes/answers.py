@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, url_for
 
 from portal.core import tenancy
+from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.main import dashboard
 
@@ -19,6 +20,7 @@ def answered(current: tenancy.Tenancy, row_id: str, message: str):
             row_id=row_id,
             message=message,
             tab=dashboard.pending_tab(current),
+            action_form=EmptyForm(),
         )
     flash(message, "success")
     return redirect_to(url_for("main.home"))
