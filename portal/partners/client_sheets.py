@@ -18,6 +18,7 @@ from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.integrations import company_data
 from portal.models import LIVE_LINK, AccountLink, ClientSheet, Organisation, User, normalise_email, sort_key, utcnow
 from portal.partners import partnerships
 
@@ -37,6 +38,13 @@ class SheetRow:
 
     @property
     def can_link(self) -> bool:
+        """ "À rattacher": its email was changed to one another sheet uses (creating a sheet with a
+        shared email proposes nothing), and it is in no live link. The badge counts exactly these."""
+        return self.link_role is None and self.shares_email and self.sheet.link_proposed_at is not None
+
+    @property
+    def may_join(self) -> bool:
+        """Can be picked in the link dialog: shares the email and is in no live link yet."""
         return self.link_role is None and self.shares_email
 
 
@@ -98,6 +106,15 @@ def to_link(tenancy: Tenancy) -> list[SheetRow]:
     return [row for row in _rows(tenancy.organisation.id, ClientSheet.link_proposed_at.is_not(None)) if row.can_link]
 
 
+def found_name(siret: str) -> str | None:
+    """The company's name in the company data set (bundled or live), as the firm's wizard fills it."""
+    try:
+        data = company_data.directory().lookup(siret)
+    except company_data.LookupUnavailable:
+        return None
+    return data.name if data else None
+
+
 def get(tenancy: Tenancy, sheet_id: int) -> SheetRow:
     """One of the active organisation's sheets, or 404 whatever id is guessed."""
     require_back_office(tenancy)
@@ -126,7 +143,7 @@ def default_choice(group: list[SheetRow], sheet_id: int) -> tuple[int, list[int]
     this = next(r for r in group if r.sheet.id == sheet_id)
     others = [r for r in group if r.sheet.id != sheet_id]
     main = (others[0] if others else this).company.id
-    return main, [r.company.id for r in group if r.can_link or r.sheet.id == sheet_id]
+    return main, [r.company.id for r in group if r.may_join or r.sheet.id == sheet_id]
 
 
 def plan(group: list[SheetRow], main_id: int | None, company_ids: list[int]) -> LinkPlan:
@@ -150,9 +167,15 @@ def create(tenancy: Tenancy, user: User, *, siret: str, legal_name: str, email: 
     ):
         raise SheetError({"siret": _l("Une fiche existe déjà pour cette entreprise.")})
     if company is None:
-        if not legal_name.strip():
+        legal_name = legal_name.strip() or found_name(siret) or ""
+        if not legal_name:
             raise SheetError(
-                {"legal_name": _l("Cette entreprise n'est pas encore sur Vigie : indiquez sa raison sociale.")}
+                {
+                    "legal_name": _l(
+                        "Cette entreprise n'est pas encore sur Vigie et ce SIRET n'est pas dans la base des "
+                        "entreprises : indiquez sa raison sociale."
+                    )
+                }
             )
         partnership = partnerships.invite_company(
             owner, user, email=email, siret=siret, legal_name=legal_name, kind="client"

@@ -279,12 +279,25 @@ class Partner:
     they_read: bool = True  # it reads ours
 
 
-def partners_of(tenancy: Tenancy) -> list[Partner]:
-    """Accepted and suspended relationships, both directions, with who accepted (one query)."""
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class PartnersPage:
+    partners: list[Partner]
+    total: int
+    page: int
+    pages: int
+    search: str
+
+
+def partners_of(tenancy: Tenancy, *, search: str = "", page: int = 1) -> PartnersPage:
+    """Accepted and suspended relationships, both directions, with who accepted: one page of 50
+    in alphabetical order, filtered by name or SIREN (three queries whatever the number)."""
     own = tenancy.organisation.id
     requester, target = aliased(Organisation), aliased(Organisation)
     decider = aliased(User)
-    rows = db.session.execute(
+    query = (
         select(Partnership, requester, target, decider)
         .join(requester, requester.id == Partnership.requester_id)
         .join(target, target.id == Partnership.target_id)
@@ -293,7 +306,35 @@ def partners_of(tenancy: Tenancy) -> list[Partner]:
             or_(Partnership.requester_id == own, Partnership.target_id == own),
             Partnership.status.in_(("accepted", "suspended")),
         )
-        .order_by(Partnership.decided_at.desc())
+    )
+    search = " ".join(search.split())[:100]
+    if search:
+        digits = "".join(search.split())
+        condition = or_(
+            (Partnership.requester_id == own) & func.lower(target.legal_name).contains(search.lower()),
+            (Partnership.target_id == own) & func.lower(requester.legal_name).contains(search.lower()),
+        )
+        if digits.isascii() and digits.isdigit():
+            condition = or_(
+                condition,
+                (Partnership.requester_id == own) & (target.siren == digits[:9]),
+                (Partnership.target_id == own) & (requester.siren == digits[:9]),
+            )
+        query = query.where(condition)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    page = min(max(page, 1), pages)
+    other_name = func.lower(
+        func.coalesce(
+            select(Organisation.legal_name)
+            .where(Organisation.id == func.coalesce(func.nullif(Partnership.target_id, own), Partnership.requester_id))
+            .correlate(Partnership)
+            .scalar_subquery(),
+            "",
+        )
+    )
+    rows = db.session.execute(
+        query.order_by(other_name, Partnership.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
     keeping = keeping_a_file({own} | {p.target_id if p.requester_id == own else p.requester_id for p, *_ in rows})
     found = []
@@ -301,7 +342,7 @@ def partners_of(tenancy: Tenancy) -> list[Partner]:
         we_asked = p.requester_id == own
         other = t if we_asked else r
         found.append(Partner(p, other, we_asked, d, we_asked or other.id in keeping, not we_asked or own in keeping))
-    return found
+    return PartnersPage(found, total, page, pages, search)
 
 
 CHANGES = {"suspend": ("accepted", "suspended"), "resume": ("suspended", "accepted"), "end": (None, "ended")}

@@ -138,7 +138,7 @@ def test_a_sheet_for_a_company_not_on_vigie_invites_its_contact(app, client, aut
         headers=HTMX,
     )
     assert bad.status_code == 422
-    assert "pas encore sur Vigie : indiquez sa raison sociale" in bad.get_data(as_text=True)
+    assert "pas dans la base des entreprises : indiquez sa raison sociale" in bad.get_data(as_text=True)
     assert _count(app, ClientSheet) == 2
     response = post(
         client, "/clients/new", {"siret": siret, "legal_name": "Neuf Bâtiment", "contact_email": "boss@neuf.test"}
@@ -174,6 +174,40 @@ def test_creating_a_sheet_with_a_shared_email_proposes_no_link(app, client, auth
     with app.app_context():
         assert db.session.scalars(select(ClientSheet.link_proposed_at)).all() == [None, None, None]
     assert re.search(r'id="to-link-count"[^>]*>0<', client.get("/clients/to-link").get_data(as_text=True))
+    listing = client.get("/clients").get_data(as_text=True)
+    assert re.search(r'id="to-link-count"[^>]*>0<', listing) and "À rattacher" not in listing
+
+
+def test_the_badge_counts_what_clients_a_rattacher_lists_even_after_a_refusal(app, client, auth, demo):
+    request_id = _propose(app, client, demo)
+    auth.login(CONSTRUCTOR_EMAIL)
+    post(client, f"/linked/requests/{request_id}/refuse")
+    post(client, "/logout")
+    auth.login("agence@vigie.test")
+    for path in ("/clients", "/clients/to-link"):
+        page = client.get(path).get_data(as_text=True)
+        assert re.search(r'id="to-link-count"[^>]*>1<', page), path
+    listing = client.get("/clients/to-link").get_data(as_text=True).split("<table")[-1]
+    assert "Demolitor SAS" in listing and "Constructor SA" not in listing
+
+
+def test_a_new_sheet_takes_its_name_from_the_company_data_set(app, client, auth, demo):
+    """As the firm's wizard does: a SIRET of the bundled company data set needs no name typed."""
+    from portal.integrations import company_data
+
+    with app.app_context():
+        siret, expected = next(
+            (s, d.name)
+            for s in (r.get("siege", {}).get("siret") for r in company_data.OfflineDirectory().results)
+            if s
+            and (d := company_data.directory().lookup(s))
+            and not db.session.scalar(select(Organisation.id).where(Organisation.siren == s[:9]))
+        )
+    auth.login("agence@vigie.test")
+    response = post(client, "/clients/new", {"siret": siret, "contact_email": "contact@exemple.test"})
+    assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
+    with app.app_context():
+        assert db.session.scalar(select(Organisation.legal_name).where(Organisation.siren == siret[:9])) == expected
 
 
 def test_changing_the_email_to_another_sheets_proposes_the_link(app, client, auth, demo):

@@ -340,3 +340,59 @@ def test_a_requester_without_a_file_shows_nothing_in_return(app, client, auth, d
     row = client.get("/partners").get_data(as_text=True)
     row = row[row.index(f'id="partner-{request_id}"') :]
     assert "Consulte votre dossier" in row[: row.index("</tr>")]
+
+
+def test_mes_partenaires_searches_pages_by_50_and_lists_linked_accounts_first(app, client, auth, demo):
+    from tests.support.data import valid_siren
+
+    constructor = demo["orgs"]["Constructor SA"]
+    with app.app_context():
+        for index in range(63):
+            organisation = Organisation(
+                siren=valid_siren(61000000 + index), legal_name=f"Fournisseur {index:02d}", is_supplier=True
+            )
+            db.session.add(organisation)
+            db.session.flush()
+            db.session.add(
+                Partnership(requester_id=constructor, target_id=organisation.id, status="accepted", decided_at=utcnow())
+            )
+        siren_of_07 = valid_siren(61000007)
+        db.session.commit()
+    auth.login("constructor@vigie.test")
+    first = client.get("/partners").get_data(as_text=True)
+    table = first.split('id="partners"')[1].split("</table>")[0]
+    assert table.count('id="partner-') == 50 and "Fournisseur 00" in table and "Fournisseur 50" not in table
+    assert "Page 1 sur 2" in first and "(63)" in first
+    second = client.get("/partners?page=2").get_data(as_text=True).split('id="partners"')[1].split("</table>")[0]
+    assert second.count('id="partner-') == 13 and "Fournisseur 62" in second
+    assert client.get("/partners?page=999999999999999999999").status_code == 200  # the last page
+    found = client.get("/partners?q=fournisseur 07").get_data(as_text=True)
+    assert found.split('id="partners"')[1].split("</table>")[0].count('id="partner-') == 1
+    assert "Fournisseur 07" in client.get(f"/partners?q={siren_of_07}").get_data(as_text=True)
+    assert "Aucun partenaire ne correspond à « zzz »" in client.get("/partners?q=zzz").get_data(as_text=True)
+    assert client.get("/partners?q=zzz%00").status_code < 500
+    # Nobody recorded who accepted (imported rows): the company is named, not a dash.
+    assert "Accepté par" in first and "personne non enregistrée" in table
+
+
+def test_linked_accounts_come_before_the_partners(app, client, auth, demo):
+    from portal.models import AccountLink, LinkRequest
+
+    constructor, demolitor = demo["orgs"]["Constructor SA"], demo["orgs"]["Demolitor SAS"]
+    with app.app_context():
+        request = LinkRequest(agency_id=demo["orgs"]["Batie Construction"], main_id=constructor, status="accepted")
+        db.session.add(request)
+        db.session.flush()
+        db.session.add(
+            AccountLink(
+                request_id=request.id,
+                main_id=constructor,
+                secondary_id=demolitor,
+                status="accepted",
+                accepted_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    auth.login("constructor@vigie.test")
+    page = client.get("/partners").get_data(as_text=True)
+    assert page.index('id="linked-partners"') < page.index('id="partners-title"')

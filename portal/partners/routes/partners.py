@@ -25,7 +25,9 @@ def index():
     current = tenancy.current()
     return render(
         "partners/index.html",
-        partners=partnerships.partners_of(current),
+        result=partnerships.partners_of(
+            current, search=request.args.get("q", ""), page=request.args.get("page", 1, type=int)
+        ),
         links=links.of(current),
         sent=partnerships.sent_by(current),
         action_form=EmptyForm(),
