@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
 from portal.contracts import manage
+from portal.contracts import selection as page_selection
 from portal.core import audit, clock, tokens
 from portal.core.exceptions import InvalidInput, Refused
 from portal.core.extensions import db
@@ -57,19 +58,21 @@ def filters_of(campaign: ReminderCampaign) -> manage.Filters:
 def start(
     tenancy: Tenancy, user: User, channel: str, filters: manage.Filters, shown: list[int], checked: list[int]
 ) -> ReminderCampaign:
-    """Open the wizard on the contracts page's filter, minus the rows unchecked on that page."""
+    """Open the wizard on the contracts page's filter, minus the rows unchecked there: on this page
+    (``shown`` / ``checked``) and on the others (the selection kept for this filter)."""
     require_option(tenancy)
     if channel not in ("sms", "email"):
         raise ReminderError({"channel": _l("Choisissez « Relancer par Mail » ou « Relancer par SMS ».")})
     typology = next((t for t in manage.typologies(tenancy.organisation.id) if t.id == filters.typology_id), None)
     if typology is None or typology.code != EMPLOYMENT:
         raise ReminderError({"channel": _l("Les relances concernent uniquement la typologie « Contrat de travail ».")})
+    excluded = page_selection.update(tenancy, user, filters, shown, checked)
     campaign = ReminderCampaign(
         agency_id=tenancy.organisation.id,
         created_by_id=user.id,
         channel=channel,
         filters=filters.args(page=1),
-        excluded_contract_ids=sorted(set(shown) - set(checked)),
+        excluded_contract_ids=sorted(excluded),
     )
     db.session.add(campaign)
     db.session.commit()

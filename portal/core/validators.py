@@ -54,6 +54,11 @@ def whole_number(text, default: int | None = None, *, minimum: int = 0) -> int |
     return number if minimum <= number <= MAX_NUMBER else default
 
 
+def whole_numbers(values) -> list[int]:
+    """The whole numbers among posted values (``request.form.getlist("ids")``), the rest dropped."""
+    return [number for number in map(whole_number, values) if number is not None]
+
+
 def page_number(text) -> int:
     """A ``?page=`` value: 1 unless it is a plausible page number."""
     return whole_number(text, 1, minimum=1)

@@ -5,6 +5,7 @@ from portal.models.base import Base, sort_key, utcnow
 from portal.models.contracts import (
     CONTRACT_STATUSES,
     Contract,
+    ContractSelection,
     ContractTypology,
     Employee,
     ReminderCampaign,
@@ -64,6 +65,7 @@ __all__ = [
     "TreeTemplate",
     "CONTRACT_STATUSES",
     "Contract",
+    "ContractSelection",
     "ContractTypology",
     "Employee",
     "ReminderCampaign",

@@ -143,3 +143,18 @@ class SignatureSyncRun(Base):
     declined: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
     error_detail: Mapped[str | None] = mapped_column(Text)
+
+
+class ContractSelection(Base):
+    """What a user left unchecked on the contracts page for one filter, kept across pages, reloads
+    and actions (the table, the count and the reminder dialog read it). A new filter starts anew."""
+
+    __tablename__ = "contract_selection"
+    __table_args__ = (UniqueConstraint("user_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    filter_key: Mapped[str] = mapped_column(String(400), default="")
+    excluded_contract_ids: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

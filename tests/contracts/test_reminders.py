@@ -472,3 +472,67 @@ def test_failures_retried_outside_the_sms_hours_wait_for_the_opening(app, client
         )
         assert job.args == {"message_id": failed_id}
         assert job.run_after == datetime(2026, 11, 23, 7, 0)  # Monday 08:00 Paris, in UTC
+
+
+def _page_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'name="shown" value="(\d+)"', page)]
+
+
+def _checked_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'name="checked" value="(\d+)" form="reminder-form" checked', page)]
+
+
+def test_the_selection_is_kept_across_pages_reloads_and_actions(app, client, auth, batie):
+    """Issue 15, item 13: the table, the count and the dialog show one selection."""
+    employment = batie["typologies"]["employment"]
+    auth.login("agence@vigie.test")
+    first = _text(client.get(f"/contracts?typology={employment}"))
+    total = int(re.search(r"Les (\d+) contrats du filtre sont sélectionnés", first)[1])
+    shown = _page_ids(first)
+    assert len(shown) == 50 and _checked_ids(first) == shown
+    dropped = shown[:2]
+    response = post(
+        client,
+        "/contracts/selection",
+        {"typology": employment, "shown": shown, "checked": shown[2:]},
+        headers=HTMX,
+    )
+    assert f"{total - 2} contrats sélectionnés" in _text(response) and f"sur {total} du filtre" in _text(response)
+    # Another page, then back, then a reload: the same choice everywhere.
+    second = _text(client.get(f"/contracts?typology={employment}&page=2"))
+    assert f"{total - 2} contrats sélectionnés" in second and _checked_ids(second) == _page_ids(second)
+    again = _text(client.get(f"/contracts?typology={employment}"))
+    assert set(_page_ids(again)) - set(_checked_ids(again)) == set(dropped)
+    # "Définir signé" on a selected contract: both counts follow.
+    signed = client.post(
+        f"/contracts/{shown[5]}/sign/paper?typology={employment}",
+        data={"csrf_token": token_for(client, "/contracts")},
+        headers=HTMX,
+    )
+    assert f"{total - 3} contrats sélectionnés" in _text(signed) and f"sur {total - 1} du filtre" in _text(signed)
+    # The dialog opened from page 2 leaves out what was unchecked on page 1.
+    page_two = _page_ids(second)
+    response = _open(client, batie, shown=page_two, checked=page_two)
+    with app.app_context():
+        assert db.session.scalar(
+            select(ReminderCampaign.excluded_contract_ids).order_by(ReminderCampaign.id.desc())
+        ) == sorted(dropped)
+    # A new filter starts a new selection.
+    other = _text(client.get(f"/contracts?typology={employment}&q=a"))
+    assert "contrats du filtre sont sélectionnés" in other
+
+
+def test_the_selection_without_javascript_is_saved_by_a_button(app, client, auth, batie):
+    employment = batie["typologies"]["employment"]
+    auth.login("agence@vigie.test")
+    page = _text(client.get(f"/contracts?typology={employment}"))
+    assert "Enregistrer la sélection" in page
+    shown = _page_ids(page)
+    response = post(client, "/contracts/selection", {"typology": employment, "shown": shown, "checked": shown[1:]})
+    assert response.status_code == 303 and f"typology={employment}" in response.headers["Location"]
+    reloaded = _text(client.get(response.headers["Location"]))
+    assert "Sélection enregistrée." in reloaded and shown[0] not in _checked_ids(reloaded)
+    # Another agency's contract ids are ignored, whatever is posted.
+    with app.app_context():
+        foreign = other_company(app, "rival@vigie.test", 77, is_agency=True)
+    post(client, "/contracts/selection", {"typology": employment, "shown": [foreign, 10**12], "checked": []})

@@ -6,18 +6,52 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.contracts import manage, signature_sync
+from portal.contracts import manage, selection, signature_sync
 from portal.contracts.routes.blueprints import bp
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.core.validators import whole_numbers
 
 
 @bp.get("")
 @login_required
 def index():
-    result = manage.page(tenancy.current(), manage.filters_from(request.args))
-    return render("contracts/index.html", "contracts/_results.html", result=result, action_form=EmptyForm())
+    current = tenancy.current()
+    result = manage.page(current, manage.filters_from(request.args))
+    excluded = selection.excluded(current, current_user, result.filters)
+    return render(
+        "contracts/index.html",
+        "contracts/_results.html",
+        result=result,
+        excluded=excluded,
+        selected=selection.count(current, result.filters, result.counts.contracts, excluded),
+        action_form=EmptyForm(),
+    )
+
+
+def _ids(name: str) -> list[int]:
+    return whole_numbers(request.form.getlist(name))
+
+
+@bp.post("/selection")
+@login_required
+def update_selection():
+    """A box (un)checked (htmx: the count comes back), or "Enregistrer la sélection" without JS."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    current = tenancy.current()
+    filters = manage.filters_from(request.form)
+    excluded = selection.update(current, current_user, filters, _ids("shown"), _ids("checked"))
+    if wants_fragment():
+        totals = manage.counts(current, filters)
+        return render(
+            "contracts/index.html",
+            "contracts/_selection_count.html",
+            selected=selection.count(current, filters, totals.contracts, excluded),
+        )
+    flash(_("Sélection enregistrée."), "success")
+    return redirect_to(url_for("contracts.index", **filters.args()))
 
 
 @bp.post("/<int:contract_id>/sign/<any(paper, agency):how>")
@@ -41,11 +75,14 @@ def sign(contract_id: int, how: str):
         flash(message, "success")
         status = 200
     if wants_fragment():
-        # The row leaves the list (empty swap); the counts follow out of band.
+        # The row leaves the list (empty swap); the counts and the selection follow out of band.
+        totals = manage.counts(current, filters)
+        excluded = selection.excluded(current, current_user, filters)
         return render(
             "contracts/index.html",
             "contracts/_signed.html",
-            counts=manage.counts(current, filters),
+            counts=totals,
+            selected=selection.count(current, filters, totals.contracts, excluded),
             status=status,
         )
     return redirect_to(url_for("contracts.index", **filters.args()))

@@ -14,11 +14,11 @@ from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.responses import attachment
-from portal.core.validators import whole_number
+from portal.core.validators import whole_numbers
 
 
 def _ids(name: str) -> list[int]:
-    return [number for number in map(whole_number, request.form.getlist(name)) if number is not None]
+    return whole_numbers(request.form.getlist(name))
 
 
 def _valid_post() -> None:
