@@ -13,13 +13,13 @@ from datetime import date
 from decimal import Decimal
 
 from email_validator import EmailNotValidError
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
-from portal.contracts import manage
+from portal.contracts import manage, signature_sync
 from portal.contracts import selection as page_selection
 from portal.core import audit, clock, tokens
 from portal.core.exceptions import InvalidInput, Refused
@@ -27,8 +27,8 @@ from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
 from portal.integrations import sms_encoding
-from portal.messaging import sms_rules
-from portal.models import Contract, Employee, ReminderCampaign, User
+from portal.messaging import notifications, sms_rules
+from portal.models import Contract, Employee, Organisation, ReminderCampaign, User
 from portal.models.contracts import EMPLOYMENT
 from portal.models.users import to_e164
 
@@ -258,6 +258,7 @@ class Preview:
     cost: Decimal
     sends_at: object  # aware datetime: now, or the next opening of the SMS hours
     scheduled: bool
+    email: tuple[str, str] | None = None  # the first recipient's email: subject and text, as sent
 
 
 def preview(tenancy: Tenancy, campaign: ReminderCampaign, now=None) -> Preview:
@@ -273,6 +274,18 @@ def preview(tenancy: Tenancy, campaign: ReminderCampaign, now=None) -> Preview:
     total = sum(e.segments for e in encodings) if texts and campaign.channel == "sms" else 0
     moment = now or clock.now()
     opening = sms_rules.next_opening(moment) if campaign.channel == "sms" else moment
+    email = None
+    if campaign.channel == "email" and chosen.recipients:
+        first = chosen.recipients[0]
+        subject, text, _html = notifications.render_email(
+            "contract_reminder",
+            agency=tenancy.organisation,
+            employee=first.employee,
+            count=len(first.contracts),
+            references=[c.reference for c in first.contracts],
+            link=links[0],
+        )
+        email = (subject, text)
     return Preview(
         chosen,
         texts,
@@ -285,11 +298,13 @@ def preview(tenancy: Tenancy, campaign: ReminderCampaign, now=None) -> Preview:
         sms_rules.cost(total),
         opening,
         opening > moment.astimezone(clock.PARIS),
+        email,
     )
 
 
 def employee_space(token: str) -> tuple[Employee, list[Contract]]:
-    """The page an employee reaches from a reminder: his contracts awaiting signature."""
+    """The page an employee reaches from a reminder: his contracts awaiting signature (each with
+    how to sign it: ``signing_links``)."""
     payload = tokens.read(EMPLOYEE_SPACE, token, EMPLOYEE_SPACE_MAX_AGE)
     employee = db.session.get(Employee, payload.get("e"))
     if employee is None:
@@ -300,3 +315,39 @@ def employee_space(token: str) -> tuple[Employee, list[Contract]]:
         .order_by(Contract.mission_start)
     ).all()
     return employee, list(waiting)
+
+
+def agency_of(employee: Employee) -> Organisation:
+    return db.session.get(Organisation, employee.agency_id)
+
+
+def signing_links(contracts: list[Contract], token: str) -> dict[int, str]:
+    """Where each electronic contract is signed: the signer's link at Yousign, or the simulator's
+    local page. A paper contract (no signature request) has none: it is signed at the agency."""
+    client = signature_sync.provider()
+    links = {}
+    for contract in contracts:
+        if not contract.esign_request_id:
+            continue
+        if current_app.config["ESIGN_BACKEND"] == "yousign":
+            link = client.signing_link(contract.esign_request_id)
+        else:
+            link = url_for("employee_space.simulated_sign", token=token, contract_id=contract.id)
+        if link:
+            links[contract.id] = link
+    return links
+
+
+def sign_in_simulator(token: str, contract_id: int) -> Contract:
+    """The simulator's signing page: the employee signs, the simulated provider says "done" and the
+    contract is signed electronically at once (as Yousign's webhook would)."""
+    if current_app.config["ESIGN_BACKEND"] != "simulator":
+        raise NotFound()
+    employee, waiting = employee_space(token)
+    contract = next((c for c in waiting if c.id == contract_id and c.esign_request_id), None)
+    if contract is None:
+        raise NotFound()
+    signature_sync.simulator().set(contract.esign_request_id, "done")
+    signature_sync.mark_signed_electronically(contract.id, source="simulator")
+    db.session.commit()
+    return contract

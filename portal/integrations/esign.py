@@ -56,6 +56,20 @@ class YousignClient:
         except (ValueError, KeyError, TypeError) as exc:
             raise ProviderDown(f"unreadable answer: {response.text[:200]}") from exc
 
+    def signing_link(self, request_id: str) -> str | None:
+        """Where the employee signs: Yousign gives each signer a link (None when it cannot be had)."""
+        try:
+            response = self.session.get(
+                f"{self.base_url}/signature_requests/{request_id}/signers",
+                headers={"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"},
+                timeout=self.timeout,
+            )
+            if response.status_code != 200:
+                return None
+            return _signer_link(response.json())
+        except (requests.RequestException, ValueError):
+            return None
+
 
 def signature_header(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -65,6 +79,14 @@ def webhook_is_authentic(secret: str | None, body: bytes, header: str | None) ->
     if not secret or not header:
         return False
     return hmac.compare_digest(signature_header(secret, body), header)
+
+
+def _signer_link(signers) -> str | None:
+    """The link of the first signer still to sign, in a GET /signature_requests/{id}/signers answer."""
+    for signer in signers if isinstance(signers, list) else []:
+        if isinstance(signer, dict) and signer.get("status") != "signed" and signer.get("signature_link"):
+            return str(signer["signature_link"])
+    return None
 
 
 class SimulatorState:
@@ -103,6 +125,10 @@ class SimulatedYousign:
             raise UnknownRequest(request_id)
         return status
 
+    def signing_link(self, request_id: str) -> str | None:
+        """The simulator signs on a local page (``employee_space.simulated_sign``): no link here."""
+        return None
+
 
 def simulator_app(state: SimulatorState, api_key: str):
     """A WSGI app answering ``GET /v3/signature_requests/<id>`` as Yousign documents it."""
@@ -115,12 +141,18 @@ def simulator_app(state: SimulatorState, api_key: str):
         if request.method != "GET" or not request.path.startswith(prefix):
             return Response(json.dumps({"detail": "Not found"}), 404, content_type="application/json")
         request_id = request.path[len(prefix) :]
+        signers = request_id.endswith("/signers")
+        request_id = request_id.removesuffix("/signers")
         try:
             status = state.status(request_id)
         except ProviderDown:
             return Response(json.dumps({"detail": "Service unavailable"}), 503, content_type="application/json")
         if status is None:
             return Response(json.dumps({"detail": "Signature request not found"}), 404, content_type="application/json")
+        if signers:
+            signer = {"id": f"signer-{request_id}", "status": "signed" if status == "done" else "notified"}
+            signer["signature_link"] = f"https://yousign.app/signatures/{request_id}?s=simulated"
+            return Response(json.dumps([signer]), 200, content_type="application/json")
         body = {"id": request_id, "status": status, "name": f"Contrat {request_id}", "delivery_mode": "email"}
         return Response(json.dumps(body), 200, content_type="application/json")
 

@@ -18,6 +18,15 @@ from portal.models import Message, utcnow
 log = logging.getLogger(__name__)
 
 
+def render_email(template: str, language: str = "fr", **context) -> tuple[str, str, str]:
+    """An email as its recipient reads it: subject, text and HTML (also the wizard's preview)."""
+    with force_locale(language):
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        text = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", subject=subject, **context)
+    return subject, text, html
+
+
 def queue_email(
     to: str,
     template: str,
@@ -27,10 +36,7 @@ def queue_email(
     deliver_later: bool = True,
     **context,
 ) -> Message:
-    with force_locale(language):
-        subject = render_template(f"email/{template}.subject.txt", **context).strip()
-        text = render_template(f"email/{template}.txt", **context)
-        html = render_template(f"email/{template}.html", subject=subject, **context)
+    subject, text, html = render_email(template, language, **context)
     message = Message(
         channel="email",
         recipient=to,

@@ -90,3 +90,49 @@ def test_unchecked_contracts_stay_unchecked_across_pages_and_reloads(page, check
     page.locator("#reminder-form").get_by_label("Relancer par Mail ou SMS").select_option("sms")
     dialog = page.locator("#reminder-dialog")
     expect(dialog.locator("#campaign-summary")).to_contain_text("par 851 contrats non signés")
+
+
+def test_email_reminder_shows_the_email_then_the_employee_signs_online(page, check, open_hours, live_server):
+    """Issue 15, items 14 and 15: the confirmation shows the email as sent; its link leads to the
+    employee's contracts, each with where to sign it."""
+    log_in(page, "agence@vigie.test")
+    page.get_by_role("link", name="Gérer les contrats").click()
+    page.wait_for_load_state()
+    page.get_by_label("Filtrer par typologie").select_option(label="Contrat de travail")
+    page.locator("#reminder-form").get_by_label("Relancer par Mail ou SMS").select_option("email")
+    dialog = page.locator("#reminder-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Relancer ces salariés").click()
+    preview = dialog.locator("#email-preview")
+    expect(preview.locator(".email-subject")).to_contain_text("Objet : Batie Construction : ")
+    expect(preview.locator(".email-body")).to_contain_text("Voir vos contrats à signer : http")
+    check.accessible(page)
+    check.screenshot(page, "email-confirm", full_page=False)
+
+    # An employee with an electronic contract opens his space from the reminder's link.
+    from portal.contracts.reminder_wizard import space_link
+    from portal.contracts.signature_sync import simulator
+    from portal.core.extensions import db
+    from portal.models import Contract, Employee
+    from portal.models.contracts import AWAITING
+
+    base, app = live_server
+    with app.test_request_context():
+        contract = db.session.scalars(
+            db.select(Contract)
+            .where(Contract.status == AWAITING, Contract.esign_request_id.is_not(None))
+            .order_by(Contract.id)
+        ).first()
+        simulator().set(contract.esign_request_id, "ongoing")
+        link = space_link(db.session.get(Employee, contract.employee_id)).replace("http://localhost", base)
+        reference = contract.reference
+        db.session.remove()
+    page.goto(link)
+    row = page.locator(f"#employee-contract-{contract.id}")
+    row.get_by_role("link", name=f"Signer en ligne {reference}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Signer le contrat {reference}")
+    check.accessible(page)
+    page.get_by_role("button", name="Signer").click()
+    expect(page.locator("#flash-area")).to_contain_text(f"Contrat {reference} signé. Merci !")
+    expect(page.locator(f"#employee-contract-{contract.id}")).to_have_count(0)
+    check.accessible(page)

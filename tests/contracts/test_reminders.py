@@ -536,3 +536,29 @@ def test_the_selection_without_javascript_is_saved_by_a_button(app, client, auth
     with app.app_context():
         foreign = other_company(app, "rival@vigie.test", 77, is_agency=True)
     post(client, "/contracts/selection", {"typology": employment, "shown": [foreign, 10**12], "checked": []})
+
+
+def test_the_email_confirmation_shows_the_exact_email_the_employee_reads(app, client, auth, batie, at_monday):
+    """Issue 15, item 14: as for SMS, the confirmation shows the message itself."""
+    auth.login("agence@vigie.test")
+    _open(client, batie, channel="email")
+    campaign = _campaign_id(app)
+    page = _text(client.get(f"/contracts/reminders/{campaign}/confirm"))
+    figure = page[page.index('id="email-preview"') : page.index("</figure>", page.index('id="email-preview"'))]
+    name = re.search(r"E-mail envoyé à ([^(]+) \(", figure)[1].strip()
+    subject = re.search(r"<strong>Objet :</strong> ([^<]+)</p>", figure)[1].strip()
+    body = re.search(r'<pre class="email-body">(.*?)</pre>', figure, re.S)[1]
+    assert subject.startswith("Batie Construction : ") and "à signer" in subject
+    assert "Voir vos contrats à signer : http" in body
+    post(client, f"/contracts/reminders/{campaign}/confirm")
+    drain(app)
+    with app.app_context():
+        first, last = name.split(" ", 1)[0], name.split(" ", 1)[-1]
+        employee = db.session.scalar(select(Employee).where(Employee.first_name == first, Employee.last_name == last))
+        sent = db.session.scalar(
+            select(Message).where(Message.template == "contract_reminder", Message.recipient == employee.email)
+        )
+    assert sent.subject == subject
+    # The link is the employee's own; the rest of the text is word for word the preview.
+    strip = lambda text: re.sub(r"http\S+", "<lien>", text).strip()  # noqa: E731
+    assert strip(sent.body_text) == strip(body)

@@ -221,3 +221,58 @@ def test_only_agencies_see_the_sync_log(app, client, auth, batie):
     assert post(client, "/contracts/sync").status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxJob)) == 0 or True
+
+
+def test_the_client_gets_the_signers_link_or_none(yousign):
+    state, url = yousign
+    client = YousignClient(url, API_KEY, timeout=2)
+    assert client.signing_link("sim-00050") == "https://yousign.app/signatures/sim-00050?s=simulated"
+    assert client.signing_link("sim-00000") is None  # already signed: nothing to open
+    assert client.signing_link("nope") is None
+    state.down = True
+    assert client.signing_link("sim-00050") is None
+
+
+def _employee_link(app, batie, *, electronic: bool) -> tuple[str, Contract]:
+    from portal.contracts.reminder_wizard import space_link
+
+    with app.test_request_context():
+        query = select(Contract).where(Contract.status == AWAITING)
+        query = query.where(
+            Contract.esign_request_id.is_not(None) if electronic else Contract.esign_request_id.is_(None)
+        )
+        contract = db.session.scalars(query.order_by(Contract.id)).first()
+        if electronic:  # one the simulator still calls "ongoing"
+            signature_sync.simulator().set(contract.esign_request_id, "ongoing")
+        employee = db.session.get(__import__("portal.models", fromlist=["Employee"]).Employee, contract.employee_id)
+        return space_link(employee).replace("http://localhost", ""), contract
+
+
+def test_signez_ici_leads_to_a_page_where_the_employee_signs(app, client, batie):
+    """Issue 15, item 15: each electronic contract links to its signing page (the simulator's here)."""
+    link, contract = _employee_link(app, batie, electronic=True)
+    page = _text(client.get(link))
+    row = page[page.index(f'id="employee-contract-{contract.id}"') :].split("</tr>")[0]
+    sign_url = f"{link}/contracts/{contract.id}/sign"
+    assert f'href="{sign_url}"' in row and "Signer en ligne" in row
+    signing = _text(client.get(sign_url))
+    assert f"Signer le contrat {contract.reference}" in signing and "simulée" in signing
+    token = __import__("re").search(r'name="csrf_token" type="hidden" value="([^"]+)"', signing)[1]
+    done = client.post(sign_url, data={"csrf_token": token})
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.get(Contract, contract.id).status == SIGNED_ELECTRONICALLY
+        assert db.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "contract.signed").order_by(AuditEvent.id.desc())
+        )
+    after = _text(client.get(link))
+    assert f"Contrat {contract.reference} signé. Merci !" in after and f"employee-contract-{contract.id}" not in after
+    assert client.post(sign_url, data={"csrf_token": token}).status_code == 404  # once
+
+
+def test_a_paper_contract_says_to_sign_at_the_agency(app, client, batie):
+    link, contract = _employee_link(app, batie, electronic=False)
+    page = _text(client.get(link))
+    row = page[page.index(f'id="employee-contract-{contract.id}"') :].split("</tr>")[0]
+    assert "Contrat papier : signez-le à l'agence Batie Construction" in row and "Signer en ligne" not in row
+    assert client.get(f"{link}/contracts/{contract.id}/sign").status_code == 404
