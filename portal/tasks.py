@@ -22,6 +22,10 @@ def deliver_message(message_id: int) -> None:
     notifications.deliver(message_id)
 
 
+def dev_sms_report(provider_id: str) -> None:
+    notifications.dev_sms_report(provider_id)
+
+
 def send_reminders(campaign_id: int, first_id: int, last_id: int) -> None:
     """A chunk of a reminder campaign: one message per recipient that has none yet."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
@@ -73,6 +77,7 @@ TASKS = {
     task.__name__: task
     for task in (
         deliver_message,
+        dev_sms_report,
         send_reminders,
         sync_signatures,
         sync_agency_signatures,

@@ -11,12 +11,12 @@ Exactly once per recipient:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
-from portal.contracts import reminder_wizard
+from portal.contracts import manage, reminder_wizard
 from portal.core import audit, clock, outbox
 from portal.core.extensions import db
 from portal.core.spreadsheets import csv_text
@@ -167,7 +167,7 @@ class Failure:
 class Progress:
     campaign: ReminderCampaign
     queued: int
-    sent: int
+    sent: int  # sent, delivered included
     delivered: int
     failed: int
     failures: list[Failure]
@@ -177,10 +177,22 @@ class Progress:
     def done(self) -> bool:
         return self.campaign.status != "draft" and self.queued == 0
 
+    @property
+    def polling(self) -> bool:
+        """The widget refreshes itself until every message went, then while SMS delivery reports
+        may still come (the first ten minutes after the confirmation)."""
+        if not self.done:
+            return True
+        recent = self.campaign.confirmed_at and utcnow() - self.campaign.confirmed_at < REPORTS_WINDOW
+        return bool(self.campaign.channel == "sms" and self.sent > self.delivered and recent)
+
+
+REPORTS_WINDOW = timedelta(minutes=10)
+
 
 def progress(tenancy: Tenancy, campaign_id: int) -> Progress:
     """Where the campaign stands, from the messages' own states (two queries)."""
-    campaign = reminder_wizard.campaign_of(tenancy, campaign_id)
+    campaign = reminder_wizard.campaign_of(tenancy, campaign_id, reading=True)
     counts: dict[str, int] = {}
     for status, count in db.session.execute(
         select(Message.status, func.count())
@@ -207,7 +219,7 @@ def progress(tenancy: Tenancy, campaign_id: int) -> Progress:
     return Progress(
         campaign,
         counts.get("queued", 0),
-        counts.get("sent", 0),
+        counts.get("sent", 0) + counts.get("delivered", 0),
         counts.get("delivered", 0),
         counts.get("failed", 0),
         failures,
@@ -250,8 +262,9 @@ class HistoryRow:
 
 
 def history(tenancy: Tenancy) -> list[HistoryRow]:
-    """ "Historique des relances": confirmed campaigns, newest first, with their outcome (one query)."""
-    reminder_wizard.require_option(tenancy)
+    """ "Historique des relances": confirmed campaigns, newest first, with their outcome (one query).
+    Readable with the option off: the agency keeps its own history."""
+    manage.require_agency(tenancy)
     sent = func.sum(case((Message.status.in_(("sent", "delivered")), 1), else_=0))
     failed = func.sum(case((Message.status == "failed", 1), else_=0))
     unknown = func.sum(case((Message.status == "unknown", 1), else_=0))
@@ -272,7 +285,7 @@ def history_csv(tenancy: Tenancy) -> str:
         ["Date", "Par", "Canal", "Destinataires", "Envoyés", "Échecs", "Issue inconnue", "Segments", "Coût (€)"],
         (
             [
-                row.campaign.confirmed_at.strftime("%d/%m/%Y %H:%M"),
+                clock.paris_time(row.campaign.confirmed_at).strftime("%d/%m/%Y %H:%M"),  # as on screen
                 row.author,
                 "SMS" if row.campaign.channel == "sms" else "E-mail",
                 row.campaign.recipients_count,

@@ -22,7 +22,7 @@ from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.core.validators import whole_number
 from portal.models import Contract, ContractTypology, Employee, Organisation, User, utcnow
-from portal.models.contracts import AWAITING, EMPLOYMENT, SIGNED_AT_AGENCY, SIGNED_ON_PAPER
+from portal.models.contracts import AWAITING, EMPLOYMENT, SIGNED_AT_AGENCY, SIGNED_ELECTRONICALLY, SIGNED_ON_PAPER
 
 PER_PAGE = 50
 SIGNATURE_DELAY = timedelta(hours=48)
@@ -34,6 +34,7 @@ SORTS = {
     "client": (Organisation.legal_name, Contract.id),
 }
 MARKS = {"paper": SIGNED_ON_PAPER, "agency": SIGNED_AT_AGENCY}
+SIGNED = (SIGNED_ON_PAPER, SIGNED_AT_AGENCY, SIGNED_ELECTRONICALLY)
 
 
 class ContractError(InvalidInput):
@@ -55,6 +56,7 @@ class Filters:
     q: str = ""
     sort: str = "start"
     page: int = 1
+    state: str = "awaiting"  # or "signed": the contracts marked signed, to check or undo a mark
 
     def args(self, **changes) -> dict:
         """The URL parameters of these filters (with changes), for links and forms."""
@@ -67,6 +69,7 @@ class Filters:
             "q": current.q or None,
             "sort": current.sort if current.sort != "start" else None,
             "page": current.page if current.page > 1 else None,
+            "state": current.state if current.state != "awaiting" else None,
         }
         return {key: value for key, value in args.items() if value is not None}
 
@@ -98,6 +101,7 @@ def filters_from(args: MultiDict, today: date | None = None) -> Filters:
         q=(args.get("q") or "").strip()[:100],
         sort=sort if sort in SORTS else "start",
         page=max(_int(args.get("page")) or 1, 1),
+        state="signed" if args.get("state") == "signed" else "awaiting",
     )
 
 
@@ -111,9 +115,10 @@ def matching(agency_id: int, filters: Filters, *, employee: bool = False):
     """The contracts awaiting signature that the filters select (a query to add columns to).
 
     The employee is joined only when needed (a name search, a name sort, his columns)."""
+    status = Contract.status == AWAITING if filters.state == "awaiting" else Contract.status.in_(SIGNED)
     query = select(Contract).where(
         Contract.agency_id == agency_id,
-        Contract.status == AWAITING,
+        status,
         Contract.mission_start >= filters.start,
         Contract.mission_start <= filters.end,
     )
@@ -241,4 +246,36 @@ def mark_signed(tenancy: Tenancy, user: User, contract_id: int, how: str) -> Con
         status=contract.status,
     )
     db.session.commit()
+    return contract
+
+
+def unmark_signed(tenancy: Tenancy, user: User, contract_id: int) -> Contract:
+    """ "Annuler": a contract marked signed by hand goes back to awaiting signature (audited).
+    A contract the e-signature provider says is signed cannot be undone here."""
+    require_agency(tenancy)
+    contract = db.session.get(Contract, contract_id)
+    if contract is None or contract.agency_id != tenancy.organisation.id:
+        raise NotFound()
+    if contract.status not in MARKS.values():
+        raise ContractError({"contract": _l("Seul un contrat défini signé à la main peut être remis en attente.")})
+    previous = contract.status
+    contract.status, contract.signed_at, contract.marked_by_id = AWAITING, None, None
+    audit.record(
+        "contract.unsigned",
+        user_id=user.id,
+        organisation_id=tenancy.organisation.id,
+        contract_id=contract.id,
+        previous=previous,
+    )
+    db.session.commit()
+    return contract
+
+
+def marked_by_hand(tenancy: Tenancy, contract_id: int | None) -> Contract | None:
+    """The contract just marked signed by hand (the page's "Annuler" notice), if it still is."""
+    if contract_id is None:
+        return None
+    contract = db.session.get(Contract, contract_id)
+    if contract is None or contract.agency_id != tenancy.organisation.id or contract.status not in MARKS.values():
+        return None
     return contract

@@ -79,8 +79,13 @@ def start(
     return campaign
 
 
-def campaign_of(tenancy: Tenancy, campaign_id: int, *, draft: bool = False) -> ReminderCampaign:
-    require_option(tenancy)
+def campaign_of(tenancy: Tenancy, campaign_id: int, *, draft: bool = False, reading: bool = False) -> ReminderCampaign:
+    """One of the agency's campaigns, or 404. ``reading``: a past campaign stays readable once the
+    option is switched off (its history is the agency's); anything that sends needs the option."""
+    if reading:
+        manage.require_agency(tenancy)
+    else:
+        require_option(tenancy)
     campaign = db.session.get(ReminderCampaign, campaign_id)
     if campaign is None or campaign.agency_id != tenancy.organisation.id:
         raise NotFound()

@@ -31,6 +31,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def paris_time(stored: datetime) -> datetime:
+    """A stored (naive UTC) timestamp in Paris time, as pages show it."""
+    return stored.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS)
+
+
 def paris_date(stored: datetime) -> date:
     """The Paris day of a stored (naive UTC) timestamp: issued at 23:30 UTC on 30 November is 1 December."""
-    return stored.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS).date()
+    return paris_time(stored).date()

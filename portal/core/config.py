@@ -120,6 +120,8 @@ def load(instance_path: str) -> dict:
         "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL")),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Vigie <no-reply@vigie.test>"),
+        # The development SMS outbox reports each SMS delivered this many seconds after it went.
+        "DEV_SMS_REPORT_SECONDS": float(os.environ.get("DEV_SMS_REPORT_SECONDS", "3")),
         "SMS_BACKEND": os.environ.get("SMS_BACKEND") or ("brevo" if os.environ.get("SMS_API_KEY") else "outbox"),
         "SMS_API_URL": os.environ.get("SMS_API_URL", "https://api.brevo.com/v3"),
         "SMS_API_KEY": os.environ.get("SMS_API_KEY") or None,

@@ -34,8 +34,10 @@ def reference_tag(message: Outgoing) -> str:
 
 
 class OutboxSMS:
+    PREFIX = "dev-sms-"
+
     def send(self, message: Outgoing) -> Receipt:
-        return Receipt(provider_id=f"dev-sms-{message.id}", segments=encoding_of(message.body_text).segments)
+        return Receipt(provider_id=f"{self.PREFIX}{message.id}", segments=encoding_of(message.body_text).segments)
 
 
 class BrevoSMS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -192,6 +193,15 @@ def _record_sent(message: Message, receipt) -> None:
     message.segments = receipt.segments
     message.sent_at = utcnow()
     message.failure_reason = None
+    if message.channel == "sms" and receipt.provider_id.startswith(OutboxSMS.PREFIX):
+        # The development outbox answers as the gateway would: a delivery report, a moment later.
+        report = outbox.enqueue("dev_sms_report", provider_id=receipt.provider_id)
+        report.run_after = utcnow() + timedelta(seconds=current_app.config["DEV_SMS_REPORT_SECONDS"])
+
+
+def dev_sms_report(provider_id: str) -> None:
+    """The job: the development outbox's delivery report ("Remis" moves in the demo)."""
+    record_sms_report(provider_id, "delivered")
 
 
 def _send(message: Message, backend) -> None:

@@ -23,12 +23,18 @@ def companies(tenancy: Tenancy, search: str = "") -> list[Organisation]:
     return list(db.session.scalars(query.order_by(Organisation.legal_name).limit(100)))
 
 
-def set_reminders(tenancy: Tenancy, user: User, organisation_id: int, enabled: bool) -> Organisation:
-    """ "Relances par Mail ou SMS" on or off for one company."""
+def company(tenancy: Tenancy, organisation_id: int) -> Organisation:
+    """A company whose options an operator manages, or 404."""
     tenancy.require_operator()
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or organisation.is_operator:
         raise NotFound()
+    return organisation
+
+
+def set_reminders(tenancy: Tenancy, user: User, organisation_id: int, enabled: bool) -> Organisation:
+    """ "Relances par Mail ou SMS" on or off for one company."""
+    organisation = company(tenancy, organisation_id)
     if organisation.reminders_enabled != enabled:
         organisation.reminders_enabled = enabled
         audit.record(

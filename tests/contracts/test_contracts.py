@@ -124,9 +124,11 @@ def test_define_signed_removes_the_row_and_updates_the_counts_over_htmx(app, cli
     response = client.post(f"/contracts/{contract.id}/sign/agency", data={"csrf_token": token}, headers=HTMX)
     body = _text(response)
     assert response.status_code == 200 and "<html" not in body
-    assert '<tr id="contract-' not in body  # the row is swapped with nothing
+    # The row says what was done, with "Annuler" right there.
+    row = body[body.index(f'<tr id="contract-{contract.id}"') :].split("</tr>")[0]
+    assert f"Contrat {contract.reference} défini signé en agence." in row
+    assert f'action="/contracts/{contract.id}/unsign' in row and ">Annuler<" in row
     assert re.search(rf'id="contract-counts"[^>]*hx-swap-oob="true"[^>]*>\s*<strong>{total - 1} contrats', body)
-    assert f"Contrat {contract.reference} défini signé en agence." in body
     with app.app_context():
         signed = db.session.get(Contract, contract.id)
         assert signed.status == SIGNED_AT_AGENCY and signed.marked_by_id == batie["users"]["agence@vigie.test"]
@@ -144,6 +146,32 @@ def test_define_signed_without_javascript_redirects_with_the_filters(app, client
     assert f"Contrat {contract.reference} défini signé." in _text(client.get(response.headers["Location"]))
     with app.app_context():
         assert db.session.get(Contract, contract.id).status == SIGNED_ON_PAPER
+
+
+def test_a_contract_marked_signed_can_be_undone_and_the_signed_filter_lists_it(app, client, auth, batie):
+    """Issue 15, item 17: "Annuler" right after "Définir signé", and a "Signés" filter."""
+    contract = _first_awaiting(app)
+    total = _awaiting(app)
+    auth.login("agence@vigie.test")
+    response = post(client, f"/contracts/{contract.id}/sign/paper")
+    page = _text(client.get(response.headers["Location"]))
+    notice = page[page.index('id="marked-notice"') :].split("</div>")[0]
+    assert f"Contrat {contract.reference} défini signé." in notice and "/unsign" in notice
+    signed = _text(client.get("/contracts?state=signed"))
+    row = signed[signed.index(f'id="contract-{contract.id}"') :].split("</tr>")[0]
+    assert "défini signé (papier)" in row and "/unsign" in row
+    assert "-- Relancer par Mail ou SMS --" not in signed  # nothing to remind among signed contracts
+    back = post(client, f"/contracts/{contract.id}/unsign?state=signed")
+    assert back.status_code == 303 and "state=signed" in back.headers["Location"]
+    assert f"Contrat {contract.reference} remis en attente de signature." in _text(client.get(back.headers["Location"]))
+    with app.app_context():
+        again = db.session.get(Contract, contract.id)
+        assert (again.status, again.signed_at, again.marked_by_id) == ("awaiting_signature", None, None)
+        assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "contract.unsigned"
+    assert _awaiting(app) == total
+    # Twice, or a contract signed at the e-signature provider: refused, nothing changes.
+    post(client, f"/contracts/{contract.id}/unsign")
+    assert "Seul un contrat défini signé à la main" in _text(client.get("/contracts"))
 
 
 def test_a_signed_contract_cannot_be_signed_again(app, client, auth, batie):
@@ -210,7 +238,13 @@ def test_an_operator_switches_the_reminders_option_and_it_is_audited(app, client
     response = post(client, f"/operations/options/{batie}/reminders/on")
     assert response.status_code == 303
     assert "Relances par Mail ou SMS activées pour Batie Construction." in _text(client.get("/operations/options"))
-    post(client, f"/operations/options/{batie}/reminders/off")
+    # Switching off asks first: the page says what the agency keeps; nothing changes before.
+    confirm = _text(post(client, f"/operations/options/{batie}/reminders/off"))
+    assert "Désactiver « Relances par Mail ou SMS » pour Batie Construction ?" in confirm
+    assert "garde l'historique de ses relances" in confirm
+    with app.app_context():
+        assert db.session.get(Organisation, batie).reminders_enabled is True
+    post(client, f"/operations/options/{batie}/reminders/off", {"confirm": "1"})
     with app.app_context():
         assert db.session.get(Organisation, batie).reminders_enabled is False
         actions = db.session.scalars(

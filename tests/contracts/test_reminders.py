@@ -131,16 +131,39 @@ def test_with_the_option_off_the_zone_is_absent_and_every_wizard_url_is_403(app,
         client.get("/contracts/reminders/1"),
         client.get("/contracts/reminders/1/confirm"),
         post(client, "/contracts/reminders/1/confirm"),
-        client.get("/contracts/reminders/1/progress"),
         post(client, "/contracts/reminders/1/retry"),
         post(client, "/contracts/reminders/1/employees/1/phone", {"phone": "0612345678"}),
-        client.get("/contracts/reminders"),
-        client.get("/contracts/reminders.csv"),
     ]
     for response in responses:
         assert response.status_code == 403
         assert "option non souscrite" in _text(response).lower() and "contactez le support" in _text(response).lower()
     assert _count(app, ReminderCampaign) == 0
+    # The zone says why and how to get the option; the history stays the agency's.
+    assert "n'est pas active pour votre agence" in page and "demandez son activation au support" in page
+    assert client.get("/contracts/reminders").status_code == 200
+    assert client.get("/contracts/reminders.csv").status_code == 200
+
+
+def test_switching_the_option_off_keeps_the_agencys_history_and_csv(app, client, auth, batie, at_monday):
+    auth.login("agence@vigie.test")
+    _open(client, batie)
+    campaign = _campaign_id(app)
+    post(client, f"/contracts/reminders/{campaign}/confirm")
+    drain(app)
+    with app.app_context():
+        db.session.get(Organisation, batie["orgs"]["Batie Construction"]).reminders_enabled = False
+        db.session.commit()
+    history = _text(client.get("/contracts/reminders"))
+    assert "<td>602</td>" in history.split('id="reminder-history"')[1]
+    progress = client.get(f"/contracts/reminders/{campaign}/progress")
+    assert progress.status_code == 200 and "<title>Relance terminée" in _text(progress)
+    lines = client.get("/contracts/reminders.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    # The CSV says the Paris time the screen shows, not the stored UTC (one or two hours behind).
+    with app.app_context():
+        confirmed = db.session.get(ReminderCampaign, campaign).confirmed_at
+    paris = confirmed.replace(tzinfo=ZoneInfo("UTC")).astimezone(PARIS)
+    assert lines[1].startswith(f"{paris:%d/%m/%Y %H:%M};") and paris.hour != confirmed.hour
+    assert post(client, f"/contracts/reminders/{campaign}/retry").status_code == 403  # sending needs it
 
 
 def test_the_zone_is_disabled_unless_the_typology_is_employment(app, client, auth, batie):
@@ -272,7 +295,7 @@ def test_confirming_sends_one_sms_per_employee_exactly_once(app, client, auth, b
     with app.app_context():
         messages = db.session.scalars(select(Message).where(Message.template == "contract_reminder")).all()
         assert len(messages) == 602 and len({m.recipient for m in messages}) == 602
-        assert all(m.status == "sent" for m in messages)
+        assert all(m.status in ("sent", "delivered") for m in messages)
         several = (
             db.session.scalar(
                 select(ReminderRecipient).where(func.json_array_length(ReminderRecipient.contract_ids) > 1).limit(1)
@@ -294,7 +317,23 @@ def test_confirming_sends_one_sms_per_employee_exactly_once(app, client, auth, b
     assert _count(app, Message, Message.template == "contract_reminder") == 602
     progress = _text(client.get(f"/contracts/reminders/{campaign}/progress"))
     assert "Relance terminée" in progress and re.search(r'id="count-sent">602<', progress)
-    assert 'hx-trigger="every 2s"' not in progress
+
+
+def test_the_development_outbox_reports_each_sms_delivered_a_moment_later(app, client, auth, batie, at_monday):
+    """Issue 15, item 18: in the demo "Remis" moves, as with the real gateway's reports."""
+    app.config["DEV_SMS_REPORT_SECONDS"] = 0
+    auth.login("agence@vigie.test")
+    _open(client, batie)
+    campaign = _campaign_id(app)
+    post(client, f"/contracts/reminders/{campaign}/confirm")
+    drain(app)  # the SMS go, and their reports are queued
+    drain(app)  # the reports arrive
+    progress = _text(client.get(f"/contracts/reminders/{campaign}/progress"))
+    assert re.search(r'id="count-delivered">602<', progress) and re.search(r'id="count-sent">602<', progress)
+    assert 'hx-trigger="every 2s"' not in progress  # nothing more to wait for
+    drain(app)
+    with app.app_context():
+        assert _count(app, Message, Message.status == "delivered") == 602
 
 
 def test_the_progress_widget_polls_until_done_and_failures_can_be_retried(app, client, auth, batie, at_monday):

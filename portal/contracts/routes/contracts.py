@@ -11,7 +11,7 @@ from portal.contracts.routes.blueprints import bp
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
-from portal.core.validators import whole_numbers
+from portal.core.validators import whole_number, whole_numbers
 
 
 @bp.get("")
@@ -24,6 +24,7 @@ def index():
         "contracts/index.html",
         "contracts/_results.html",
         result=result,
+        marked=manage.marked_by_hand(current, whole_number(request.args.get("marked"))),
         excluded=excluded,
         selected=selection.count(current, result.filters, result.counts.contracts, excluded),
         action_form=EmptyForm(),
@@ -57,34 +58,49 @@ def update_selection():
 @bp.post("/<int:contract_id>/sign/<any(paper, agency):how>")
 @login_required
 def sign(contract_id: int, how: str):
+    """ "Définir signé": the row says it was marked, with "Annuler" right there (htmx), or the
+    page comes back with the same notice (without JavaScript)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     current = tenancy.current()
     filters = manage.filters_from(request.args)
+    contract = None
     try:
         contract = manage.mark_signed(current, current_user, contract_id, how)
     except manage.ContractError as exc:
         flash(str(exc.errors["contract"]), "warning")
         status = 409
     else:
-        message = (
-            _("Contrat %(reference)s défini signé.", reference=contract.reference)
-            if how == "paper"
-            else _("Contrat %(reference)s défini signé en agence.", reference=contract.reference)
-        )
-        flash(message, "success")
         status = 200
     if wants_fragment():
-        # The row leaves the list (empty swap); the counts and the selection follow out of band.
         totals = manage.counts(current, filters)
         excluded = selection.excluded(current, current_user, filters)
         return render(
             "contracts/index.html",
             "contracts/_signed.html",
+            contract=contract,
+            filters=filters,
             counts=totals,
             selected=selection.count(current, filters, totals.contracts, excluded),
+            action_form=EmptyForm(),
             status=status,
         )
+    return redirect_to(url_for("contracts.index", **filters.args(), marked=contract.id if contract else None))
+
+
+@bp.post("/<int:contract_id>/unsign")
+@login_required
+def unsign(contract_id: int):
+    """ "Annuler" after "Définir signé", or from the "Signés" filter: back to awaiting signature."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    filters = manage.filters_from(request.args)
+    try:
+        contract = manage.unmark_signed(tenancy.current(), current_user, contract_id)
+    except manage.ContractError as exc:
+        flash(str(exc.errors["contract"]), "warning")
+    else:
+        flash(_("Contrat %(reference)s remis en attente de signature.", reference=contract.reference), "success")
     return redirect_to(url_for("contracts.index", **filters.args()))
 
 

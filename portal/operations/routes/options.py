@@ -30,6 +30,15 @@ def options_page():
 def set_reminders(organisation_id: int, state: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if state == "off" and request.form.get("confirm") != "1":
+        # Switching off is confirmed on a page that says what the company keeps and loses.
+        organisation = paid_options.company(tenancy.current(), organisation_id)
+        return render(
+            "operations/option_off.html",
+            organisation=organisation,
+            action_form=EmptyForm(),
+            search=request.args.get("q") or None,
+        )
     organisation = paid_options.set_reminders(tenancy.current(), current_user, organisation_id, state == "on")
     message = (
         _("Relances par Mail ou SMS activées pour %(name)s.", name=organisation.legal_name)
