@@ -148,7 +148,7 @@ class Counts:
 
 
 def counts(tenancy: Tenancy, filters: Filters) -> Counts:
-    now = utcnow()
+    now = clock.stored_now()
     query = matching(tenancy.organisation.id, filters).with_only_columns(
         func.count(Contract.id),
         func.coalesce(func.sum(case((Contract.signature_deadline < now, 1), else_=0)), 0),
@@ -223,7 +223,7 @@ def page(tenancy: Tenancy, filters: Filters) -> ContractsPage:
         pages,
         typologies(agency_id),
         [(row.id, row.legal_name) for row in clients],
-        utcnow(),
+        clock.stored_now(),
     )
 
 

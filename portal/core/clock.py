@@ -19,6 +19,11 @@ def now() -> datetime:
     return datetime.now(PARIS)
 
 
+def stored_now() -> datetime:
+    """Now as stored timestamps are (naive UTC), from the one clock: compare it with a deadline."""
+    return now().astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
 def today() -> date:
     """Today in Paris."""
     return now().date()

@@ -1,6 +1,7 @@
 """Batie Construction's employees and contracts: 604 employees with 853 unsigned employment contracts
 this month (some employees have several), 2 wrong mobile numbers, a few employees without email,
-other typologies, contracts signed by the three routes, a few overdue. Created once."""
+other typologies, contracts signed by the three routes, a few overdue from the 3rd of the month.
+Created once, relative to the current month: the figures hold whatever the day."""
 
 from __future__ import annotations
 
@@ -85,19 +86,28 @@ def seed_batie_contracts() -> None:
         }
 
     contracts, n = [], 0
+    # A few overdue: 48 hours late, as early in the month as that can be (none on the 1st and 2nd:
+    # no contract of the month is 48 hours old yet).
+    late = today - timedelta(days=2)
+    # 35 requests wait at the simulated e-signature provider (statuses: portal.integrations.esign):
+    # 23 employment contracts it says are declined (12) or ongoing (11), and 12 assignment contracts
+    # it says are done, so the next sync signs 12 without moving the wizard's employment figures.
+    waiting = {index * 37: f"sim-{25 + k if k < 12 else 50 + k - 12:05d}" for k, index in enumerate(range(23))}
     # 853 unsigned employment contracts: one per employee, and a second one for the first 249.
     for index in range(UNSIGNED_EMPLOYMENT):
         employee = employees[index % EMPLOYEES]
         start = soon + timedelta(days=index % span)
-        if index % 170 == 5:  # a few overdue
-            start = max(first_day, today - timedelta(days=4))
-        # Some wait at the e-signature provider; the simulator signs every third one at the next sync.
-        extra = {"esign_request_id": f"sim-{index:05d}"} if index % 25 == 0 else {}
+        if index % 170 == 5 and late >= first_day:
+            start = late
+        extra = {"esign_request_id": waiting[index]} if index in waiting else {}
         contracts.append(contract(n, employee, typologies["employment"], start, **extra))
         n += 1
     for code, count in (("assignment", 40), ("amendment", 15)):
         for index in range(count):
-            contracts.append(contract(n, employees[index * 3], typologies[code], soon + timedelta(days=index % span)))
+            extra = {"esign_request_id": f"sim-{index:05d}"} if code == "assignment" and index < 12 else {}
+            contracts.append(
+                contract(n, employees[index * 3], typologies[code], soon + timedelta(days=index % span), **extra)
+            )
             n += 1
     for index in range(5):
         contracts.append(contract(n, employees[index * 5], site.id, soon))
