@@ -175,8 +175,10 @@ def mark_pushed(ids: list[int]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _collect_new_rows(session: Session, _context) -> None:
+    now = utcnow()
     for obj in session.new:
-        if isinstance(obj, OutboxJob):
+        # A row due later (a delivery report, a scheduled campaign) is pushed by the sweeper once due.
+        if isinstance(obj, OutboxJob) and not (obj.run_after and obj.run_after > now):
             session.info.setdefault(_NEW_ROWS, []).append((obj.id, obj.queue))
 
 

@@ -22,8 +22,10 @@ from portal.firm.client_files import check_executive_email, file_for_siren, invi
 from portal.firm.client_wizard import chosen_template_id, draft_of, missing_step
 from portal.firm.identifiers import vat_number
 from portal.models import (
+    AuditEvent,
     ClientFile,
     ClientFileAccess,
+    ClientFileDraft,
     Establishment,
     FiscalYear,
     Organisation,
@@ -64,6 +66,25 @@ def _company(siret: str, company: dict) -> Organisation:
             )
         )
     return found
+
+
+def saved_from(tenancy: Tenancy, user: User, draft_id: int | None) -> int | None:
+    """The client file this user's draft became, when "Sauvegarder" is posted again for a draft
+    already saved (a double click): the second POST goes to the file, it makes no new draft."""
+    access.require_firm(tenancy)
+    if draft_id is None or db.session.get(ClientFileDraft, draft_id) is not None:
+        return None
+    recent = db.session.scalars(
+        select(AuditEvent.details)
+        .where(
+            AuditEvent.action == "client_file.created",
+            AuditEvent.user_id == user.id,
+            AuditEvent.organisation_id == tenancy.organisation.id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(20)
+    )
+    return next((d["client_file_id"] for d in recent if d.get("draft_id") == draft_id), None)
 
 
 def create(tenancy: Tenancy, user: User) -> ClientFile:
@@ -127,6 +148,7 @@ def create(tenancy: Tenancy, user: User) -> ClientFile:
         organisation_id=tenancy.organisation.id,
         client_file_id=client_file.id,
         siret=siret,
+        draft_id=draft.id,
     )
     db.session.commit()
     return client_file

@@ -26,5 +26,11 @@ def test_agency_marks_a_contract_signed_at_the_agency_and_it_leaves_the_list(pag
     reference = first.locator("td .muted").first.inner_text()
     first.get_by_role("button", name=f"Définir signé en agence {reference}").click()
     expect(counts).to_contain_text("852 contrats en attente de signature")
-    expect(page.locator("#contracts-table")).not_to_contain_text(reference)
-    expect(page.locator("#flash-area")).to_contain_text(f"Contrat {reference} défini signé en agence.")
+    # The row says what was done, with "Annuler" right there (issue 15, item 17).
+    done = page.locator("#contracts-table tr.just-signed")
+    expect(done).to_contain_text(f"Contrat {reference} défini signé en agence.")
+    check.accessible(page)
+    done.get_by_role("button", name=re.compile("^Annuler")).click()
+    expect(page.locator("#flash-area")).to_contain_text(f"Contrat {reference} remis en attente de signature.")
+    expect(page.locator("#contract-counts")).to_contain_text("853 contrats en attente de signature")
+    expect(page.locator("#contracts-table")).to_contain_text(reference)

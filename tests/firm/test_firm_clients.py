@@ -355,3 +355,21 @@ def test_the_client_list_runs_a_constant_number_of_statements(app, client, firm)
         page = client.get("/firm/clients?page=2").get_data(as_text=True)
     assert "Client 0" in page
     assert len(many) == len(few) <= 6
+
+
+def test_a_double_click_on_sauvegarder_creates_one_file_and_lands_on_it(app, client, firm):
+    """Issue 15, item 21: the second POST goes to the file, with no phantom "Reprendre"."""
+    as_admin(client)
+    walk_wizard(client)
+    page = client.get("/firm/clients/new/8").get_data(as_text=True)
+    token = csrf_from(page)
+    draft_id = re.search(r'name="draft_id" value="(\d+)"', page)[1]
+    first = client.post("/firm/clients/new/8", data={"csrf_token": token, "draft_id": draft_id})
+    second = client.post("/firm/clients/new/8", data={"csrf_token": token, "draft_id": draft_id})
+    client_file = _file(app, KNOWN_SIRET)
+    assert first.headers["Location"].endswith(f"/firm/clients/{client_file.id}")
+    assert second.status_code == 303 and second.headers["Location"].endswith(f"/firm/clients/{client_file.id}")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(ClientFile.siret == KNOWN_SIRET)) == 1
+        assert db.session.scalar(select(ClientFileDraft)) is None  # no empty draft left behind
+    assert "Reprendre l'ajout du client" not in client.get("/firm/clients").get_data(as_text=True).replace("&#39;", "'")

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.core import clock, tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.htmx import redirect_to, render, wants_fragment
+from portal.core.validators import whole_number
 from portal.firm import access, client_files, client_wizard, identifiers, new_client, tree_templates
 from portal.firm.forms import (
     ActionForm,
@@ -126,6 +127,10 @@ def wizard():
 @login_required
 def wizard_step(step: int):
     current = tenancy.current()
+    if step == 8 and request.method == "POST":
+        saved = new_client.saved_from(current, current_user, whole_number(request.form.get("draft_id")))
+        if saved is not None:
+            return redirect_to(url_for("firm.client", file_id=saved))
     draft = client_wizard.draft_of(current, current_user)
     if step not in client_wizard.STEPS:
         abort(404)
