@@ -343,16 +343,21 @@ def signing_links(contracts: list[Contract], token: str) -> dict[int, str]:
     return links
 
 
-def sign_in_simulator(token: str, contract_id: int) -> Contract:
-    """The simulator's signing page: the employee signs, the simulated provider says "done" and the
-    contract is signed electronically at once (as Yousign's webhook would)."""
+def simulated_contract(token: str, contract_id: int) -> tuple[Employee, Contract]:
+    """The contract the simulator's signing page is about, or 404: with the simulator only, and
+    only an electronic contract of this employee still awaiting signature."""
     if current_app.config["ESIGN_BACKEND"] != "simulator":
         raise NotFound()
     employee, waiting = employee_space(token)
     contract = next((c for c in waiting if c.id == contract_id and c.esign_request_id), None)
     if contract is None:
         raise NotFound()
+    return employee, contract
+
+
+def sign_in_simulator(contract: Contract) -> None:
+    """The employee signs on the simulator's page: the simulated provider says "done" and the
+    contract is signed electronically at once (as Yousign's webhook would)."""
     signature_sync.simulator().set(contract.esign_request_id, "done")
     signature_sync.mark_signed_electronically(contract.id, source="simulator")
     db.session.commit()
-    return contract

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
@@ -324,15 +324,7 @@ def partners_of(tenancy: Tenancy, *, search: str = "", page: int = 1) -> Partner
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     page = min(max(page, 1), pages)
-    other_name = func.lower(
-        func.coalesce(
-            select(Organisation.legal_name)
-            .where(Organisation.id == func.coalesce(func.nullif(Partnership.target_id, own), Partnership.requester_id))
-            .correlate(Partnership)
-            .scalar_subquery(),
-            "",
-        )
-    )
+    other_name = func.lower(case((Partnership.requester_id == own, target.legal_name), else_=requester.legal_name))
     rows = db.session.execute(
         query.order_by(other_name, Partnership.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 import time
 from datetime import datetime
@@ -26,7 +27,7 @@ from portal.integrations.esign import (
     signature_header,
     simulator_app,
 )
-from portal.models import AuditEvent, Contract, OutboxJob, PeriodicRun, SignatureSyncRun
+from portal.models import AuditEvent, Contract, Employee, OutboxJob, PeriodicRun, SignatureSyncRun
 from portal.models.contracts import AWAITING, SIGNED_ELECTRONICALLY
 from tests.support.data import drain
 from tests.support.http import post
@@ -244,7 +245,7 @@ def _employee_link(app, batie, *, electronic: bool) -> tuple[str, Contract]:
         contract = db.session.scalars(query.order_by(Contract.id)).first()
         if electronic:  # one the simulator still calls "ongoing"
             signature_sync.simulator().set(contract.esign_request_id, "ongoing")
-        employee = db.session.get(__import__("portal.models", fromlist=["Employee"]).Employee, contract.employee_id)
+        employee = db.session.get(Employee, contract.employee_id)
         return space_link(employee).replace("http://localhost", ""), contract
 
 
@@ -257,7 +258,7 @@ def test_signez_ici_leads_to_a_page_where_the_employee_signs(app, client, batie)
     assert f'href="{sign_url}"' in row and "Signer en ligne" in row
     signing = _text(client.get(sign_url))
     assert f"Signer le contrat {contract.reference}" in signing and "simulée" in signing
-    token = __import__("re").search(r'name="csrf_token" type="hidden" value="([^"]+)"', signing)[1]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', signing)[1]
     done = client.post(sign_url, data={"csrf_token": token})
     assert done.status_code == 303
     with app.app_context():
@@ -276,3 +277,25 @@ def test_a_paper_contract_says_to_sign_at_the_agency(app, client, batie):
     row = page[page.index(f'id="employee-contract-{contract.id}"') :].split("</tr>")[0]
     assert "Contrat papier : signez-le à l'agence Batie Construction" in row and "Signer en ligne" not in row
     assert client.get(f"{link}/contracts/{contract.id}/sign").status_code == 404
+
+
+def test_with_yousign_the_employee_gets_the_signers_link_and_no_simulated_page(make_app, yousign):
+    from portal.contracts.reminder_wizard import space_link
+    from portal.demo.contracts import seed_batie_contracts
+    from portal.demo.seed import seed_demo
+
+    state, url = yousign
+    app = make_app(ESIGN_BACKEND="yousign", YOUSIGN_API_URL=url, YOUSIGN_API_KEY=API_KEY)
+    with app.test_request_context():
+        seed_demo(with_documents=False)
+        seed_batie_contracts()
+        contract = db.session.scalars(
+            select(Contract).where(Contract.status == AWAITING, Contract.esign_request_id.is_not(None))
+        ).first()
+        state.set(contract.esign_request_id, "ongoing")
+        link = space_link(db.session.get(Employee, contract.employee_id)).replace("http://localhost", "")
+    client = app.test_client()
+    page = _text(client.get(link))
+    row = page[page.index(f'id="employee-contract-{contract.id}"') :].split("</tr>")[0]
+    assert f'href="https://yousign.app/signatures/{contract.esign_request_id}?s=simulated"' in row
+    assert client.get(f"{link}/contracts/{contract.id}/sign").status_code == 404  # never in production

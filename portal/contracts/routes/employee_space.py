@@ -3,7 +3,7 @@ each with where to sign it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, flash, url_for
 from flask_babel import gettext as _
 
 from portal.contracts import reminder_wizard
@@ -33,16 +33,13 @@ def show(token: str):
 def simulated_sign(token: str, contract_id: int):
     """The simulated e-signature provider's page (development and demo): read, then "Signer"."""
     try:
-        employee, waiting = reminder_wizard.employee_space(token)
+        employee, contract = reminder_wizard.simulated_contract(token, contract_id)
     except tokens.InvalidToken as exc:
         return render("employee_space/invalid.html", expired=exc.expired, status=410 if exc.expired else 404)
-    contract = next((c for c in waiting if c.id == contract_id and c.esign_request_id), None)
-    if contract is None:
-        abort(404)
     form = EmptyForm()
     if form.validate_on_submit():
-        signed = reminder_wizard.sign_in_simulator(token, contract_id)
-        flash(_("Contrat %(reference)s signé. Merci !", reference=signed.reference), "success")
+        reminder_wizard.sign_in_simulator(contract)
+        flash(_("Contrat %(reference)s signé. Merci !", reference=contract.reference), "success")
         return redirect_to(url_for("employee_space.show", token=token))
     return render(
         "employee_space/sign.html",
