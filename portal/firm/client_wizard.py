@@ -14,13 +14,14 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.core import labels
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
 from portal.firm import access, partner_apps, tree_templates
 from portal.firm.client_files import check_executive_email, file_for_siren, shared_theme_ids
-from portal.firm.identifiers import NAF, check_fiscal_year, clean_siret, proposed_end, vat_number
+from portal.firm.identifiers import NAF, check_fiscal_year, clean_siret, settled_end, vat_number
 from portal.integrations import company_data
 from portal.models import (
     ClientFile,
@@ -165,9 +166,33 @@ def step_company(tenancy: Tenancy, draft: ClientFileDraft, values: dict) -> None
     _save(draft, 2, company=company)
 
 
-def step_fiscal(draft: ClientFileDraft, starts_on: date | None, ends_on: date | None) -> None:
-    if starts_on is not None and ends_on is None:
-        ends_on = proposed_end(starts_on)
+class EndToCheck(InvalidInput):
+    """The start of the fiscal year changed under an end the user had chosen: ``proposal`` is shown."""
+
+    def __init__(self, proposal: date):
+        super().__init__(
+            {
+                "ends_on": _l(
+                    "Le début de l'exercice a changé : la fin proposée est maintenant le %(date)s. "
+                    "Vérifiez-la, puis cliquez sur « Continuer ».",
+                    date=labels.local_date(proposal, "long"),
+                )
+            }
+        )
+        self.proposal = proposal
+
+
+def step_fiscal(
+    draft: ClientFileDraft,
+    starts_on: date | None,
+    ends_on: date | None,
+    shown_start: date | None = None,
+    shown_end: date | None = None,
+) -> None:
+    """Save the fiscal year; the dates the page showed tell whether only the start was changed."""
+    ends_on, ask = settled_end(starts_on, ends_on, shown_start, shown_end)
+    if ask:
+        raise EndToCheck(ends_on)
     errors = check_fiscal_year(starts_on, ends_on)
     if errors:
         raise InvalidInput(errors)

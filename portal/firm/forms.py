@@ -1,7 +1,18 @@
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -52,6 +63,23 @@ class FiscalYearForm(FlaskForm):
         validators=[Optional()],
         description=_l("Proposée 12 mois après le début, moins un jour ; modifiable (24 mois au plus)."),
     )
+    # The dates the page showed: without JavaScript the end is not refreshed when the start changes.
+    shown_start = HiddenField()
+    shown_end = HiddenField()
+
+    def shown(self) -> tuple[date | None, date | None]:
+        return _iso(self.shown_start.data), _iso(self.shown_end.data)
+
+    def show(self, starts_on: date | None, ends_on: date | None) -> None:
+        self.shown_start.data = starts_on.isoformat() if starts_on else ""
+        self.shown_end.data = ends_on.isoformat() if ends_on else ""
+
+
+def _iso(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return None
 
 
 class TemplateChoiceForm(FlaskForm):

@@ -26,6 +26,25 @@ def proposed_end(starts_on: date) -> date:
     return clock.add_months(starts_on - timedelta(days=1), 12)
 
 
+def settled_end(
+    starts_on: date | None, ends_on: date | None, shown_start: date | None, shown_end: date | None
+) -> tuple[date | None, bool]:
+    """The end to keep when a form showed ``shown_start``..``shown_end`` and came back with these dates.
+
+    Returns ``(end, ask)``. Only the start changed (a browser without JavaScript does not refresh the
+    end): an end that was our proposal follows the new start; an end the user had chosen is replaced
+    by the new proposal, and ``ask`` says the user must check it before going on. An end typed, or a
+    start unchanged, is kept as it is; no end at all gets the proposal.
+    """
+    if starts_on is None:
+        return ends_on, False
+    if ends_on is None:
+        return proposed_end(starts_on), False
+    if shown_start is None or starts_on == shown_start or ends_on != shown_end:
+        return ends_on, False
+    return proposed_end(starts_on), ends_on != proposed_end(shown_start)
+
+
 def check_fiscal_year(starts_on: date | None, ends_on: date | None, others: list[FiscalYear] = ()) -> dict:
     errors = {}
     if starts_on is None:

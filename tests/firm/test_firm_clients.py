@@ -11,7 +11,7 @@ from portal.core.extensions import db
 from portal.models import ClientFile, ClientFileDraft, FiscalYear, Folder, Invitation, Message, Organisation
 from tests.support.data import count_queries, drain, other_company, valid_siren
 from tests.support.firm import KNOWN_SIRET, as_admin, seed_firm, step, walk_wizard
-from tests.support.http import HTMX, csrf_from, post
+from tests.support.http import HTMX, csrf_from, form_values, post
 
 
 @pytest.fixture
@@ -373,3 +373,34 @@ def test_a_double_click_on_sauvegarder_creates_one_file_and_lands_on_it(app, cli
         assert db.session.scalar(select(func.count()).where(ClientFile.siret == KNOWN_SIRET)) == 1
         assert db.session.scalar(select(ClientFileDraft)) is None  # no empty draft left behind
     assert "Reprendre l'ajout du client" not in client.get("/firm/clients").get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_without_javascript_a_new_start_moves_the_proposed_end_or_asks(app, client, firm):
+    """Item 22: a browser without JavaScript does not refresh the end when the start changes."""
+    as_admin(client)
+    walk_wizard(client)
+    page = client.get("/firm/clients/new/3")
+    shown = form_values(page.data, "wizard-form")
+    assert shown["starts_on"] == "2026-01-01" and shown["ends_on"] == "2026-12-31"
+    # The end was our proposal: it follows the new start (no 18-month year).
+    moved = client.post("/firm/clients/new/3", data={**shown, "starts_on": "2025-07-01"})
+    assert moved.status_code == 303
+    summary = client.get("/firm/clients/new/8").get_data(as_text=True)
+    assert "30 juin 2026" in summary and "31 déc. 2026" not in summary
+    # An end the user chose: the new proposal is shown, and the user is asked to check it.
+    assert step(client, 3, {"starts_on": "2025-07-01", "ends_on": "2026-03-31"}).status_code == 303
+    shown = form_values(client.get("/firm/clients/new/3").data, "wizard-form")
+    asked = client.post("/firm/clients/new/3", data={**shown, "starts_on": "2025-10-01"})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 422
+    assert "la fin proposée est maintenant le 30 septembre 2026" in text
+    assert form_values(text, "wizard-form")["ends_on"] == "2026-09-30"
+    assert "31 mars 2026" in client.get("/firm/clients/new/8").get_data(as_text=True)  # nothing saved yet
+    confirmed = client.post("/firm/clients/new/3", data=form_values(text, "wizard-form"))
+    assert confirmed.status_code == 303
+    assert "30 sept. 2026" in client.get("/firm/clients/new/8").get_data(as_text=True)
+    # Both dates typed: kept as typed.
+    shown = form_values(client.get("/firm/clients/new/3").data, "wizard-form")
+    both = client.post("/firm/clients/new/3", data={**shown, "starts_on": "2025-01-01", "ends_on": "2026-06-30"})
+    assert both.status_code == 303
+    assert "30 juin 2026" in client.get("/firm/clients/new/8").get_data(as_text=True)

@@ -40,7 +40,10 @@ def _form(step: int, draft, current, *, posted: bool):
         if not values:
             year = clock.today().year
             values = {"starts_on": date(year, 1, 1), "ends_on": date(year, 12, 31)}
-        return FiscalYearForm(data=values, **kwargs)
+        form = FiscalYearForm(data=values, **kwargs)
+        if not posted:
+            form.show(values["starts_on"], values["ends_on"])
+        return form
     if step == 4:
         form = TemplateChoiceForm(data={"template_id": data.get("template_id")}, **kwargs)
         form.template_id.choices = [SelectChoice(t.id, t.name) for t in client_wizard.templates_for(draft.firm_id)]
@@ -63,7 +66,12 @@ def _handle(step: int, form, draft, current) -> None:
     if step == 2:
         client_wizard.step_company(current, draft, form.data)
     elif step == 3:
-        client_wizard.step_fiscal(draft, form.starts_on.data, form.ends_on.data)
+        try:
+            client_wizard.step_fiscal(draft, form.starts_on.data, form.ends_on.data, *form.shown())
+        except client_wizard.EndToCheck as asked:
+            form.ends_on.data, form.ends_on.raw_data = asked.proposal, [asked.proposal.isoformat()]
+            form.show(form.starts_on.data, asked.proposal)
+            raise
     elif step == 4:
         client_wizard.step_template(draft, form.template_id.data)
     elif step == 5:
