@@ -150,4 +150,4 @@ def register_request_hooks(app: Flask) -> None:
         }
 
     app.jinja_env.globals.update(labels.template_globals())
-    app.jinja_env.filters["fromisodate"] = labels.from_iso_date
+    app.jinja_env.filters.update(labels.template_filters())

@@ -8,8 +8,11 @@ from datetime import UTC, date
 from babel import dates as babel_dates
 from flask_babel import format_currency, format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
+from stdnum.fr import siren as siren_number
+from stdnum.fr import siret as siret_number
 
 from portal.core import clock
+from portal.integrations import company_data
 from portal.integrations.compliance_platforms import PLATFORMS
 
 ROLE_LABELS = {
@@ -136,6 +139,22 @@ class TableFormats:
         return babel_dates.format_datetime(value.replace(tzinfo=UTC), "short", tzinfo=self.timezone, locale=self.locale)
 
 
+def siret(value: str) -> str:
+    """ "812 345 676 00017": a SIRET (or SIREN) in the groups people read; anything else as it is."""
+    digits = "".join((value or "").split())
+    if digits.isdigit() and len(digits) in (9, 14):
+        return (siret_number if len(digits) == 14 else siren_number).format(digits)
+    return value or ""
+
+
+def vat(value: str) -> str:
+    """ "FR 12 812345676": a French VAT number as printed on invoices."""
+    compact = "".join((value or "").split()).upper()
+    if len(compact) == 13 and compact.startswith("FR"):
+        return f"{compact[:2]} {compact[2:4]} {compact[4:]}"
+    return value or ""
+
+
 def template_globals() -> dict:
     return {
         "role_labels": ROLE_LABELS,
@@ -156,4 +175,14 @@ def template_globals() -> dict:
         "today": lambda: clock.today(),
         "current_locale": current_locale,
         "de": de,
+        "full_address": lambda place: company_data.full_address(place.address, place.postal_code, place.city),
+    }
+
+
+def template_filters() -> dict:
+    return {
+        "fromisodate": from_iso_date,
+        "siret": siret,
+        "vat": vat,
+        "legal_form": company_data.legal_form_label,
     }

@@ -16,6 +16,7 @@ from portal.core.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.core.storage import storage
 from portal.core.tenancy import Tenancy
 from portal.documents import versions
+from portal.integrations import company_data
 from portal.messaging import notifications
 from portal.models import DocumentType, Mandate, Organisation, User, utcnow
 
@@ -115,9 +116,8 @@ def pdf(tenancy: Tenancy, user: User, mandate_id: int) -> bytes:
     titled_page(document, "Mandat de collecte de documents")
     paragraph(
         document,
-        f"Je soussigné(e) {user.full_name}, agissant pour le compte de {organisation.legal_name} "
-        f"({organisation.legal_form}), SIREN {organisation.siren}, {organisation.address}, "
-        f"{organisation.postal_code} {organisation.city}, donne mandat à Vigie de demander et de recevoir "
+        f"Je soussigné(e) {user.full_name}, agissant pour le compte de "
+        f"{company_data.identity(organisation)}, donne mandat à Vigie de demander et de recevoir "
         "en son nom, auprès des organismes émetteurs, les documents suivants, et de les déposer dans son "
         "dossier de vigilance :",
         after=2,

@@ -14,6 +14,7 @@ from portal.core.extensions import db
 from portal.core.labels import french_date
 from portal.core.pdf import new_pdf, paragraph, titled_page, to_bytes
 from portal.documents import compliance
+from portal.integrations import company_data
 from portal.models import Organisation, Quitus, User
 
 COLUMNS = (95, 55, 40)  # mm: document, state, end of validity
@@ -67,9 +68,8 @@ def render(quitus: Quitus, organisation: Organisation) -> bytes:
     titled_page(pdf, "Quitus — attestation d'adhésion à Vigie", size=18)
     paragraph(
         pdf,
-        f"Vigie atteste que l'entreprise {organisation.legal_name} ({organisation.legal_form}), "
-        f"SIREN {organisation.siren}, {organisation.address}, {organisation.postal_code} {organisation.city}, "
-        f"est membre de la plateforme et tient son dossier de vigilance sur Vigie.",
+        f"Vigie atteste que l'entreprise {company_data.identity(organisation)}, "
+        "est membre de la plateforme et tient son dossier de vigilance sur Vigie.",
         after=2,
     )
     paragraph(pdf, f"Situation au {french_date(paris_date(quitus.issued_at))} :", after=2)

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 import json
 import threading
 import time
@@ -48,7 +50,7 @@ def _from_result(result: dict, siret: str) -> CompanyData:
         name=str(result.get("nom_complet") or result.get("nom_raison_sociale") or ""),
         legal_form=str(result.get("nature_juridique") or ""),
         naf_code=str(result.get("activite_principale") or ""),
-        address=str(place.get("adresse") or ""),
+        address=street_of(str(place.get("adresse") or ""), place.get("code_postal"), place.get("libelle_commune")),
         postal_code=str(place.get("code_postal") or ""),
         city=str(place.get("libelle_commune") or ""),
     )
@@ -119,24 +121,62 @@ class OfflineDirectory:
         return None
 
 
-# The INSEE legal categories ("catégories juridiques") a small firm's clients mostly have.
-LEGAL_FORMS = {
-    "1000": "Entrepreneur individuel",
-    "5410": "SARL",
-    "5422": "SARL",
-    "5498": "EURL",
-    "5499": "SARL",
-    "5599": "SA",
-    "5710": "SAS",
-    "5720": "SASU",
-    "6540": "SCI",
-    "9220": "Association",
-}
+LEGAL_CATEGORIES = Path(__file__).resolve().parent.parent / "data" / "categories_juridiques.csv"
+
+
+@functools.cache
+def _legal_categories() -> dict[str, str]:
+    """INSEE's "catégories juridiques": level III (4 digits) and level II (2 digits), bundled."""
+    with LEGAL_CATEGORIES.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["libelle"] for row in csv.DictReader(handle, delimiter=";")}
 
 
 def legal_form_label(code: str) -> str:
-    """ "SARL" for 5499; a label already written out stays as it is."""
-    return LEGAL_FORMS.get(code, code)
+    """INSEE's label for a legal category code ("5485" → "Société d'exercice libéral à responsabilité
+    limitée (SELARL)"). A code missing from the bundled list gets its level II family and says so;
+    an unknown family says the code is unknown rather than guess; text already written stays."""
+    code = (code or "").strip()
+    if not (len(code) == 4 and code.isdigit()):
+        return code
+    categories = _legal_categories()
+    if code in categories:
+        return categories[code]
+    family = categories.get(code[:2])
+    if family:
+        return f"{family} (catégorie INSEE {code})"
+    return f"Catégorie juridique INSEE {code} (libellé inconnu)"
+
+
+def street_of(address: str, postal_code: str, city: str) -> str:
+    """The street part of an address: the API's ``adresse`` already ends with the postcode and city,
+    which are shown from their own fields ("14 RUE X 35000 RENNES" → "14 RUE X")."""
+    address = " ".join((address or "").split())
+    tail = " ".join(f"{postal_code or ''} {city or ''}".split())
+    if tail and address.casefold().endswith(tail.casefold()):
+        address = address[: -len(tail)].rstrip(" ,")
+    return address
+
+
+def full_address(address: str, postal_code: str, city: str) -> str:
+    """ "14 RUE X, 35000 RENNES": the postcode and city once, whatever the street part holds."""
+    place = " ".join(f"{postal_code or ''} {city or ''}".split())
+    return ", ".join(part for part in (street_of(address, postal_code, city), place) if part)
+
+
+def identity(organisation) -> str:
+    """ "MENUISERIE MARTIN (Société à responsabilité limitée (SARL)), SIREN 812345676, 14 RUE X, 69007
+    LYON": how a document the portal signs names a company."""
+    form = legal_form_label(organisation.legal_form)
+    place = full_address(organisation.address, organisation.postal_code, organisation.city)
+    return ", ".join(
+        part
+        for part in (
+            f"{organisation.legal_name} ({form})" if form else organisation.legal_name,
+            f"SIREN {organisation.siren}",
+            place,
+        )
+        if part
+    )
 
 
 def directory():

@@ -71,6 +71,15 @@ def test_add_a_client_from_a_siret_through_the_eight_steps(page, check, durand):
     tree = page.locator("[id^=tree-]")
     expect(tree.get_by_role("link", name="Achats")).to_be_visible(timeout=20_000)
     check.accessible(page)
+    # Item 23: the company card shows INSEE's label, the address once, whole identifiers (even narrow).
+    expect(page.locator("#file-legal-form")).to_have_text("Société à responsabilité limitée (SARL)")
+    expect(page.locator("#file-siret")).to_have_text("501 000 012 00127")
+    check.screenshot(page, "firm-client-card")
+    page.set_viewport_size({"width": 360, "height": 800})
+    for identifier in ("#file-siret", "#file-vat", "#file-address"):
+        box = page.locator(identifier).evaluate("e => [e.scrollWidth, e.clientWidth, e.closest('.card').clientWidth]")
+        assert box[0] <= box[1] <= box[2], (identifier, box)
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("link", name="Dossiers clients", exact=True).click()
     expect(page.locator("#client-files")).to_contain_text("BOULANGERIE PETIT")
     page.get_by_role("link", name="Documents", exact=True).click()

@@ -404,3 +404,31 @@ def test_without_javascript_a_new_start_moves_the_proposed_end_or_asks(app, clie
     both = client.post("/firm/clients/new/3", data={**shown, "starts_on": "2025-01-01", "ends_on": "2026-06-30"})
     assert both.status_code == 303
     assert "30 juin 2026" in client.get("/firm/clients/new/8").get_data(as_text=True)
+
+
+def test_the_company_card_shows_the_insee_label_the_address_once_and_whole_identifiers(app, client, firm):
+    """Item 23: legal form 5485 reads as INSEE's label; the directory's address ends with the postcode
+    and city, which are shown once; the SIRET and VAT number are grouped so they never get cut."""
+    as_admin(client)
+    walk_wizard(client, siret="50115839800120")  # PHARMACIE DU CENTRE, 5485, 35000 RENNES
+    step2 = form_values(client.get("/firm/clients/new/2").data, "wizard-form")
+    assert step2["legal_form"] == "Société d'exercice libéral à responsabilité limitée (SELARL)"
+    assert step2["address"] == "1 PLACE DU MARCHE"
+    assert step(client, 8).status_code == 303
+    page = client.get(f"/firm/clients/{_file(app, '50115839800120').id}").get_data(as_text=True)
+    assert "5485" not in page
+    assert re.search(r'id="file-legal-form">Société d&#39;exercice libéral à responsabilité limitée \(SELARL\)<', page)
+    assert re.search(r'id="file-address">1 PLACE DU MARCHE, 35000 RENNES<', page)
+    assert re.search(r'id="file-siret">501 158 398 00120<', page)
+    assert re.search(r'id="file-vat">FR \d\d 501158398<', page)
+
+
+def test_legal_categories_missing_from_the_list_say_what_is_known():
+    from portal.integrations.company_data import legal_form_label
+
+    assert legal_form_label("5710") == "Société par actions simplifiée (SAS)"
+    assert legal_form_label("9220") == "Association déclarée"
+    # A level III code the bundled list lacks: its family (level II), and the code.
+    assert legal_form_label("5401") == "Société à responsabilité limitée (SARL) (catégorie INSEE 5401)"
+    assert legal_form_label("0001") == "Catégorie juridique INSEE 0001 (libellé inconnu)"
+    assert legal_form_label("SARL") == "SARL"  # typed by hand
