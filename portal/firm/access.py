@@ -146,8 +146,9 @@ def _replace(file_id: int, user_ids: set[int]) -> None:
 
 
 def assignment_counts(tenancy: Tenancy) -> dict[int, int]:
-    """How many client files each collaborator is assigned to (one query)."""
-    require_admin(tenancy)
+    """How many client files each collaborator is assigned to (one query). Every member of the firm
+    may read the counts on "La gestion d'équipe"; which files they are stays for administrators."""
+    require_firm(tenancy)
     return dict(
         db.session.execute(
             select(ClientFileAccess.user_id, func.count())

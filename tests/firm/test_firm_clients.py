@@ -432,3 +432,35 @@ def test_legal_categories_missing_from_the_list_say_what_is_known():
     assert legal_form_label("5401") == "Société à responsabilité limitée (SARL) (catégorie INSEE 5401)"
     assert legal_form_label("0001") == "Catégorie juridique INSEE 0001 (libellé inconnu)"
     assert legal_form_label("SARL") == "SARL"  # typed by hand
+
+
+def test_a_collaborator_reads_the_same_file_counts_as_the_admin_on_the_team_page(app, client, auth, firm):
+    """Item 24: the collaborator's "La gestion d'équipe" said 0 files for everyone."""
+    from portal.models import ClientFileAccess, User
+
+    with app.app_context():
+        expected = {
+            person_id: count
+            for person_id, count in db.session.execute(
+                select(User.id, func.count(ClientFileAccess.client_file_id))
+                .join(ClientFileAccess, ClientFileAccess.user_id == User.id)
+                .where(User.email.in_(["collaborateur@vigie.test", "collaboratrice@vigie.test"]))
+                .group_by(User.id)
+            )
+        }
+    assert expected and all(expected.values())
+
+    def counts():
+        page = client.get("/firm/settings/team").get_data(as_text=True)
+        rows = re.findall(r'<tr id="member-(\d+)">.*?</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>', page, re.S)
+        return {int(person): cell.strip() for person, cell in rows}
+
+    as_admin(client)
+    admin_view = counts()
+    auth.logout()
+    auth.login("collaborateur@vigie.test")
+    collaborator_view = counts()
+    assert collaborator_view == admin_view
+    for person_id, count in expected.items():
+        assert collaborator_view[person_id] == str(count)
+    assert "Rôle et dossiers" not in client.get("/firm/settings/team").get_data(as_text=True)

@@ -43,7 +43,7 @@ def team():
         "firm/team.html",
         "firm/_invite_member.html",
         members=access.members(current),
-        counts=access.assignment_counts(current) if access.is_admin(current) else {},
+        counts=access.assignment_counts(current),
         form=form,
         is_admin=access.is_admin(current),
         status=status,
