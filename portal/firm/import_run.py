@@ -12,6 +12,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.firm import client_files, consent, identifiers
 from portal.models import (
@@ -38,6 +39,7 @@ def run(batch_id: int, *, chunk: int = CHUNK, stop_after: int | None = None) -> 
     if batch is None or batch.status not in ("queued", "running"):
         return
     batch.status = "running"
+    batch.progressed_at = clock.stored_now()
     db.session.commit()
     chunks = 0
     while True:
@@ -54,7 +56,9 @@ def run(batch_id: int, *, chunk: int = CHUNK, stop_after: int | None = None) -> 
         if stop_after is not None and chunks >= stop_after:
             return
     db.session.execute(
-        update(ImportBatch).where(ImportBatch.id == batch_id).values(status="done", finished_at=utcnow())
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(status="done", finished_at=utcnow(), progressed_at=clock.stored_now())
     )
     db.session.commit()
 
@@ -152,6 +156,10 @@ def _create_chunk(batch: ImportBatch, rows: list[ImportRow]) -> None:
     db.session.execute(
         update(ImportBatch)
         .where(ImportBatch.id == batch.id)
-        .values(created=ImportBatch.created + created, skipped=ImportBatch.skipped + len(rows) - created)
+        .values(
+            created=ImportBatch.created + created,
+            skipped=ImportBatch.skipped + len(rows) - created,
+            progressed_at=clock.stored_now(),
+        )
     )
     db.session.commit()

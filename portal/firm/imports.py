@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 from werkzeug.exceptions import Conflict, NotFound
 
-from portal.core import audit, outbox
+from portal.core import audit, clock, outbox
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.spreadsheets import csv_text
@@ -30,7 +31,6 @@ from portal.models import (
     TreeTemplate,
     User,
     normalise_email,
-    utcnow,
 )
 
 
@@ -209,7 +209,7 @@ def confirm(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
     claimed = db.session.execute(
         update(ImportBatch)
         .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
-        .values(status="queued", confirmed_at=utcnow())
+        .values(status="queued", confirmed_at=clock.stored_now())
     ).rowcount
     if not claimed:
         raise Conflict()
@@ -231,6 +231,43 @@ def resume(tenancy: Tenancy, user: User, batch_id: int) -> ImportBatch:
     audit.record("import.resumed", user_id=user.id, organisation_id=batch.firm_id, batch_id=batch.id)
     db.session.commit()
     return batch
+
+
+STALLED_AFTER = timedelta(minutes=2)  # a chunk of 250 rows takes seconds; two minutes is a stop
+
+
+def looks_stalled(batch: ImportBatch) -> bool:
+    """An import confirmed or last moved more than two minutes ago and not finished: "Le reprendre"."""
+    if batch.status not in ("queued", "running"):
+        return False
+    moved = batch.progressed_at or batch.confirmed_at
+    return moved is None or clock.stored_now() - moved > STALLED_AFTER
+
+
+@dataclass(frozen=True)
+class RowLabels:
+    """The names the preview shows for a row's folder tree and collaborators (two queries a page)."""
+
+    templates: dict[int, str]
+    people: dict[int, str]
+
+    def tree(self, row: ImportRow) -> str:
+        return self.templates.get(row.data.get("template_id"), "")
+
+    def collaborators(self, row: ImportRow) -> list[str]:
+        return sorted(self.people[u] for u in row.data.get("collaborators", []) if u in self.people)
+
+
+def row_labels(tenancy: Tenancy) -> RowLabels:
+    access.require_firm(tenancy)
+    return RowLabels(
+        dict(
+            db.session.execute(
+                select(TreeTemplate.id, TreeTemplate.name).where(TreeTemplate.firm_id == tenancy.organisation.id)
+            ).all()
+        ),
+        {u.id: u.full_name for _m, u in access.members(tenancy)},
+    )
 
 
 def _rows_left(batch_id: int) -> int:

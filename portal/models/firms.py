@@ -247,6 +247,8 @@ class ImportBatch(Base):
     skipped: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
+    # The last time the job handled rows: an import that stopped moving may be resumed.
+    progressed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
 

@@ -160,6 +160,10 @@ def test_bulk_import_with_two_bad_rows(page, check, durand, tmp_path):
     check.screenshot(page, "firm-import-preview")
     page.get_by_role("button", name="Importer les 3 lignes valides").click()
     expect(page.locator("#import-done")).to_contain_text("3 dossiers créés", timeout=20_000)
+    expect(page.locator("#import-valid")).not_to_contain_text("Sera créé")  # the rows follow the run
+    expect(page.locator("#import-valid").get_by_role("link", name="Créé")).to_have_count(3)
+    expect(page.locator("#import-valid")).to_contain_text("Arborescence simplifiée")
+    expect(page.locator("#import-resume")).to_have_count(0)
     page.get_by_role("link", name="Dossiers clients", exact=True).click()
     expect(page.locator("#client-files")).to_contain_text("Atelier Bois")
     expect(page.locator("#client-files")).not_to_contain_text("SIRET faux")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -335,7 +336,8 @@ def test_import_previews_errors_imports_the_rest_and_never_twice(app, client, fi
         )
 
 
-def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
+def test_an_import_cut_short_resumes_without_duplicates(app, client, firm, monkeypatch):
+    from portal.core import clock
     from portal.firm import import_run
 
     as_admin(client)
@@ -346,6 +348,9 @@ def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
     with app.app_context():
         import_run.run(batch_id, chunk=3, stop_after=1)  # a worker killed after one chunk
         assert db.session.get(ImportBatch, batch_id).created == 3
+    assert "Le reprendre" not in client.get(batch_url).get_data(as_text=True)  # it moved a moment ago
+    later = clock.now() + timedelta(minutes=3)
+    monkeypatch.setattr("portal.core.clock.now", lambda: later)
     assert "Le reprendre" in client.get(batch_url).get_data(as_text=True)
     assert post(client, batch_url + "/resume").status_code == 303
     drain(app)
@@ -361,6 +366,27 @@ def test_an_import_cut_short_resumes_without_duplicates(app, client, firm):
             db.session.scalar(select(func.count()).where(ImportRow.batch_id == batch_id, ImportRow.status == "created"))
             == 7
         )
+
+
+def test_the_import_page_follows_the_run_and_the_preview_shows_every_column(app, client, firm):
+    """Item 25: the rows said "Sera créé" after "Import terminé" until a reload; "Le reprendre" showed
+    at once; "1 dossiers créés"; the preview had no tree nor collaborator column."""
+    as_admin(client)
+    one = "50100001200127;Boulangerie Petit;01/01/2026;;;;;collaboratrice@vigie.test;Arborescence simplifiée\n"
+    batch_url = _upload(client, (HEADER + one).encode()).headers["Location"]
+    preview = client.get(batch_url).get_data(as_text=True)
+    row = re.search(r'<tr id="line-2">(.*?)</tr>', preview, re.S).group(1)
+    assert "Arborescence simplifiée" in row and "Emma Garnier" in row and "Sera créé" in row
+    assert ">Arborescence<" in preview and ">Collaborateurs<" in preview
+    post(client, batch_url + "/confirm")
+    running = client.get(batch_url + "/progress", headers=HTMX).get_data(as_text=True)
+    assert "Import en cours" in running and "Le reprendre" not in running
+    drain(app)
+    poll = client.get(batch_url + "/progress", headers=HTMX).get_data(as_text=True)
+    assert "Import terminé : 1 dossier créé. Son arborescence se crée en arrière-plan." in poll
+    assert 'hx-trigger="every 2s"' not in poll  # the poll stops
+    rows = re.search(r'<section id="import-valid-section" hx-swap-oob="true">(.*?)</section>', poll, re.S).group(1)
+    assert "Sera créé" not in rows and re.search(r'<a href="/firm/clients/\d+">Créé</a>', rows)
 
 
 def _sirets(count: int) -> list[str]:

@@ -71,16 +71,26 @@ def _offset() -> int:
 @bp.get("/imports/<int:batch_id>")
 @login_required
 def import_batch(batch_id: int):
-    batch = client_imports.get_batch(tenancy.current(), current_user, batch_id)
-    offset = _offset()
+    current = tenancy.current()
+    batch = client_imports.get_batch(current, current_user, batch_id)
     return render(
         "firm/import_batch.html",
-        batch=batch,
         invalid=client_imports.rows_of(batch, status="invalid", limit=500),
-        valid=client_imports.rows_of(batch, status="valid", limit=100, offset=offset),
-        offset=offset,
-        form=ActionForm(),
+        **_progress(current, batch),
     )
+
+
+def _progress(current, batch) -> dict:
+    """What the progress card and the valid rows show (the poll refreshes both)."""
+    offset = _offset()
+    return {
+        "batch": batch,
+        "valid": client_imports.rows_of(batch, status="valid", limit=100, offset=offset),
+        "labels": client_imports.row_labels(current),
+        "offset": offset,
+        "stalled": client_imports.looks_stalled(batch),
+        "form": ActionForm(),
+    }
 
 
 @bp.post("/imports/<int:batch_id>/confirm")
@@ -110,8 +120,9 @@ def import_resume(batch_id: int):
 @bp.get("/imports/<int:batch_id>/progress")
 @login_required
 def import_progress(batch_id: int):
-    batch = client_imports.get_batch(tenancy.current(), current_user, batch_id)
-    return render("firm/_import_progress.html", batch=batch, form=ActionForm())
+    current = tenancy.current()
+    batch = client_imports.get_batch(current, current_user, batch_id)
+    return render("firm/_import_progress.html", oob_rows=True, **_progress(current, batch))
 
 
 @bp.get("/imports/<int:batch_id>/report.csv")
