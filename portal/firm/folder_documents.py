@@ -21,7 +21,7 @@ from portal.core.extensions import db
 from portal.core.storage import storage
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
-from portal.firm import access
+from portal.firm import access, trees
 from portal.models import ClientFile, Folder, FolderDocument, Organisation, Theme, ThemeGrant, User, utcnow
 
 
@@ -90,9 +90,18 @@ def store(client_file_id: int, folder: Folder, user: User, upload: Upload, *, fr
 # --- The firm's side -----------------------------------------------------------------------------
 
 
-def firm_folder(tenancy: Tenancy, user: User, file_id: int, folder_id: int) -> tuple[ClientFile, Folder, list, set]:
-    """A folder of a file the user may open, and the ids of the client's uploads new to the firm;
-    opening it marks them as seen."""
+@dataclass(frozen=True)
+class FolderPage:
+    client_file: ClientFile
+    folder: Folder
+    path: list[tuple[int, str]]  # the folders above it, from the top: the breadcrumb
+    documents: list[tuple[FolderDocument, User | None]]
+    new_ids: set[int]  # the client's uploads new to the firm (the firm's view)
+
+
+def firm_folder(tenancy: Tenancy, user: User, file_id: int, folder_id: int) -> FolderPage:
+    """A folder of a file the user may open, its path, and the ids of the client's uploads new to the
+    firm; opening it marks them as seen."""
     client_file = access.get_file(tenancy, user.id, file_id)
     folder = _folder(file_id, folder_id)
     documents = _documents(folder.id)
@@ -104,7 +113,7 @@ def firm_folder(tenancy: Tenancy, user: User, file_id: int, folder_id: int) -> t
             .values(seen_at=utcnow())
         )
         db.session.commit()
-    return client_file, folder, documents, new_ids
+    return FolderPage(client_file, folder, trees.path_to(folder), documents, new_ids)
 
 
 def firm_upload(tenancy: Tenancy, user: User, file_id: int, folder_id: int, upload: Upload) -> FolderDocument:
@@ -183,9 +192,10 @@ def _client_folder(tenancy: Tenancy, user: User, file_id: int, folder_id: int) -
     return where, folder
 
 
-def client_folder(tenancy: Tenancy, user: User, file_id: int, folder_id: int) -> tuple[Space, Folder, list]:
+def client_folder(tenancy: Tenancy, user: User, file_id: int, folder_id: int) -> tuple[Space, FolderPage]:
     where, folder = _client_folder(tenancy, user, file_id, folder_id)
-    return where, folder, _documents(folder.id)
+    path = trees.path_to(folder, theme_ids=where.theme_ids)
+    return where, FolderPage(where.file, folder, path, _documents(folder.id), set())
 
 
 def client_upload(tenancy: Tenancy, user: User, file_id: int, folder_id: int, upload: Upload) -> FolderDocument:

@@ -155,6 +155,33 @@ class FolderNode:
     unseen: int
     shared: bool
 
+    @functools.cached_property
+    def unseen_below(self) -> int:
+        """The client's uploads new to the firm in the sub-folders: shown on a folded parent."""
+        return sum(child.unseen + child.unseen_below for child in self.children)
+
+
+def path_to(folder: Folder, *, theme_ids: set[int] | None = None) -> list[tuple[int, str]]:
+    """The folders above ``folder``, from the top: its breadcrumb (one statement). In the client's
+    view (``theme_ids``) the path stops under a folder of a theme the client does not see."""
+    rows = {
+        folder_id: (parent_id, name, theme_id)
+        for folder_id, parent_id, name, theme_id in db.session.execute(
+            select(Folder.id, Folder.parent_id, Folder.name, Folder.theme_id).where(
+                Folder.client_file_id == folder.client_file_id
+            )
+        )
+    }
+    path: list[tuple[int, str]] = []
+    parent_id = folder.parent_id
+    while parent_id is not None and parent_id in rows and len(path) < len(rows):
+        grand_parent, name, theme_id = rows[parent_id]
+        if theme_ids is not None and theme_id not in theme_ids:
+            break
+        path.append((parent_id, name))
+        parent_id = grand_parent
+    return path[::-1]
+
 
 def tree_of(client_file_id: int, *, theme_ids: set[int] | None = None) -> list[FolderNode]:
     """The file's folders as a tree, with document counts; ``theme_ids`` keeps only those themes

@@ -92,6 +92,14 @@ def test_add_a_client_from_a_siret_through_the_eight_steps(page, check, durand):
     expect(year.get_by_role("link", name="Juin 2026")).to_be_visible()
     expect(year.get_by_role("link", name=re.compile(r"\w"))).to_have_count(1 + 12)
     check.screenshot(page, "firm-documents-tree")
+    year.get_by_role("link", name="Juin 2026").click()
+    path = page.get_by_role("navigation", name="Fil d'Ariane")
+    crumbs = r"BOULANGERIE PETIT\s*Comptabilité\s*Achats\s*Exercice 01/07/2025.*Juin 2026"
+    expect(path).to_have_text(re.compile(crumbs, re.S))
+    check.accessible(page)
+    check.screenshot(page, "firm-folder-path")
+    path.get_by_role("link", name="Achats").click()
+    expect(page.locator("h1")).to_have_text("Achats")
 
 
 def test_the_executive_accepts_uploads_and_the_firm_sees_the_new_document(page, check, durand, live_server):

@@ -71,6 +71,8 @@ def test_the_executive_accepts_his_invitation_uploads_and_the_firm_sees_it_flagg
     file_id = firm["files"]["Garage Morel"]
     folder = re.search(rf'href="/space/{file_id}/folders/(\d+)">Statuts', space).group(1)
     upload_page = client.get(f"/space/{file_id}/folders/{folder}")
+    path = re.search(r'<nav [^>]*id="folder-path">(.*?)</nav>', upload_page.get_data(as_text=True), re.S).group(1)
+    assert re.findall(r"<li[^>]*>(?:<a [^>]*>)?([^<]+)", path) == ["Garage Morel", "Juridique", "Statuts"]
     token = csrf_from(upload_page.data)
     bad = client.post(
         f"/space/{file_id}/folders/{folder}",
@@ -107,6 +109,82 @@ def test_an_expired_invitation_link_is_refused(app, client, firm):
         db.session.commit()
     page = client.get(link)
     assert page.status_code == 410 and "expiré" in page.get_data(as_text=True)
+
+
+def test_a_folder_shows_its_path_and_its_parents_count_the_news_below(app, client, firm):
+    """Item 26: four "Octobre 2025" folders looked the same; a client's upload deep in the tree was
+    flagged only on its own folder, hidden under folded parents."""
+    from portal.models import Folder
+
+    drain(app)  # the demo's trees
+    file_id = firm["files"]["Boulangerie Fabre"]
+    with app.app_context():
+        folders = {f.id: f for f in db.session.scalars(select(Folder).where(Folder.client_file_id == file_id))}
+        month = next(
+            f
+            for f in folders.values()
+            if f.name == "Octobre 2026" and folders[folders[f.parent_id].parent_id].name == "Achats"
+        )
+        year, achats = folders[month.parent_id], folders[folders[month.parent_id].parent_id]
+        comptabilite = folders[achats.parent_id]
+        db.session.add(
+            FolderDocument(
+                client_file_id=file_id,
+                folder_id=month.id,
+                filename="facture.pdf",
+                content_type="application/pdf",
+                size=1000,
+                sha256="0" * 64,
+                storage_key="none",
+            )
+        )
+        db.session.commit()
+        month_id, year_id, achats_id, top_id = month.id, year.id, achats.id, comptabilite.id
+        year_name = year.name
+        unseen = [
+            d.folder_id
+            for d in db.session.scalars(select(FolderDocument).where(FolderDocument.client_file_id == file_id))
+            if d.seen_at is None and not d.from_firm
+        ]
+
+    def below(folder_id):  # the unseen uploads in the folder's sub-folders, walked here
+        total = 0
+        for folder_with_upload in unseen:
+            parent = folders[folder_with_upload].parent_id
+            while parent is not None:
+                total += parent == folder_id
+                parent = folders[parent].parent_id
+        return total
+
+    as_admin(client)
+    tree = client.get(f"/firm/documents/{file_id}").get_data(as_text=True)
+
+    def badges(folder_id):
+        item = re.search(rf'folders/{folder_id}">[^<]*</a>(.*?)(?:<details|</li>)', tree, re.S).group(1)
+        return re.findall(r'<span class="badge[^"]*">([^<]+)</span>', item)
+
+    assert badges(month_id) == ["1 nouveau"]
+    assert below(top_id) >= below(achats_id) >= below(year_id) >= 1
+    for parent in (year_id, achats_id, top_id):
+        count = below(parent)
+        assert badges(parent) == [f"{count} nouveau{'x' if count > 1 else ''} dans les sous-répertoires"], parent
+    page = client.get(f"/firm/documents/{file_id}/folders/{month_id}").get_data(as_text=True)
+    path = re.search(r'<nav [^>]*id="folder-path">(.*?)</nav>', page, re.S).group(1)
+    assert re.findall(r"<li[^>]*>(?:<a [^>]*>)?([^<]+)", path) == [
+        "Boulangerie Fabre",
+        "Comptabilité",
+        "Achats",
+        year_name,
+        "Octobre 2026",
+    ]
+    assert f'href="/firm/documents/{file_id}/folders/{year_id}"' in path
+    assert f"<title>Octobre 2026 — {year_name} — Achats — Comptabilité — Boulangerie Fabre" in page
+    before = below(year_id)
+    unseen.remove(month_id)  # opened: no longer new
+    tree = client.get(f"/firm/documents/{file_id}").get_data(as_text=True)
+    assert badges(month_id) == []
+    expected = [f"{below(year_id)} nouveau{'x' if below(year_id) > 1 else ''} dans les sous-répertoires"]
+    assert below(year_id) == before - 1 and badges(year_id) == (expected if below(year_id) else [])
 
 
 def test_the_executive_reads_only_his_themes_and_never_another_company(app, client, auth, firm):

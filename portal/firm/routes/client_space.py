@@ -73,12 +73,11 @@ def invite_employee(file_id: int):
 
 
 def _folder_page(file_id: int, folder_id: int, form: UploadForm, *, status: int = 200):
-    where, folder, documents = folder_documents.client_folder(tenancy.current(), current_user, file_id, folder_id)
+    where, found = folder_documents.client_folder(tenancy.current(), current_user, file_id, folder_id)
     return render(
         "firm/folder.html",
-        client_file=where.file,
-        folder=folder,
-        documents=documents,
+        page=found,
+        folder_endpoint="client_space.folder",
         form=form,
         upload_url=url_for("client_space.folder", file_id=file_id, folder_id=folder_id),
         download_endpoint="client_space.download",

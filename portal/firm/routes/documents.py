@@ -35,13 +35,11 @@ def file_documents(file_id: int):
 
 def _folder_page(file_id: int, folder_id: int, form: UploadForm, *, status: int = 200):
     current = tenancy.current()
-    client_file, folder, documents, new_ids = folder_documents.firm_folder(current, current_user, file_id, folder_id)
+    found = folder_documents.firm_folder(current, current_user, file_id, folder_id)
     return render(
         "firm/folder.html",
-        client_file=client_file,
-        folder=folder,
-        documents=documents,
-        new_ids=new_ids,
+        page=found,
+        folder_endpoint="firm.folder",
         form=form,
         upload_url=url_for("firm.folder", file_id=file_id, folder_id=folder_id),
         download_endpoint="firm.download",
