@@ -155,6 +155,14 @@ def vat(value: str) -> str:
     return value or ""
 
 
+def client_sheets_label(organisation) -> str:
+    """ "Mes clients" (the reference's name) for an agency; a firm also has its "Dossiers clients"
+    (accounting files), so its sheets say what they are."""
+    if organisation is not None and organisation.is_accounting_firm:
+        return str(_l("Fiches clients (vigilance)"))
+    return str(_l("Mes clients"))
+
+
 def template_globals() -> dict:
     return {
         "role_labels": ROLE_LABELS,
@@ -175,6 +183,7 @@ def template_globals() -> dict:
         "today": lambda: clock.today(),
         "current_locale": current_locale,
         "de": de,
+        "client_sheets_label": client_sheets_label,
         "full_address": lambda place: company_data.full_address(place.address, place.postal_code, place.city),
     }
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.core.extensions import db
+from portal.dev.accounts import DEMO_PASSWORD  # the login page shows it in development
 from portal.models import Establishment, Membership, Organisation, User
-
-DEMO_PASSWORD = "vigie-demo"
 
 
 @dataclass(frozen=True)

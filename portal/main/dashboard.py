@@ -69,3 +69,22 @@ def pending_tab(tenancy: Tenancy) -> PendingTab:
         consent.pending_for(tenancy),
         partners.keeping_a_file({p.requester_id for p in pending}),
     )
+
+
+def lands_on_firm_space(tenancy: Tenancy, tab: PendingTab) -> bool:
+    """A company that uses Vigie only as its accounting firm's client (its executive, his employees)
+    opens on "Espace cabinet", unless something waits for an answer on the dashboard."""
+    organisation = tenancy.organisation
+    if not tenancy.has_firm_space or tab.count:
+        return False
+    if organisation.is_supplier or organisation.is_agency or organisation.is_accounting_firm:
+        return False
+    if tenancy.role == "operator":
+        return False
+    return not db.session.scalar(
+        select(
+            select(Partnership.id)
+            .where((Partnership.requester_id == organisation.id) | (Partnership.target_id == organisation.id))
+            .exists()
+        )
+    )

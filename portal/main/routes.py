@@ -18,10 +18,13 @@ def home():
     if not current_user.is_authenticated:
         return render("main/landing.html")
     current = tenancy.current()
+    tab = dashboard.pending_tab(current)
+    if dashboard.lands_on_firm_space(current, tab):
+        return redirect_to(url_for("client_space.home"))
     return render(
         "main/dashboard.html",
         summary=dashboard.summary_for(current_user, current),
-        tab=dashboard.pending_tab(current),
+        tab=tab,
         action_form=EmptyForm(),
     )
 

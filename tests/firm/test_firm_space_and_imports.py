@@ -553,11 +553,48 @@ def test_a_collaborator_opens_only_his_own_imports_and_an_admin_every_one(app, c
 
 def test_espace_cabinet_is_in_the_menu_of_a_firm_client_only(app, client, auth, firm):
     auth.login("dirigeant@vigie.test")
-    assert 'href="/space"' in client.get("/").get_data(as_text=True)
+    assert 'href="/space"' in client.get("/", follow_redirects=True).get_data(as_text=True)
     post(client, "/logout")
     auth.login("fournisseur@vigie.test")
     assert 'href="/space"' not in client.get("/").get_data(as_text=True)
     assert "Aucun cabinet comptable ne suit" in client.get("/space").get_data(as_text=True)
+
+
+def test_the_executive_lands_on_his_espace_cabinet_and_the_firm_has_distinct_client_menus(app, client, auth, firm):
+    """Item 27: the executive landed on a supplier-like dashboard; the firm had "Dossiers clients"
+    and "Mes clients" side by side."""
+    answer = auth.login("dirigeant@vigie.test")
+    landing = client.get(answer.headers["Location"], follow_redirects=True)
+    text = landing.get_data(as_text=True)
+    assert landing.request.path.startswith("/space") and "Cabinet Durand" in text and "Comptabilité" in text
+    menu = re.search(r'<nav class="mainnav".*?</nav>', text, re.S).group(0)
+    assert "Espace cabinet" in menu and "Tableau de bord" not in menu
+    post(client, "/logout")
+    as_admin(client)
+    menu = re.search(r'<nav class="mainnav".*?</nav>', client.get("/").get_data(as_text=True), re.S).group(0)
+    labels = re.findall(r"<a [^>]*>([^<]+)</a>", menu)
+    assert "Dossiers clients" in labels and "Fiches clients (vigilance)" in labels and "Mes clients" not in labels
+    sheets = client.get("/clients").get_data(as_text=True)
+    assert "<h1>Fiches clients (vigilance)</h1>" in sheets and "Vos dossiers comptables sont dans" in sheets
+    assert "« Fiches clients (vigilance) »" in client.get("/firm/clients").get_data(as_text=True)
+    post(client, "/logout")
+    auth.login("agence@vigie.test")  # the reference's name where there is no other client menu
+    menu = re.search(r'<nav class="mainnav".*?</nav>', client.get("/").get_data(as_text=True), re.S).group(0)
+    assert "Mes clients" in menu and "Fiches clients" not in menu
+
+
+def test_the_login_page_lists_every_demo_account_in_development(app, client, firm):
+    from portal.models import User
+
+    with app.app_context():
+        demo = [u.email for u in db.session.scalars(select(User)) if u.check_password("vigie-demo")]
+    assert len(demo) >= 8
+    hint = re.search(
+        r'<section [^>]*id="demo-accounts".*?</section>', client.get("/login").get_data(as_text=True), re.S
+    )
+    listed = re.findall(r"<code>([^<]+)</code>", hint.group(0))
+    assert sorted(listed) == sorted(demo)
+    assert "dirigeant de Boulangerie Fabre" in hint.group(0)
 
 
 def test_the_firm_shares_a_document_the_executive_downloads(app, client, auth, firm):

@@ -42,7 +42,7 @@ def form_values(html: bytes | str, form_id: str) -> dict:
 
 
 def token_for(client, path: str = "/login") -> str:
-    return csrf_from(client.get(path).data)
+    return csrf_from(client.get(path, follow_redirects=True).data)
 
 
 def login(client, email: str, password: str = DEMO_PASSWORD, **extra):

@@ -93,7 +93,16 @@ def login():
         status = 422
     elif form.is_submitted():
         status = 422
-    return render("auth/login.html", "auth/_login_form.html", form=form, status=status)
+    return render("auth/login.html", "auth/_login_form.html", form=form, status=status, **_demo_hint())
+
+
+def _demo_hint() -> dict:
+    """In development, every demo account and what it shows (from the demo seed itself)."""
+    if current_app.config["VIGIE_ENV"] != "development":
+        return {}
+    from portal.dev import accounts
+
+    return {"demo_accounts": accounts.ACCOUNT_HINTS, "demo_password": accounts.DEMO_PASSWORD}
 
 
 def _pending_key() -> str:
