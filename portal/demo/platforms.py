@@ -59,7 +59,8 @@ def demo_state(today: date) -> SimulatorState:
         ("actradis", demolitor, "ACT-URSSAF-77", "URSSAF_VIGILANCE", today - timedelta(days=20)),
     )
     for platform, (siren, name), external_id, code, issued in entries:
-        verification = f"{external_id[-3:]}VIGIE{siren[-4:]}"
+        # Letters and digits only, as printed on a real attestation ("ACT-URSSAF-77" → "F77VIGIE0124").
+        verification = "".join(filter(str.isalnum, external_id))[-3:] + f"VIGIE{siren[-4:]}"
         data = samples.one(code, siren, name, issued, code=verification if code == "URSSAF_VIGILANCE" else None)
         state.add(
             platform,

@@ -55,7 +55,7 @@ ORGANISATIONS = (
         "44200",
         "Nantes",
         "43.11Z",
-        ("client",),
+        ("client", "supplier"),  # it buys from Menuiserie Martin and keeps its own file (synced with Actradis)
         ("83012459000019",),
     ),
     DemoOrganisation(

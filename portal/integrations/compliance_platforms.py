@@ -31,6 +31,10 @@ class PlatformError(Exception):
     """The platform answered, but not something we can use (credentials refused, malformed)."""
 
 
+class CredentialsRefused(PlatformError):
+    """The platform refused the connection's API key (401/403)."""
+
+
 @dataclass(frozen=True)
 class ExternalDocument:
     external_id: str
@@ -113,7 +117,7 @@ class PlatformClient:
                 problem = f"HTTP {response.status_code}"
                 continue
             if response.status_code in (401, 403):
-                raise PlatformError(f"credentials refused (HTTP {response.status_code})")
+                raise CredentialsRefused(f"credentials refused (HTTP {response.status_code})")
             if response.status_code != 200:
                 raise PlatformError(f"HTTP {response.status_code}: {response.text[:200]}")
             return response

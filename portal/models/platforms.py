@@ -33,6 +33,9 @@ class PlatformConnection(Base):
     # Document type codes the platform provided at its last successful run.
     provided_types: Mapped[list] = mapped_column(JSON, default=list)
     last_synced_at: Mapped[datetime | None]
+    # When a run was last asked for (switched on, connected, "Synchroniser maintenant"): the page says
+    # "en cours" until a run started after it ends.
+    requested_at: Mapped[datetime | None]
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -54,6 +57,10 @@ class PlatformSyncRun(Base):
     archived: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
+    # Why the run stopped ("down", "credentials", "answer", "internal"), read in the reader's language
+    # by portal.platforms.history; error_message keeps the technical detail for support.
+    error_code: Mapped[str | None] = mapped_column(String(20))
     error_message: Mapped[str | None] = mapped_column(Text)
-    # One French line per document that failed or was left alone, for the history page.
+    # One dict per document that failed or was left alone (portal.platforms.history.note); older
+    # runs kept French lines.
     notes: Mapped[list] = mapped_column(JSON, default=list)

@@ -4,7 +4,8 @@ and what "Gérer mes organisations" shows. Runs themselves are queued (``sync_pl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,10 +15,12 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit, outbox
 from portal.core.exceptions import InvalidInput, Refused
 from portal.core.extensions import db
+from portal.core.labels import current_locale
 from portal.core.secrets import seal
 from portal.core.tenancy import Tenancy
 from portal.integrations import compliance_platforms as platforms
 from portal.models import (
+    DocumentType,
     DocumentVersion,
     Establishment,
     Membership,
@@ -83,7 +86,12 @@ def _switch(tenancy: Tenancy, user: User, organisation_id: int, platform: str, e
     changed = db.session.execute(
         update(PlatformConnection)
         .where(PlatformConnection.id == connection.id, PlatformConnection.enabled.is_(not enabled))
-        .values(enabled=enabled, changed_by_id=user.id, changed_at=utcnow())
+        .values(
+            enabled=enabled,
+            changed_by_id=user.id,
+            changed_at=utcnow(),
+            requested_at=utcnow() if enabled else PlatformConnection.requested_at,
+        )
     ).rowcount
     if changed:
         action = "platform_sync.enabled" if enabled else "platform_sync.disabled"
@@ -124,6 +132,11 @@ def provider_of(organisation_id: int, type_code: str) -> str | None:
     return None
 
 
+# A run asked for or started longer ago than this without an end is no longer said "en cours":
+# its job failed for good or its worker was killed (the next hourly run catches up).
+STILL_RUNNING = timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class CompanyPage:
     organisation: Organisation
@@ -131,10 +144,34 @@ class CompanyPage:
     establishments: list
     connections: list[PlatformConnection]
     runs: list[PlatformSyncRun]
+    changers: dict[int, str] = field(default_factory=dict)  # who switched a sync on or off
+    type_labels: dict[str, str] = field(default_factory=dict)  # document types, in the reader's language
 
     @property
     def can_manage(self) -> bool:
         return self.role == "owner"
+
+    def running(self, connection: PlatformConnection) -> bool:
+        """ "Synchronisation en cours": asked for and not started yet, or started and not ended."""
+        now = utcnow()
+        latest = next((r for r in self.runs if r.connection_id == connection.id), None)
+        if latest is not None and self.running_run(latest):
+            return True
+        asked = connection.requested_at
+        return bool(
+            connection.enabled
+            and asked is not None
+            and now - asked < STILL_RUNNING
+            and (latest is None or latest.started_at < asked)
+        )
+
+    def running_run(self, run: PlatformSyncRun) -> bool:
+        """A run without an end that may still be going (else it was cut short: "interrompue")."""
+        return run.finished_at is None and utcnow() - run.started_at < STILL_RUNNING
+
+    @property
+    def any_running(self) -> bool:
+        return any(self.running(c) for c in self.connections)
 
 
 def my_organisations(tenancy: Tenancy) -> list[tuple[Membership, list[PlatformConnection]]]:
@@ -159,12 +196,23 @@ def company_page(tenancy: Tenancy, organisation_id: int) -> CompanyPage:
             select(Establishment).where(Establishment.organisation_id == organisation_id).order_by(Establishment.siret)
         )
     )
+    found = connections_of(organisation_id)
+    changer_ids = {c.changed_by_id for c in found if c.changed_by_id}
+    changers = (
+        {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(changer_ids)))}
+        if changer_ids
+        else {}
+    )
+    language = current_locale()
+    types = {t.code: t.label(language) for t in db.session.scalars(select(DocumentType))}
     return CompanyPage(
         membership.organisation,
         membership.role,
         establishments,
-        connections_of(organisation_id),
+        found,
         runs_of(organisation_id),
+        changers,
+        types,
     )
 
 
@@ -200,6 +248,7 @@ def connect(
         credentials=seal({"api_key": api_key.strip()}),
         changed_by_id=user.id,
         changed_at=utcnow(),
+        requested_at=utcnow(),
     )
     db.session.add(connection)
     db.session.flush()
@@ -214,6 +263,7 @@ def run_now(tenancy: Tenancy, user: User, organisation_id: int, platform: str) -
     connection = connection_for(tenancy, organisation_id, platform)
     if not connection.enabled:
         raise Refused(_l("La synchronisation est désactivée : réactivez-la d'abord."))
+    connection.requested_at = utcnow()
     outbox.enqueue("sync_platform", queue="sync", connection_id=connection.id, trigger="manual")
     audit.record("platform_sync.requested", user_id=user.id, organisation_id=organisation_id, platform=platform)
     db.session.commit()

@@ -13,7 +13,7 @@ from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.integrations.compliance_platforms import PLATFORMS
-from portal.platforms import connections
+from portal.platforms import connections, history
 from portal.platforms.forms import ConnectPlatformForm
 
 bp = Blueprint("platforms", __name__)
@@ -37,11 +37,26 @@ def _company_page(organisation_id: int, *, form: ConnectPlatformForm | None = No
     return render(
         "organisations/company.html",
         page=page,
-        label=connections.label,
         connect_form=_connect_form(page, form),
         action_form=EmptyForm(),
         status=status,
+        **HISTORY_WORDS,
     )
+
+
+HISTORY_WORDS = {
+    "label": connections.label,
+    "describe_note": history.describe_note,
+    "describe_failure": history.describe_failure,
+}
+
+
+@bp.get("/organisations/<int:organisation_id>/sync/live")
+@login_required
+def sync_live(organisation_id: int):
+    """htmx: the syncs' states and history, polled while a run is asked for or running."""
+    page = connections.company_page(tenancy.current(), organisation_id)
+    return render("organisations/_sync_live.html", page=page, **HISTORY_WORDS)
 
 
 @bp.get("/organisations/<int:organisation_id>")

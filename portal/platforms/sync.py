@@ -35,7 +35,7 @@ from portal.models import (
     PlatformSyncRun,
     utcnow,
 )
-from portal.platforms.connections import label
+from portal.platforms import history
 
 LIVE = ("valid", "expiring", "expired", "submitted")
 
@@ -93,26 +93,32 @@ def _current(organisation_id: int, type_id: int) -> list[DocumentVersion]:
 
 
 class Skip(Exception):
-    """This document is left alone; the message says why (shown in the run's notes)."""
+    """This document is left alone; ``note`` says why (kept in the run's notes)."""
+
+    def __init__(self, note: dict):
+        super().__init__(note["code"])
+        self.note = note
 
 
 def _file(
     organisation: Organisation, kind: DocumentType, external: platforms.ExternalDocument, data: bytes, platform: str
-) -> tuple[int, str | None]:
+) -> tuple[int, dict | None]:
     """File one external document; returns how many versions it archived, and a note.
 
     It is filed valid (the older versions archived) only when its text names the company's SIREN.
     Otherwise — another company's document, or a scan nobody can read — it waits for an operator
     in the review queue, with the reason, and replaces nothing: a platform's word is not proof."""
+    about = {"issued_on": external.issued_on.isoformat()}
     if uploads.detect_or_none(data) != "application/pdf":
-        raise Skip(f"{external.external_id} : le fichier reçu n'est pas un PDF, il n'a pas été repris.")
+        raise Skip(history.note("not_pdf", external.external_id, kind.code, **about))
     upload = versions.Upload(
         data, external.filename, external.issued_on, external.valid_until, external.verification_code
     )
     try:
         content_type, valid_until = versions.check(kind, upload, clock.today())
     except versions.InvalidUpload as exc:
-        raise Skip(f"{external.external_id} : {'; '.join(str(m) for m in exc.errors.values())}") from None
+        refused = history.note("refused", external.external_id, kind.code, fields=sorted(exc.errors), **about)
+        raise Skip(refused) from None
     stored = storage().save(data)
     try:
         document = versions.document_for(organisation.id, kind.id)
@@ -168,11 +174,9 @@ def _file(
         raise
     if confirmed:
         return archived, None
-    if result.get("kind") == "text":
-        why = f"le SIREN {organisation.siren} n'apparaît pas dans le document"
-    else:  # a scan or an unreadable PDF: nobody can tell whose it is without looking
-        why = f"le SIREN {organisation.siren} n'a pas pu être lu dans le document (scan ou texte illisible)"
-    return 0, f"{external.external_id} : {why} ; il attend la vérification d'un opérateur et ne remplace rien."
+    # A text that does not name the SIREN; or a scan, an unreadable PDF: nobody can tell without looking.
+    code = "siren_missing" if result.get("kind") == "text" else "siren_unreadable"
+    return 0, history.note(code, external.external_id, kind.code, siren=organisation.siren, **about)
 
 
 def run(connection_id: int, trigger: str = "periodic") -> PlatformSyncRun | None:
@@ -192,7 +196,12 @@ def run(connection_id: int, trigger: str = "periodic") -> PlatformSyncRun | None
         db.session.execute(
             update(PlatformSyncRun)
             .where(PlatformSyncRun.id == record.id)
-            .values(status="failed", finished_at=utcnow(), error_message=f"Erreur interne : {type(exc).__name__}")
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error_code="internal",
+                error_message=f"Erreur interne : {type(exc).__name__}",
+            )
         )
         db.session.commit()
         raise
@@ -201,7 +210,7 @@ def run(connection_id: int, trigger: str = "periodic") -> PlatformSyncRun | None
 def _sync(connection: PlatformConnection, organisation: Organisation, record_id: int) -> PlatformSyncRun:
     connection_id = connection.id
     counts = {"new": 0, "archived": 0, "unchanged": 0, "errors": 0}
-    notes: list[str] = []
+    notes: list[dict] = []
     failure = None
     try:
         client = provider(connection)
@@ -221,7 +230,7 @@ def _sync(connection: PlatformConnection, organisation: Organisation, record_id:
         kind = kinds.get(external.type_code)
         if kind is None:
             counts["errors"] += 1
-            notes.append(f"{external.external_id} : type de document inconnu ({external.type_code}).")
+            notes.append(history.note("unknown_type", external.external_id, external.type_code))
             continue
         if external.external_id in known:
             counts["unchanged"] += 1
@@ -231,8 +240,7 @@ def _sync(connection: PlatformConnection, organisation: Organisation, record_id:
         if mine is not None and mine >= _key(external.certified_on, external.issued_on):
             counts["unchanged"] += 1
             notes.append(
-                f"{kind.label_fr} : la version sur {label(connection.platform)} du {external.issued_on:%d/%m/%Y} "
-                "n'est pas plus récente que celle de Vigie ; elle est laissée de côté."
+                history.note("not_newer", external.external_id, kind.code, issued_on=external.issued_on.isoformat())
             )
             continue
         try:
@@ -245,9 +253,14 @@ def _sync(connection: PlatformConnection, organisation: Organisation, record_id:
         except platforms.PlatformDown as exc:
             failure = exc
             break
-        except (platforms.PlatformError, Skip) as exc:
+        except Skip as exc:
             counts["errors"] += 1
-            notes.append(str(exc))
+            notes.append(exc.note)
+        except platforms.PlatformError:
+            counts["errors"] += 1
+            notes.append(
+                history.note("bad_file", external.external_id, kind.code, issued_on=external.issued_on.isoformat())
+            )
         except IntegrityError:  # another run filed it at the same moment
             db.session.rollback()
             counts["unchanged"] += 1
@@ -263,7 +276,8 @@ def _sync(connection: PlatformConnection, organisation: Organisation, record_id:
     record.finished_at = utcnow()
     if failure is not None:
         record.status = "failed"
-        record.error_message = _failure_text(connection.platform, failure)
+        record.error_code = _failure_code(failure)
+        record.error_message = str(failure)[:500]  # the technical detail, for support
     else:
         record.status = "partial" if counts["errors"] else "ok"
         connection.last_synced_at = record.finished_at
@@ -272,10 +286,12 @@ def _sync(connection: PlatformConnection, organisation: Organisation, record_id:
     return record
 
 
-def _failure_text(platform: str, exc: Exception) -> str:
+def _failure_code(exc: Exception) -> str:
     if isinstance(exc, platforms.PlatformDown):
-        return f"{label(platform)} ne répond pas ; la synchronisation reprendra au prochain passage. ({exc})"
-    return f"{label(platform)} a envoyé une réponse inutilisable ; rien n'a été modifié. ({exc})"
+        return "down"
+    if isinstance(exc, platforms.CredentialsRefused):
+        return "credentials"
+    return "answer"
 
 
 def run_all() -> int:

@@ -61,7 +61,7 @@ def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_win
             },
             samples.one("URSSAF_VIGILANCE", "812345676", "Menuiserie Martin", issued),
         )
-    page.get_by_role("link", name="Mes documents").click()
+    page.get_by_role("link", name="Mes documents", exact=True).click()
     page.get_by_role("link", name="Mes dossiers en ligne").click()
     page.locator("#online-URSSAF_VIGILANCE").get_by_role("link", name="Mettre à jour").click()
     expect(page.locator("#sync-warning")).to_have_count(0)  # the sync is off: no question asked
@@ -94,11 +94,47 @@ def test_deactivate_upload_by_hand_reactivate_and_the_newer_platform_version_win
     expect(page.locator("#sync-runs tbody tr").first).to_contain_text("Attestation Légale")
     expect(page.locator("#sync-runs tbody tr").first).not_to_contain_text("en cours")
     check.screenshot(page, "platform-sync-history")
-    page.get_by_role("link", name="Mes documents").click()
+    page.get_by_role("link", name="Mes documents", exact=True).click()
     page.get_by_role("link", name="Mes dossiers en ligne").click()
     row = page.locator("#online-URSSAF_VIGILANCE")
     row.locator("summary").click()
     newest = row.locator(".versions li").first
     expect(newest).to_contain_text("synchronisé depuis Attestation Légale")
     expect(row.locator(".versions li", has_text=mine.strftime("%Y")).filter(has_text="Archivé")).not_to_have_count(0)
+    check.accessible(page)
+
+
+def test_the_demo_reactivates_demolitor_actradis_sync_and_the_newer_attestation_archives_the_older(
+    page, check, synced, live_server
+):
+    """Items 28 and 29: from the UI, the demo's switched-off sync comes back on; the page says it is
+    running and updates itself; the newer URSSAF attestation from Actradis archives Demolitor's."""
+    log_in(page, "constructor@vigie.test")
+    page.locator(".user-menu summary").click()
+    page.get_by_role("link", name="Gérer mes organisations").click()
+    page.get_by_role("link", name="Demolitor SAS").click()
+    state = page.locator("#sync-state-actradis")
+    expect(state).to_contain_text("Synchronisation Actradis désactivée par Claire Bernard le")
+    page.wait_for_load_state()
+    page.locator("#company-actions summary").click()
+    page.get_by_role("link", name="Réactiver la synchronisation Actradis").click()
+    dialog = page.locator("#sync-dialog")
+    expect(dialog).to_contain_text("la version plus ancienne sera archivée et remplacée")
+    check.accessible(page)
+    dialog.get_by_role("button", name="Réactiver et synchroniser").click()
+    expect(page.locator("#flash-area")).to_contain_text("Synchronisation Actradis réactivée")
+    # No reload: the page polls until the run has ended.
+    expect(state).to_contain_text("Synchronisée avec Actradis", timeout=20_000)
+    first = page.locator("#sync-runs tbody tr").first
+    expect(first).to_contain_text("Actradis")
+    expect(first.locator("td").nth(3)).to_have_text("1")  # new
+    expect(first.locator("td").nth(4)).to_have_text("1")  # archived
+    check.screenshot(page, "platform-sync-reactivated")
+    page.get_by_role("button", name="Aller aux documents de Demolitor SAS").click()
+    expect(page.locator("#flash-area")).to_contain_text("Vous travaillez maintenant pour Demolitor SAS")
+    page.get_by_role("link", name="Mes dossiers en ligne").click()
+    row = page.locator("#online-URSSAF_VIGILANCE")
+    row.locator("summary").click()
+    expect(row.locator(".versions li").first).to_contain_text("synchronisé depuis Actradis")
+    expect(row.locator(".versions li").filter(has_text="Archivé")).to_have_count(1)
     check.accessible(page)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import socket
 import threading
 from datetime import timedelta
@@ -105,7 +107,8 @@ def test_the_first_sync_replaces_the_older_urssaf_and_leaves_the_newer_kbis(app,
     online = client.get("/documents/online").get_data(as_text=True)
     assert "synchronisé depuis Attestation Légale" in online and "Vérifications automatiques" in online
     page = client.get(f"/organisations/{synced['martin']}").get_data(as_text=True)
-    assert "Historique des synchronisations" in page and "Extrait Kbis : la version sur Attestation Légale" in page
+    assert "Historique des synchronisations" in page
+    assert re.search(r"Extrait Kbis du [^(]+\(AL-KBIS-2026-031\) sur Attestation Légale : pas plus récent", page)
 
 
 def test_running_twice_changes_nothing_the_second_time(app, synced):
@@ -245,22 +248,29 @@ def test_a_platform_down_or_a_malformed_answer_changes_nothing_and_says_why(app,
     with app.app_context():
         sync.simulator().down.add("attestation_legale")
     down = _run(app, synced["connection"])
-    assert down.status == "failed" and "ne répond pas" in down.error_message
+    assert (down.status, down.error_code) == ("failed", "down") and "is down" in down.error_message
     with app.app_context():
         state = sync.simulator()
         state.down.clear()
         state.malformed.add("attestation_legale")
     malformed = _run(app, synced["connection"])
-    assert malformed.status == "failed" and "réponse inutilisable" in malformed.error_message
+    assert (malformed.status, malformed.error_code) == ("failed", "answer")
     assert all(v.external_id != "AL-URSSAF-NEW" for v in _versions(app, synced["martin"], "URSSAF_VIGILANCE"))
     auth.login("fournisseur@vigie.test")
-    assert "ne répond pas" in client.get(f"/organisations/{synced['martin']}").get_data(as_text=True)
+    page = _history(client, synced["martin"])
+    assert "Attestation Légale ne répond pas : rien n'a changé, la synchronisation reprendra d'elle-même" in page
+    assert "Attestation Légale a envoyé une réponse que Vigie ne comprend pas : rien n'a été modifié" in page
+    assert "Détail technique" in page  # the technical words stay out of the sentence
 
 
-def test_a_file_that_is_not_a_pdf_is_not_filed(app, synced):
+def test_a_file_that_is_not_a_pdf_is_not_filed(app, client, auth, synced):
     _publish(app, "AL-RC-PNG", "RC_PRO", days_ago=1, data=b"\x89PNG\r\n\x1a\n not really")
     run = _run(app, synced["connection"])
-    assert run.status == "partial" and run.errors == 1 and any("n'est pas un PDF" in n for n in run.notes)
+    assert run.status == "partial" and run.errors == 1
+    assert [n["code"] for n in run.notes if n["id"] == "AL-RC-PNG"] == ["not_pdf"]
+    auth.login("fournisseur@vigie.test")
+    history = _history(client, synced["martin"])
+    assert "(AL-RC-PNG) : le fichier reçu n'est pas un PDF, il n'a pas été repris." in history
     assert all(v.external_id != "AL-RC-PNG" for v in _versions(app, synced["martin"], "RC_PRO"))
 
 
@@ -435,7 +445,7 @@ def test_a_bug_of_ours_mid_run_is_recorded_failed_and_the_job_retried(app, synce
         assert last.status == "failed" and last.error_message == "Erreur interne : RuntimeError"
 
 
-def test_another_companys_document_on_the_platform_is_never_filed_valid(app, synced):
+def test_another_companys_document_on_the_platform_is_never_filed_valid(app, client, auth, synced):
     """The account at the platform holds Demolitor's URSSAF attestation: Martin's file gets it
     only in the review queue, with the reason, and its own valid versions stay as they are."""
     from portal.demo import samples
@@ -449,7 +459,9 @@ def test_another_companys_document_on_the_platform_is_never_filed_valid(app, syn
     assert [(v.id, v.status) for v in after if v.external_id != "AL-URSSAF-OTHER"] == before
     other = next(v for v in after if v.external_id == "AL-URSSAF-OTHER")
     assert other.status == "submitted" and other.reviewed_at is None
-    assert any("812345676 n'apparaît pas" in note for note in run.notes)
+    assert [n["code"] for n in run.notes if n["id"] == "AL-URSSAF-OTHER"] == ["siren_missing"]
+    auth.login("fournisseur@vigie.test")
+    assert "(AL-URSSAF-OTHER) : le SIREN 812345676 n'apparaît pas dans le document" in _history(client, martin)
 
 
 @pytest.mark.parametrize("account", ["../../admin/export?all=1#", "812 345 676", "a/b", "é"])
@@ -491,7 +503,9 @@ def test_the_http_client_encodes_ids_into_the_path():
     ]
 
 
-def test_a_scan_from_the_platform_waits_for_an_operator_and_the_run_says_it_could_not_be_read(app, synced):
+def test_a_scan_from_the_platform_waits_for_an_operator_and_the_run_says_it_could_not_be_read(
+    app, client, auth, synced
+):
     """A PDF without text: nobody can tell whose it is, and the run says so (not "not there")."""
     from portal.core.pdf import new_pdf, to_bytes
 
@@ -501,5 +515,109 @@ def test_a_scan_from_the_platform_waits_for_an_operator_and_the_run_says_it_coul
     run = _run(app, synced["connection"])
     scan = next(v for v in _versions(app, synced["martin"], "URSSAF_VIGILANCE") if v.external_id == "AL-URSSAF-SCAN")
     assert scan.status == "submitted"
-    assert any("AL-URSSAF-SCAN" in note and "n'a pas pu être lu" in note for note in run.notes)
-    assert not any("AL-URSSAF-SCAN" in note and "n'apparaît pas" in note for note in run.notes)
+    assert [n["code"] for n in run.notes if n["id"] == "AL-URSSAF-SCAN"] == ["siren_unreadable"]
+    auth.login("fournisseur@vigie.test")
+    page = _history(client, synced["martin"])
+    assert "(AL-URSSAF-SCAN) : le SIREN 812345676 n'a pas pu être lu dans le document" in page
+
+
+def test_reactivating_the_demo_actradis_sync_brings_a_newer_urssaf_that_archives_the_older(app, client, auth, synced):
+    """Item 28: reactivating Demolitor's Actradis sync always failed ("ACT-URSSAF-77 : Le code ne
+    contient que des lettres et des chiffres"), so the demo could not show the reference's rule."""
+    demolitor = synced["demolitor"]
+    before = _versions(app, demolitor, "URSSAF_VIGILANCE")
+    assert [v.status for v in before] == ["valid"] and before[0].source_platform is None
+    auth.login("constructor@vigie.test")
+    page = client.get(f"/organisations/{demolitor}").get_data(as_text=True)
+    assert "Réactiver la synchronisation Actradis" in page
+    reactivate = f"/organisations/{demolitor}/sync/actradis/reactivate"
+    assert "la version plus ancienne sera archivée et remplacée" in client.get(reactivate).get_data(as_text=True)
+    assert post(client, reactivate).status_code == 303
+    # Item 29: until the run ends, the page says so and refreshes itself.
+    waiting = client.get(f"/organisations/{demolitor}").get_data(as_text=True)
+    assert "Synchronisation en cours avec Actradis…" in waiting
+    assert re.search(r'<div id="sync-live" hx-get="[^"]+/sync/live" hx-trigger="every 2s"', waiting)
+    assert "Synchroniser maintenant" not in waiting  # no second run asked while one waits
+    drain(app)
+    done = client.get(f"/organisations/{demolitor}/sync/live", headers=HTMX).get_data(as_text=True)
+    assert done.startswith("{# ") is False and "en cours" not in done and "hx-trigger" not in done
+    assert "Synchronisée avec Actradis" in done
+    after = _versions(app, demolitor, "URSSAF_VIGILANCE")
+    older = next(v for v in after if v.id == before[0].id)
+    newer = next(v for v in after if v.external_id == "ACT-URSSAF-77")
+    assert older.status == "archived" and newer.status == "valid" and newer.source_platform == "actradis"
+    assert newer.verification_code.isalnum() and newer.issued_on > older.issued_on
+    with app.app_context():
+        run = db.session.scalar(
+            select(PlatformSyncRun)
+            .where(PlatformSyncRun.connection_id == _connection(app, demolitor))
+            .order_by(PlatformSyncRun.id.desc())
+        )
+        assert (run.status, run.new, run.archived, run.errors) == ("ok", 1, 1, 0)
+
+
+def test_a_switched_off_sync_says_who_and_when_leads_to_the_documents_and_its_page_can_be_cancelled(
+    app, client, auth, synced
+):
+    """Item 29: the state said neither who switched the sync off nor when; the reference's next step
+    ("Documents") had no link; the confirmation page without JavaScript had no way back."""
+    demolitor, martin = synced["demolitor"], synced["martin"]
+    auth.login("constructor@vigie.test")  # owner of Constructor SA (active) and of Demolitor SAS
+    page = client.get(f"/organisations/{demolitor}").get_data(as_text=True)
+    state = re.search(r'<div class="notice sync-state" id="sync-state-actradis".*?</div>', page, re.S).group(0)
+    assert re.search(r"Synchronisation Actradis désactivée par Claire Bernard le \d\d/\d\d/\d{4}", state)
+    # Demolitor is not the company being worked for: the button switches to it, then opens its documents.
+    assert 'name="next" value="/documents' in page and "Aller aux documents de Demolitor SAS" in page
+    switched = post(client, "/organisations/switch", {"organisation_id": str(demolitor), "next": "/documents"})
+    assert switched.status_code == 303 and switched.headers["Location"].startswith("/documents")
+    assert (
+        post(
+            client, "/organisations/switch", {"organisation_id": str(demolitor), "next": "https://evil.test/"}
+        ).headers["Location"]
+        == "/"
+    )
+    confirm = client.get(f"/organisations/{demolitor}/sync/actradis/reactivate").get_data(as_text=True)
+    assert re.search(
+        rf'<a class="button secondary" id="sync-cancel" href="/organisations/{demolitor}">Annuler</a>', confirm
+    )
+    post(client, "/logout")
+    auth.login("fournisseur@vigie.test")
+    assert post(client, f"/organisations/{martin}/sync/attestation_legale/deactivate").status_code == 303
+    state = client.get(f"/organisations/{martin}").get_data(as_text=True)
+    assert re.search(r'<a class="button small secondary" href="/documents" id="to-documents">', state)
+    assert "désactivée par Paul Martin le" in state
+
+
+def test_the_sync_history_reads_in_english_and_a_run_cut_short_is_not_said_running(app, client, auth, synced):
+    """Item 6 (rest) and 29: the history was stored as French text; a run whose worker died stayed
+    "en cours" for ever."""
+    from portal.models import utcnow
+
+    _publish(app, "AL-RC-PNG", "RC_PRO", days_ago=1, data=b"\x89PNG\r\n\x1a\n not really")
+    _run(app, synced["connection"])
+    with app.app_context():
+        db.session.add(
+            PlatformSyncRun(
+                connection_id=synced["connection"],
+                organisation_id=synced["martin"],
+                started_at=utcnow() - timedelta(hours=2),
+            )
+        )
+        db.session.commit()
+    auth.login("fournisseur@vigie.test")
+    post(client, "/language", {"language": "en"})
+    history = _history(client, synced["martin"])
+    assert "(AL-RC-PNG): the file received is not a PDF; it was not taken." in history
+    assert "on Attestation Légale: not newer than Vigie's version, left aside." in history
+    assert "n'est pas" not in history and "interrupted" in history
+    page = client.get(f"/organisations/{synced['martin']}").get_data(as_text=True)
+    assert "Syncing with" not in page and 'hx-trigger="every 2s"' not in page
+
+
+def _history(client, organisation_id: int) -> str:
+    page = client.get(f"/organisations/{organisation_id}").get_data(as_text=True)
+    return html.unescape(re.search(r'<table class="table" id="sync-runs">.*?</table>', page, re.S).group(0))
+
+
+def _connection(app, organisation_id: int) -> int:
+    return db.session.scalar(select(PlatformConnection.id).where(PlatformConnection.organisation_id == organisation_id))

@@ -9,7 +9,7 @@ from portal.accounts import invitations, team
 from portal.accounts.forms import InviteForm, SwitchOrganisationForm
 from portal.core import tenancy
 from portal.core.forms import EmptyForm
-from portal.core.htmx import redirect_to, render
+from portal.core.htmx import local_target, redirect_to, render
 from portal.core.validators import whole_number
 
 bp = Blueprint("organisations", __name__)
@@ -24,7 +24,7 @@ def switch():
         abort(400)
     membership = tenancy.switch(current_user.id, organisation_id)
     flash(_("Vous travaillez maintenant pour %(name)s.", name=membership.organisation.legal_name), "success")
-    return redirect_to(url_for("main.home"))
+    return redirect_to(local_target(request.form.get("next"), url_for("main.home")))
 
 
 @bp.route("/team", methods=["GET", "POST"])
