@@ -15,6 +15,7 @@ from portal.contracts import campaigns, signature_sync
 from portal.documents import expiry, versions
 from portal.firm import import_run, trees
 from portal.messaging import notifications
+from portal.partners import snapshots
 from portal.platforms import sync
 
 
@@ -45,6 +46,11 @@ def sweep_expiries() -> None:
     """Daily: expiring/expired states and reminders (links in emails use PUBLIC_URL)."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         expiry.sweep()
+
+
+def snapshot_compliance() -> None:
+    """Daily, after the expiry sweep: every accepted partnership's compliance status that day."""
+    snapshots.take()
 
 
 def build_tree(client_file_id: int) -> None:
@@ -82,6 +88,7 @@ TASKS = {
         sync_signatures,
         sync_agency_signatures,
         sweep_expiries,
+        snapshot_compliance,
         build_tree,
         import_clients,
         sync_platforms,

@@ -261,7 +261,7 @@ class HistoryRow:
         return sms_rules.cost(self.campaign.segments_total)
 
 
-def history(tenancy: Tenancy) -> list[HistoryRow]:
+def history(tenancy: Tenancy, *, limit: int | None = None) -> list[HistoryRow]:
     """ "Historique des relances": confirmed campaigns, newest first, with their outcome (one query).
     Readable with the option off: the agency keeps its own history."""
     manage.require_agency(tenancy)
@@ -275,7 +275,8 @@ def history(tenancy: Tenancy) -> list[HistoryRow]:
         .outerjoin(Message, Message.id == ReminderRecipient.message_id)
         .where(ReminderCampaign.agency_id == tenancy.organisation.id, ReminderCampaign.status != "draft")
         .group_by(ReminderCampaign.id, User.id)
-        .order_by(ReminderCampaign.confirmed_at.desc())
+        .order_by(ReminderCampaign.confirmed_at.desc(), ReminderCampaign.id.desc())
+        .limit(limit)
     ).all()
     return [HistoryRow(c, u.full_name if u else "—", s or 0, f or 0, n or 0) for c, u, s, f, n in rows]
 

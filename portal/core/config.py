@@ -107,6 +107,8 @@ def load(instance_path: str) -> dict:
         "EXPIRY_REMINDER_DAYS": [int(d) for d in os.environ.get("EXPIRY_REMINDER_DAYS", "30,7,0").split(",")],
         "EXPIRED_REMINDER_EVERY_DAYS": int(os.environ.get("EXPIRED_REMINDER_EVERY_DAYS", "7")),
         "EXPIRY_SWEEP_TIMES": os.environ.get("EXPIRY_SWEEP_TIMES", "06:00").split(","),
+        # After the sweep: the day's compliance of every partnership, for the clients' 12-month curve.
+        "COMPLIANCE_SNAPSHOT_TIMES": os.environ.get("COMPLIANCE_SNAPSHOT_TIMES", "06:30").split(","),
         "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "UPLOAD_ROOT": os.environ.get("UPLOAD_ROOT") or None,

@@ -18,6 +18,7 @@ from portal.models import PeriodicRun
 # of the day runs (daily jobs) or only the latest one (the hourly platform sync).
 PERIODIC = (
     ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES", True),
+    ("compliance-snapshot", "snapshot_compliance", "default", "COMPLIANCE_SNAPSHOT_TIMES", True),
     ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES", True),
     ("platform-sync", "sync_platforms", "sync", "PLATFORM_SYNC_TIMES", False),
 )

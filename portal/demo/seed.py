@@ -202,6 +202,9 @@ def seed_demo(
         seed_platform_connections()
     if with_crowd:
         seed_constructor_suppliers()
+        from portal.demo.history import seed_compliance_history
+
+        seed_compliance_history()
     if with_contracts:
         from portal.demo.contracts import seed_batie_contracts
 

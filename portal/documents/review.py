@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -66,6 +66,17 @@ def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page:
         query.order_by(DocumentVersion.uploaded_at, DocumentVersion.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return [QueueItem(*row) for row in rows], total
+
+
+def queue_summary(tenancy: Tenancy) -> tuple[int, datetime | None]:
+    """How many versions await a decision and when the oldest was sent (one query)."""
+    tenancy.require_operator()
+    count, oldest = db.session.execute(
+        select(func.count(DocumentVersion.id), func.min(DocumentVersion.uploaded_at)).where(
+            DocumentVersion.status == "submitted"
+        )
+    ).one()
+    return count, oldest
 
 
 def next_in_queue(tenancy: Tenancy) -> int | None:

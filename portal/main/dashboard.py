@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.firm import consent
-from portal.models import Invitation, LinkRequest, Membership, Message, Partnership, User, utcnow
+from portal.models import Invitation, LinkRequest, Membership, Partnership, User, utcnow
 from portal.partners import links, requirements
 from portal.partners import partnerships as partners
 
@@ -20,7 +20,6 @@ class Summary:
     tenancy: Tenancy
     member_count: int
     open_invitations: int
-    failed_messages: int | None
 
 
 def summary_for(user: User, tenancy: Tenancy) -> Summary:
@@ -38,10 +37,7 @@ def summary_for(user: User, tenancy: Tenancy) -> Summary:
             Invitation.expires_at > utcnow(),
         )
     )
-    failed = None
-    if tenancy.role == "operator":
-        failed = db.session.scalar(select(func.count()).select_from(Message).where(Message.status == "failed"))
-    return Summary(user, tenancy, member_count, open_invitations, failed)
+    return Summary(user, tenancy, member_count, open_invitations)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from portal.core.extensions import db
 from portal.core.forms import EmptyForm
 from portal.core.htmx import local_target, redirect_to, render
 from portal.main import dashboard
+from portal.main import home as role_homes
 from portal.main.forms import LanguageForm
 
 bp = Blueprint("main", __name__)
@@ -24,6 +25,7 @@ def home():
     return render(
         "main/dashboard.html",
         summary=dashboard.summary_for(current_user, current),
+        home=role_homes.home_for(current, current_user),
         tab=tab,
         action_form=EmptyForm(),
     )

@@ -42,7 +42,7 @@ from portal.models.firms import (
 from portal.models.links import LIVE_LINK, AccountLink, ClientSheet, LinkRequest
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
-from portal.models.partners import LIVE_STATUSES, Partnership
+from portal.models.partners import LIVE_STATUSES, ComplianceSnapshot, Partnership
 from portal.models.platforms import PlatformConnection, PlatformSyncRun
 from portal.models.users import ROLES, Invitation, Membership, User, UserSession, normalise_email, to_e164
 
@@ -76,6 +76,7 @@ __all__ = [
     "ClientSheet",
     "LinkRequest",
     "LIVE_STATUSES",
+    "ComplianceSnapshot",
     "Partnership",
     "Document",
     "DocumentType",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -39,3 +39,22 @@ class Partnership(Base):
     target: Mapped[Organisation] = relationship(foreign_keys=[target_id], lazy="raise")
     requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="raise")
     decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="raise")
+
+
+class ComplianceSnapshot(Base):
+    """One accepted partnership's compliance status on one day, kept by the daily job
+    (``snapshot_compliance``): the client's compliance rate over time is read from these, never
+    recomputed from today's documents."""
+
+    __tablename__ = "compliance_snapshot"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "day"),
+        Index("ix_compliance_snapshot_client_id_day", "client_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[str] = mapped_column(String(12))

@@ -25,7 +25,7 @@ class DashboardPage:
     pages: int
 
 
-def _query(tenancy: Tenancy, status: str | None, search: str | None):
+def _query(tenancy: Tenancy, status: str | None, search: str | None, expiring: bool = False):
     query = (
         select(Partnership, Organisation)
         .join(Organisation, Organisation.id == Partnership.target_id)
@@ -33,6 +33,8 @@ def _query(tenancy: Tenancy, status: str | None, search: str | None):
     )
     if status in STATUSES:
         query = query.where(Partnership.compliance_status == status)
+    if expiring:  # a document expiring within 30 days ("Tableau de bord")
+        query = query.where(Partnership.expiring_count > 0)
     if search:
         text = search.strip()
         compact = "".join(text.split())
@@ -43,7 +45,9 @@ def _query(tenancy: Tenancy, status: str | None, search: str | None):
     return query
 
 
-def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: int) -> DashboardPage:
+def page(
+    tenancy: Tenancy, *, status: str | None, search: str | None, number: int, expiring: bool = False
+) -> DashboardPage:
     """One page of suppliers and the count per status: two queries (three with a search)."""
     number = max(number, 1)
     counts = dict(
@@ -53,8 +57,8 @@ def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: in
             .group_by(Partnership.compliance_status)
         ).all()
     )
-    query = _query(tenancy, status, search)
-    if search:
+    query = _query(tenancy, status, search, expiring)
+    if search or expiring:
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     else:
         total = counts.get(status, 0) if status in STATUSES else sum(counts.values())
@@ -74,9 +78,11 @@ def page(tenancy: Tenancy, *, status: str | None, search: str | None, number: in
     return DashboardPage(list(rows), total, counts, number, pages)
 
 
-def csv_export(tenancy: Tenancy, *, status: str | None, search: str | None) -> str:
+def csv_export(tenancy: Tenancy, *, status: str | None, search: str | None, expiring: bool = False) -> str:
     """All matching suppliers as CSV for a French spreadsheet (semicolons, UTF-8 with BOM)."""
-    rows = db.session.execute(_query(tenancy, status, search).order_by(Organisation.legal_name, Organisation.id))
+    rows = db.session.execute(
+        _query(tenancy, status, search, expiring).order_by(Organisation.legal_name, Organisation.id)
+    )
     return csv_text(
         ["Raison sociale", "SIREN", "Ville", "Statut", "Documents expirant sous 30 jours", "Partenaire depuis"],
         (

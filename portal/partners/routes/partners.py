@@ -182,8 +182,13 @@ def compliance_dashboard():
     current = tenancy.current()
     status = request.args.get("status") or None
     search = (request.args.get("q") or "").strip() or None
+    expiring = request.args.get("expiring") == "1"
     result = supplier_dashboard.page(
-        current, status=status, search=search, number=request.args.get("page", 1, type=page_number)
+        current,
+        status=status,
+        search=search,
+        number=request.args.get("page", 1, type=page_number),
+        expiring=expiring,
     )
     return render(
         "partners/compliance.html",
@@ -192,6 +197,7 @@ def compliance_dashboard():
         status_filter=status,
         search=search or "",
         statuses=supplier_dashboard.STATUSES,
+        expiring=expiring,
     )
 
 
@@ -200,6 +206,9 @@ def compliance_dashboard():
 def compliance_csv():
     current = tenancy.current()
     data = supplier_dashboard.csv_export(
-        current, status=request.args.get("status") or None, search=(request.args.get("q") or "").strip() or None
+        current,
+        status=request.args.get("status") or None,
+        search=(request.args.get("q") or "").strip() or None,
+        expiring=request.args.get("expiring") == "1",
     )
     return attachment(data.encode(), f"conformite-fournisseurs-{current.organisation.siren}.csv", "text/csv")
