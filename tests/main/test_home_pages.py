@@ -347,3 +347,46 @@ def test_the_home_page_runs_a_fixed_number_of_statements_whatever_the_data(app, 
     with count_queries(app) as after:
         assert client.get("/").status_code == 200
     assert len(after) == len(before), (len(before), len(after))
+
+
+def test_the_supplier_and_firm_homes_run_a_fixed_number_of_statements(app, client, auth):
+    """More documents, more client files with uploads: the same number of statements."""
+    from portal.demo.seed import seed_demo
+    from tests.support.documents import pdf, upload
+
+    firm = seed_firm(app)
+    with app.app_context():
+        seed_demo(with_documents=True)
+
+    def counted(email: str) -> int:
+        login(client, email)
+        client.get("/")
+        with count_queries(app) as statements:
+            assert client.get("/").status_code == 200
+        post(client, "/logout")
+        return len(statements)
+
+    supplier_before, firm_before = counted("fournisseur@vigie.test"), counted("cabinet@vigie.test")
+    login(client, "fournisseur@vigie.test")
+    for code in ("QUALIBAT", "RC_PRO"):
+        sent = upload(client, code, pdf(code), valid_until=(clock.today() + timedelta(days=300)).isoformat())
+        assert sent.status_code == 303, code
+    post(client, "/logout")
+    with app.app_context():
+        folders = db.session.execute(select(FolderDocument.folder_id, FolderDocument.client_file_id).limit(1)).one()
+        for index in range(12):
+            db.session.add(
+                FolderDocument(
+                    client_file_id=folders.client_file_id,
+                    folder_id=folders.folder_id,
+                    filename=f"f{index}.pdf",
+                    content_type="application/pdf",
+                    size=10,
+                    sha256="0" * 64,
+                    storage_key="none",
+                )
+            )
+        db.session.commit()
+    assert counted("fournisseur@vigie.test") == supplier_before
+    assert counted("cabinet@vigie.test") == firm_before
+    assert firm["firm_id"]
