@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -7,10 +8,11 @@ from flask import Flask
 
 from portal.core import outbox
 from portal.core.extensions import db
-from portal.demo import samples, seed
+from portal.demo import corpus, seed
 from portal.demo.seed import DEMO_PASSWORD, ROLE_LABELS
+from portal.documents import precheck_report
+from portal.documents import reading as document_reading
 from portal.documents.catalogue import ensure_catalogue
-from portal.documents.precheck_report import measure
 
 
 def init_app(app: Flask) -> None:
@@ -46,30 +48,32 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("generate-attestations")
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-    @click.option("--count", default=60, show_default=True)
-    def generate_attestations_command(directory: Path, count: int) -> None:
-        """Write realistic sample attestations (URSSAF, MSA, Kbis, insurance) and their manifest."""
+    @click.option("--per-template", default=12, show_default=True)
+    def generate_attestations_command(directory: Path, per_template: int) -> None:
+        """Write the measuring corpus (other layouts, traps, hand-written expectations) and its manifest."""
 
-        written = samples.generate(directory, count)
+        written = corpus.generate(directory, per_template)
         click.echo(f"{len(written)} attestations written to {directory}")
 
     @app.cli.command("precheck-report")
     @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
     def precheck_report_command(directory: Path) -> None:
-        """Run the pre-checks over a folder of PDFs; print per type the share of facts found."""
+        """Read every PDF of a corpus; print per type and fact how often it is right, wrong, unknown."""
 
-        report = measure(directory)
-        click.echo(f"{'type':<18} {'files':>5} {'SIREN':>7} {'date':>7} {'validity':>9} {'code':>7}")
-        for type_code, row in report.items():
-            code = f"{row['verification_code']:.0%}" if "verification_code" in row else "—"
-            click.echo(
-                f"{type_code:<18} {row['files']:>5} {row['siren']:>7.0%} {row['certified_date']:>7.0%}"
-                f" {row['validity']:>9.0%} {code:>7}"
-            )
-        total = sum(row["files"] for row in report.values())
-        for fact in ("siren", "certified_date", "validity"):
-            share = sum(row[fact] * row["files"] for row in report.values()) / max(total, 1)
-            click.echo(f"overall {fact}: {share:.1%}")
+        for line in precheck_report.lines(precheck_report.measure(directory)):
+            click.echo(line)
+
+    @app.cli.command("read-document")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--type", "type_code", default=None, help="The catalogue code the document is said to be.")
+    @click.option("--siren", default=None, help="The company's SIREN: is it the document's subject?")
+    @click.option("--name", default=None, help="The company's legal name.")
+    def read_document_command(file: Path, type_code: str | None, siren: str | None, name: str | None) -> None:
+        """Read one document (PDF, JPEG, PNG) and print what it says as one JSON object."""
+
+        click.echo(
+            json.dumps(document_reading.read_file(file.read_bytes(), type_code, siren, name), ensure_ascii=False)
+        )
 
     @app.cli.command("check-db")
     def check_db_command() -> None:

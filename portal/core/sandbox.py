@@ -113,13 +113,54 @@ def _image_png(data: bytes) -> bytes:
     return _png(image)
 
 
+OCR_SCALE = 200 / 72  # 200 dpi: Tesseract reads a printed attestation well from there
+OCR_MAX_PAGES = 3
+OCR_MAX_PIXELS = 9_000_000
+
+
+def _ocr(image) -> str:
+    import pytesseract
+
+    return pytesseract.image_to_string(image.convert("L"), lang="fra")
+
+
+def ocr_text(data: bytes, max_pages: int = OCR_MAX_PAGES) -> bytes:
+    """The text of a scan (a PDF without text, a JPEG or a PNG) read by Tesseract, page by page."""
+    if data[:5] == b"%PDF-":
+        import pypdfium2 as pdfium
+
+        document = pdfium.PdfDocument(data)
+        try:
+            texts = []
+            for index in range(min(len(document), max_pages)):
+                sheet = document[index]
+                width, height = sheet.get_size()
+                scale = min(OCR_SCALE, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1.0)))
+                texts.append(_ocr(sheet.render(scale=scale).to_pil()))
+        finally:
+            document.close()
+        return "\n".join(texts).encode()
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = 50_000_000  # beyond: DecompressionBombError, never decoded
+    image = Image.open(io.BytesIO(data))
+    image.thumbnail((3000, 3000))
+    return _ocr(image).encode()
+
+
 def _png(image) -> bytes:
     output = io.BytesIO()
     image.convert("RGB").save(output, format="PNG", optimize=True)
     return output.getvalue()
 
 
-TASKS = {"pdf_text": pdf_text, "pdf_pages": _pdf_pages, "pdf_page_png": _pdf_page_png, "image_png": _image_png}
+TASKS = {
+    "pdf_text": pdf_text,
+    "pdf_pages": _pdf_pages,
+    "pdf_page_png": _pdf_page_png,
+    "image_png": _image_png,
+    "ocr_text": ocr_text,
+}
 
 
 def _main(argv: list[str]) -> int:

@@ -39,6 +39,8 @@ def _version(
         kind.validity_rule,
         kind.validity_months,
         kind.has_verification_code,
+        expected_type=kind.code,
+        name=organisation.legal_name,
     ).as_dict()
     version = DocumentVersion(
         document_id=document.id,
@@ -103,10 +105,13 @@ def seed_menuiserie_martin() -> None:
         uploader=supplier,
     )
     kbis_until = today + timedelta(days=10)
+    # Issued three months before it ends (art. 641 CPC). On the few days a month end makes that
+    # impossible (no date + 3 months is 31 May), the end is kept and the issue date is the 28 Feb.
     _version(
         organisation,
         types["KBIS"],
-        clock.add_months(kbis_until + timedelta(days=1), -3),
+        clock.add_months(kbis_until, -3),
+        until=kbis_until,
         status="expiring",
         operator=operator,
         uploader=supplier,

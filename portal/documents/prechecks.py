@@ -11,87 +11,52 @@ the first ``MAX_TEXT_PAGES`` pages only: a file built to take minutes costs seco
 from __future__ import annotations
 
 import logging
-import re
+import shutil
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from portal.core import clock, sandbox
+from portal.core import sandbox
+from portal.documents import reader
 
 log = logging.getLogger(__name__)
-
-MONTHS = {
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-}  # fmt: skip
-DATE = r"(\d{1,2}(?:er)?[\s\u00a0]+[a-zéèûô]+[\s\u00a0]+\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{2}-\d{2})"
-CERTIFIED_PATTERNS = (
-    rf"à la date du\s+{DATE}",
-    rf"situation (?:arrêtée )?au\s+{DATE}",
-    rf"à jour (?:de ses obligations )?au\s+{DATE}",
-    rf"en date du\s+{DATE}",
-    rf"date de délivrance\s*:?\s*{DATE}",
-    rf"(?:délivrée?|établie?|éditée?)\s+le\s+{DATE}",
-    rf"fait à [^\n,]+,?\s+le\s+{DATE}",
-)
-PERIOD_PATTERNS = (
-    rf"du\s+{DATE}\s+au\s+{DATE}",
-    rf"période de validité\s*:?\s*{DATE}\s*[-–]\s*{DATE}",
-)
-END_PATTERNS = (rf"valable jusqu'au\s+{DATE}", rf"date d'échéance\s*:?\s*{DATE}", rf"expire le\s+{DATE}")
-CODE_PATTERNS = (
-    r"(?:identifiant|code) de s[ée]curit[ée]\s*:?\s*([A-Z0-9]{8,20})",
-    r"code de v[ée]rification\s*:?\s*([A-Za-z0-9]{10})",
-)
 
 
 @dataclass
 class Precheck:
     kind: str  # "text", "scan" or "unreadable"
+    # True only when the company is the document's subject (not the issuer's, an auditor's…);
+    # False when another company is, or its number is printed only in another role; None: unsure.
     siren_found: bool | None = None
     certified_on: str | None = None
     proposed_valid_until: str | None = None
     verification_code: str | None = None
     warnings: list[str] = field(default_factory=list)
+    detected_type: str | None = None
+    subject_siren: str | None = None
+    name_match: bool | None = None
+    evidence: dict = field(default_factory=dict)  # fact -> the words it was read from
+    confidence: dict = field(default_factory=dict)
+    ocr: bool = False  # the text was read from the image by Tesseract ("lu par OCR")
+    headcount: int | None = None  # printed on an URSSAF attestation
+    payroll: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-# A date a compliance document can certify: outside these years it is a typo or a trap, not a date.
-PLAUSIBLE_YEARS = range(1950, 2101)
-
-
 def parse_date(text: str) -> date | None:
-    """The date written in ``text`` (ISO, dd/mm/yyyy, "1er mars 2026"); None when absent or implausible."""
-    found = _parse_date(text)
-    return found if found is not None and found.year in PLAUSIBLE_YEARS else None
-
-
-def _parse_date(text: str) -> date | None:
-    text = text.replace("\u00a0", " ").strip().lower()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", text)
-        if match:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        match = re.fullmatch(r"(\d{1,2})(?:er)?\s+([a-zéèûô]+)\s+(\d{4})", text)
-        if match and match[2] in MONTHS:
-            return date(int(match[3]), MONTHS[match[2]], int(match[1]))
-    except ValueError:
-        return None
-    return None
+    """The date written in ``text`` ("31/10/2026", "31.10.2026", "1er octobre 2026", ISO); None when
+    absent or implausible."""
+    found = reader.labelled_dates(reader.fold(reader.normalise(text)))
+    return found[0].value if len(found) == 1 else None
 
 
 def validity_end(rule: str, months: int | None, issued_on: date, printed_end: date | None = None) -> date | None:
-    """The last day a document is valid, from its type's rule."""
-    if rule == "months_from_issue" and months:
-        return clock.add_months(issued_on, months) - timedelta(days=1)
-    if rule == "end_of_year":
-        return date(issued_on.year, 12, 31)
-    return printed_end
+    """The end of a document's validity from its type's rule (``reader.validity_end``: art. 641 CPC)."""
+    return reader.validity_end(rule, months, issued_on, printed_end)
 
 
+OCR_SECONDS = 60.0  # a scan read outside a request (the command, the job)
 MAX_TEXT_PAGES = 10  # an attestation is one to three pages; the rest is never read
 TOO_LONG = "Analyse trop longue : pas de vérification automatique."
 
@@ -114,43 +79,44 @@ def extract_text(data: bytes, *, seconds: float | None = None, memory_mb: int = 
     return raw.decode("utf-8", errors="replace")
 
 
-def _first(patterns, text: str):
-    for pattern in patterns:
-        match = re.search(pattern, text, flags=re.IGNORECASE)
-        if match:
-            return match
-    return None
-
-
-def analyse_text(text: str, siren: str, rule: str, months: int | None, has_code: bool) -> Precheck:
-    result = Precheck(kind="text")
-    compact = re.sub(r"[\s\u00a0.]", "", text)
-    result.siren_found = siren in compact
-    if not result.siren_found:
-        result.warnings.append("Le SIREN de l'entreprise n'apparaît pas dans le document.")
-    certified = end = None
-    period = _first(PERIOD_PATTERNS, text)
-    if rule == "printed_end_date" and period:
-        certified, end = parse_date(period[1]), parse_date(period[2])
-    else:
-        match = _first(CERTIFIED_PATTERNS, text)
-        certified = parse_date(match[1]) if match else None
-        if rule == "printed_end_date":
-            end_match = _first(END_PATTERNS, text)
-            end = parse_date(end_match[1]) if end_match else None
-    if certified:
-        result.certified_on = certified.isoformat()
-    else:
-        result.warnings.append("Date certifiée introuvable dans le texte.")
-    proposed = validity_end(rule, months, certified, end) if certified else end
-    if proposed:
-        result.proposed_valid_until = proposed.isoformat()
-    if has_code:
-        code = _first(CODE_PATTERNS, text)
-        result.verification_code = code[1] if code else None
-        if not code:
-            result.warnings.append("Code de vérification introuvable dans le texte.")
-    return result
+def analyse_text(
+    text: str,
+    siren: str,
+    rule: str,
+    months: int | None,
+    has_code: bool,
+    *,
+    expected_type: str | None = None,
+    name: str | None = None,
+    ocr: bool = False,
+) -> Precheck:
+    """What the document reader finds in the text, as the pre-check report operators read."""
+    found = reader.read(
+        text,
+        expected_type=expected_type,
+        siren=siren or None,
+        name=name,
+        rule=rule,
+        months=months,
+        has_code=has_code,
+        ocr=ocr,
+    )
+    return Precheck(
+        kind=found.kind,
+        ocr=ocr,
+        siren_found=found.siren_match,
+        certified_on=found.certified_on,
+        proposed_valid_until=found.valid_until,
+        verification_code=found.verification_code,
+        warnings=found.warnings,
+        detected_type=found.detected_type,
+        subject_siren=found.subject_siren,
+        name_match=found.name_match,
+        evidence=found.evidence,
+        confidence=found.confidence,
+        headcount=found.headcount,
+        payroll=found.payroll,
+    )
 
 
 def run(
@@ -163,10 +129,15 @@ def run(
     *,
     seconds: float | None = None,
     memory_mb: int = 768,
+    expected_type: str | None = None,
+    name: str | None = None,
 ) -> Precheck:
-    """The pre-check of a file; raises TooSlow when its text takes more than ``seconds`` to read."""
+    """The pre-check of a file; raises TooSlow when its text takes more than ``seconds`` to read.
+    A scan (an image, a PDF without text) is read by OCR when Tesseract is installed."""
+    facts = {"expected_type": expected_type, "name": name}
     if content_type != "application/pdf":
-        return Precheck(kind="scan", warnings=["Image scannée : pas de vérification automatique."])
+        unread = "Image scannée : pas de vérification automatique."
+        return _scan(data, unread, siren, rule, months, has_code, seconds, memory_mb, facts)
     try:
         text = extract_text(data, seconds=seconds, memory_mb=memory_mb)
     except TooSlow:
@@ -175,8 +146,34 @@ def run(
         log.warning("pre-check could not read a PDF: %s", exc)
         return Precheck(kind="unreadable", warnings=["Texte illisible : pas de vérification automatique."])
     if len(text.strip()) < 20:
-        return Precheck(kind="scan", warnings=["PDF scanné (sans texte) : pas de vérification automatique."])
-    return analyse_text(text, siren, rule, months, has_code)
+        unread = "PDF scanné (sans texte) : pas de vérification automatique."
+        return _scan(data, unread, siren, rule, months, has_code, seconds, memory_mb, facts)
+    return analyse_text(text, siren, rule, months, has_code, **facts)
+
+
+def ocr_available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+def ocr_text(data: bytes, seconds: float = OCR_SECONDS) -> str:
+    """The text of a scan read by Tesseract, in the sandbox."""
+    return sandbox.run("ocr_text", data, seconds=seconds, memory_mb=1024).decode("utf-8", errors="replace")
+
+
+def _scan(data, unread, siren, rule, months, has_code, seconds, memory_mb, facts) -> Precheck:
+    """A scan read by OCR (every fact of low confidence, said "lu par OCR"), or said not read."""
+    if not ocr_available():
+        return Precheck(kind="scan", warnings=[unread + " (OCR non installé)"])
+    try:
+        text = ocr_text(data, seconds or OCR_SECONDS)
+    except sandbox.SandboxError as exc:
+        if exc.timed_out and seconds is not None:
+            raise TooSlow(str(exc)) from exc
+        log.warning("OCR failed: %s", exc)
+        return Precheck(kind="scan", warnings=[unread])
+    if len(text.strip()) < 20:
+        return Precheck(kind="scan", warnings=[unread])
+    return analyse_text(text, siren, rule, months, has_code, ocr=True, **facts)
 
 
 def compare(result: dict, issued_on: date, valid_until: date | None, code: str | None) -> list[str]:

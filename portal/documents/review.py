@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
+from portal.core.labels import current_locale
 from portal.core.tenancy import Tenancy
 from portal.documents import partner_status
 from portal.messaging import notifications
@@ -88,6 +89,17 @@ def next_in_queue(tenancy: Tenancy) -> int | None:
         .order_by(DocumentVersion.uploaded_at, DocumentVersion.id)
         .limit(1)
     )
+
+
+def type_labels() -> dict[str, str]:
+    """Every document type's label in the reader's language (what the reader recognised)."""
+    language = current_locale()
+    return {t.code: t.label(language) for t in db.session.scalars(select(DocumentType))}
+
+
+def alternatives_of(code: str) -> set[str]:
+    """The types accepted in place of this one (RNE_CERT for KBIS)."""
+    return set(db.session.scalars(select(DocumentType.code).where(DocumentType.alternative_to == code)))
 
 
 def item(tenancy: Tenancy, version_id: int) -> QueueItem:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit, clock, outbox, tenancy, uploads
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
+from portal.core.labels import current_locale
 from portal.core.storage import storage
 from portal.documents import partner_status, prechecks
 from portal.models import Document, DocumentType, DocumentVersion, Mandate, Organisation, User, utcnow
@@ -187,11 +188,47 @@ def automatic_checks(
             kind.has_verification_code,
             seconds=seconds,
             memory_mb=current_app.config["PRECHECK_MEMORY_MB"],
+            expected_type=kind.code,
+            name=organisation.legal_name,
         ).as_dict()
     except prechecks.TooSlow:
         return prechecks.Precheck(kind=ANALYSING).as_dict()
     result["warnings"] += prechecks.compare(result, upload.issued_on, valid_until, upload.verification_code)
     return result
+
+
+def supplier_notices(version: DocumentVersion, kind: DocumentType, organisation: Organisation) -> list[str]:
+    """What the supplier is told at once about the file just sent: it does not look like the type
+    chosen, or it names another company (the operator still decides)."""
+    check = version.precheck or {}
+    notices = []
+    detected = check.get("detected_type")
+    alternatives = db.session.scalars(select(DocumentType.code).where(DocumentType.alternative_to == kind.code))
+    accepted = {kind.code, *alternatives}
+    if detected and detected not in accepted:
+        other = db.session.scalar(select(DocumentType).where(DocumentType.code == detected))
+        notices.append(
+            str(
+                _l(
+                    "Ce fichier ressemble à « %(found)s », pas à « %(chosen)s » : vérifiez que c'est le bon document.",
+                    found=other.label(current_locale()) if other else detected,
+                    chosen=kind.label(current_locale()),
+                )
+            )
+        )
+    subject = check.get("subject_siren")
+    if check.get("siren_found") is False and subject and subject != organisation.siren:
+        notices.append(
+            str(
+                _l(
+                    "Ce document concerne une autre entreprise (SIREN %(siren)s), pas %(name)s : envoyez le bon "
+                    "fichier si c'est une erreur.",
+                    siren=subject,
+                    name=organisation.legal_name,
+                )
+            )
+        )
+    return notices
 
 
 def finish_precheck(version_id: int) -> None:

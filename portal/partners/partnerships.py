@@ -10,7 +10,7 @@ accounts linked under it, from its own "Partenaires à confirmer".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -29,6 +29,8 @@ from portal.documents import compliance, partner_status
 from portal.messaging import notifications
 from portal.models import (
     AccountLink,
+    Document,
+    DocumentType,
     DocumentVersion,
     Establishment,
     Organisation,
@@ -399,3 +401,32 @@ def sent_by(tenancy: Tenancy) -> list[Partnership]:
             .order_by(Partnership.requested_at.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class DeclaredFigures:
+    headcount: int | None
+    payroll: int | None
+    certified_on: date | None  # of the URSSAF attestation they are printed on
+
+
+def declared_figures(tenancy: Tenancy, organisation_id: int) -> DeclaredFigures | None:
+    """The headcount (and payroll) printed on the partner's valid URSSAF attestation, as read by the
+    document reader: holding an attestation is only a presumption when the headcount obviously
+    cannot do the work (Cass. 2e civ., 2 juin 2022). None when none is printed (one query)."""
+    shared_with(tenancy, organisation_id)
+    row = db.session.execute(
+        select(DocumentVersion.precheck, DocumentVersion.issued_on)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .where(
+            DocumentVersion.organisation_id == organisation_id,
+            DocumentType.code == "URSSAF_VIGILANCE",
+            DocumentVersion.status.in_(("valid", "expiring")),
+        )
+        .order_by(DocumentVersion.issued_on.desc(), DocumentVersion.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or not (row.precheck or {}).get("headcount"):
+        return None
+    return DeclaredFigures(row.precheck["headcount"], row.precheck.get("payroll"), row.issued_on)

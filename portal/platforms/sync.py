@@ -127,7 +127,8 @@ def _file(
         )
         if result["kind"] == versions.ANALYSING:  # already a job: too long is final here
             result = prechecks.Precheck(kind="unreadable", warnings=[prechecks.TOO_LONG]).as_dict()
-        confirmed = result.get("siren_found") is True
+        # Filed valid only on a text the reader read with certainty: a scan read by OCR waits for a person.
+        confirmed = result.get("siren_found") is True and result.get("kind") == "text"
         now = utcnow()
         newer = _key(external.certified_on, external.issued_on)
         archived = 0

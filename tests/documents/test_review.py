@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.models import AuditEvent, DocumentType, DocumentVersion, Message, RefusalReason
 from tests.support.data import drain
@@ -41,9 +43,9 @@ def test_queue_lists_submitted_documents_oldest_first_with_filters(app, client, 
 def test_review_page_shows_the_file_as_images_and_the_prechecks(app, client, auth, demo_file):
     version = _submitted(app)[0]
     auth.login("operateur@vigie.test")
-    page = client.get(f"/operations/review/{version.id}").get_data(as_text=True)
+    page = html.unescape(client.get(f"/operations/review/{version.id}").get_data(as_text=True))
     assert f"/operations/review/{version.id}/pages/0.png" in page
-    assert "SIREN trouvé" in page and "✓ oui" in page
+    assert "Entreprise concernée" in page and "✓ l'entreprise (SIREN 812345676)" in page
     image = client.get(f"/operations/review/{version.id}/pages/0.png")
     assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
     assert client.get(f"/operations/review/{version.id}/pages/9.png").status_code == 404
@@ -232,3 +234,67 @@ def test_messages_about_a_company_elide_de_before_a_vowel(app):
             assert de("Batie Construction") == "de Batie Construction"
         with force_locale("en"):
             assert de("Atelier Dupont") == "Atelier Dupont"
+
+
+def test_the_supplier_is_told_at_once_and_the_operator_sees_each_fact_with_its_evidence(app, client, auth, demo_file):
+    """Issue 16: a Kbis sent as an URSSAF attestation, an attestation of another company."""
+    from portal.demo import samples
+
+    today = clock.today()
+    auth.login("fournisseur@vigie.test")
+    kbis = samples.one("KBIS", "812345676", "Menuiserie Martin", today - timedelta(days=3))
+    assert upload(client, "URSSAF_VIGILANCE", kbis, verification_code="ABCDEFGH12345XY").status_code == 303
+    page = html.unescape(client.get("/documents").get_data(as_text=True))
+    assert "Ce fichier ressemble à « Extrait Kbis », pas à « Attestation de vigilance URSSAF / MSA »" in page
+    other = samples.one("URSSAF_VIGILANCE", "732829320", "Autre Entreprise", today - timedelta(days=3))
+    assert upload(client, "URSSAF_VIGILANCE", other, verification_code="ABCDEFGH12345XY").status_code == 303
+    page = html.unescape(client.get("/documents").get_data(as_text=True))
+    assert "Ce document concerne une autre entreprise (SIREN 732829320), pas Menuiserie Martin" in page
+    post(client, "/logout")
+    with app.app_context():
+        newest = db.session.scalar(select(DocumentVersion.id).order_by(DocumentVersion.id.desc()))
+    auth.login("operateur@vigie.test")
+    review = html.unescape(client.get(f"/operations/review/{newest}").get_data(as_text=True))
+    subject = re.search(r'<dd id="check-subject">(.*?)</dd>', review, re.S).group(1)
+    assert "✗ une autre entreprise (SIREN 732829320)" in subject and "« " in subject  # the words it was read in
+    assert re.search(r'<dd id="check-type">✓ Attestation de vigilance URSSAF / MSA</dd>', review)
+    assert "absente du document" in re.search(r'<dd id="check-name">(.*?)</dd>', review, re.S).group(1)
+    certified = re.search(r'<dd id="check-certified">(.*?)</dd>', review, re.S).group(1)
+    assert "à la date du" in certified
+
+
+def test_the_client_sees_the_headcount_printed_on_its_suppliers_urssaf_attestation(app, client, auth, demo_file):
+    """Issue 16, figures: read from the attestation, shown beside the partnership."""
+    from portal.core.pdf import new_pdf, paragraph, to_bytes
+    from portal.models import Partnership
+
+    certified = clock.today() - timedelta(days=2)
+    pdf_file = new_pdf(title="URSSAF")
+    pdf_file.add_page()
+    pdf_file.set_font("DejaVu", "", 10)
+    for line in (
+        "Urssaf Rhône-Alpes",
+        "Attestation de vigilance",
+        "L'Urssaf atteste que l'entreprise Menuiserie Martin (SARL),",
+        "SIREN : 812 345 676",
+        f"est à jour de ses obligations à la date du {certified:%d/%m/%Y}.",
+        "Effectif salarié déclaré : 3",
+        "Identifiant de sécurité : ABCDEFGH12345XY",
+    ):
+        paragraph(pdf_file, line)
+    auth.login("fournisseur@vigie.test")
+    upload(client, "URSSAF_VIGILANCE", to_bytes(pdf_file), issued=certified, verification_code="ABCDEFGH12345XY")
+    post(client, "/logout")
+    with app.app_context():
+        newest = db.session.scalar(select(DocumentVersion).order_by(DocumentVersion.id.desc()))
+        assert newest.precheck["headcount"] == 3 and newest.precheck["siren_found"] is True
+        db.session.execute(db.update(Partnership).where(Partnership.status == "pending").values(status="accepted"))
+        db.session.commit()
+        version_id, martin = newest.id, newest.organisation_id
+    auth.login("operateur@vigie.test")
+    post(client, f"/operations/review/{version_id}/validate", {"valid_until": ""})
+    post(client, "/logout")
+    auth.login("constructor@vigie.test")
+    page = html.unescape(client.get(f"/partners/companies/{martin}").get_data(as_text=True))
+    figures = re.search(r'<p class="notice" id="declared-figures">(.*?)</p>', page, re.S).group(1)
+    assert "Effectif déclaré à l'Urssaf : 3 salariés" in figures and "attestation de vigilance du" in figures

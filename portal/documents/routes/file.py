@@ -68,12 +68,14 @@ def update(code: str):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                versions.submit(
+                sent = versions.submit(
                     current.organisation, current_user, code, _upload(form), sync_confirmed=_sync_confirmed(form)
                 )
             except versions.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
+                for notice in versions.supplier_notices(sent, row.document_type, current.organisation):
+                    flash(notice, "warning")
                 message = _(
                     "Document envoyé : %(label)s. Il est en cours de vérification.",
                     label=row.document_type.label(current_locale()),
@@ -125,13 +127,15 @@ def add():
     if request.method == "POST":
         if form.validate_on_submit() and kind is not None:
             try:
-                versions.submit(
+                sent = versions.submit(
                     current.organisation, current_user, kind.code, _upload(form), sync_confirmed=_sync_confirmed(form)
                 )
             except versions.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
                 flash(_("Document ajouté : il est en cours de vérification."), "success")
+                for notice in versions.supplier_notices(sent, kind, current.organisation):
+                    flash(notice, "warning")
                 return redirect_to(url_for("documents.online"))
         status = 422
     return render(

@@ -55,6 +55,8 @@ def _decision_page(found, validate_form, refuse_form, status=200, errors=None):
         validate_form=validate_form,
         refuse_form=refuse_form,
         pages=previews.page_count(data, found.version.content_type),
+        type_labels=review.type_labels(),
+        alternatives=review.alternatives_of(found.document_type.code),
         errors=errors or {},
         status=status,
     )

@@ -129,6 +129,7 @@ def company(organisation_id: int):
         "partners/company.html",
         organisation=organisation,
         file=compliance.load(organisation),
+        figures=partnerships.declared_figures(current, organisation_id),
         types=requirements.types(),
         chosen=requirements.chosen(current, organisation_id),
         for_all=requirements.chosen(current, None),
