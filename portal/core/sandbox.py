@@ -148,6 +148,29 @@ def ocr_text(data: bytes, max_pages: int = OCR_MAX_PAGES) -> bytes:
     return _ocr(image).encode()
 
 
+QR_SCALE = 3.0  # 216 dpi: a Kbis QR code is a few centimetres wide
+QR_MAX_PAGES = 2
+
+
+def pdf_qr(data: bytes, max_pages: int = QR_MAX_PAGES) -> bytes:
+    """The texts of the QR codes printed on the first pages, as JSON."""
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    document = pdfium.PdfDocument(data)
+    try:
+        found = []
+        for index in range(min(len(document), max_pages)):
+            sheet = document[index]
+            width, height = sheet.get_size()
+            scale = min(QR_SCALE, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1.0)))
+            image = sheet.render(scale=scale).to_pil().convert("L")
+            found += [code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    finally:
+        document.close()
+    return json.dumps(found).encode()
+
+
 def _png(image) -> bytes:
     output = io.BytesIO()
     image.convert("RGB").save(output, format="PNG", optimize=True)
@@ -160,6 +183,7 @@ TASKS = {
     "pdf_page_png": _pdf_page_png,
     "image_png": _image_png,
     "ocr_text": ocr_text,
+    "pdf_qr": pdf_qr,
 }
 
 

@@ -100,13 +100,26 @@ def _code(rng: random.Random, length: int) -> str:
     return "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(length))
 
 
-def _write(pages: list[list[str]], title: str) -> bytes:
+def _qr(text: str):
+    """A QR code as a Pillow image (zxing-cpp writes it)."""
+    import zxingcpp
+    from PIL import Image
+
+    drawn = memoryview(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6))
+    return Image.frombytes("L", (drawn.shape[1], drawn.shape[0]), bytes(drawn))
+
+
+def _write(pages: list[list], title: str) -> bytes:
+    """Each page's lines; a ``("qr", text)`` item draws that QR code."""
     pdf = new_pdf(title=title)
     for lines in pages:
         pdf.add_page()
         pdf.set_font("DejaVu", "", 10)
         for line in lines:
-            paragraph(pdf, line, after=2)
+            if isinstance(line, tuple):
+                pdf.image(_qr(line[1]), w=28)
+            else:
+                paragraph(pdf, line, after=2)
     return to_bytes(pdf)
 
 
@@ -214,6 +227,7 @@ def kbis_officers(rng, company, dates):
             f"Commissaire aux comptes : Audit Conseil Rhône, RCS Lyon {_grouped(auditor)}",
             f"Extrait délivré le {certified:%d/%m/%Y} — à jour au {certified:%d/%m/%Y}.",
             f"Code de vérification : {code}",
+            ("qr", f"https://greffe.example/verification?code={code}"),
             f"Greffe du tribunal de commerce de Lyon — SIRET {greffe}",
         ]
     ]
@@ -232,8 +246,7 @@ def kbis_plain_words(rng, company, dates):
             f"Numéro d'identification : {siren} RCS Grenoble",
             f"Dénomination ou raison sociale : {name}",
             f"Date de délivrance : {_long(certified)}",
-            "Code de vérification :",
-            code,
+            ("qr", f"https://greffe.example/verification?code={code}&siren={siren}"),
         ]
     ]
     return pages, ("KBIS", siren, [], certified, three, code)

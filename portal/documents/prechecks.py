@@ -10,6 +10,7 @@ the first ``MAX_TEXT_PAGES`` pages only: a file built to take minutes costs seco
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -89,6 +90,7 @@ def analyse_text(
     expected_type: str | None = None,
     name: str | None = None,
     ocr: bool = False,
+    qr_texts: list[str] = (),
 ) -> Precheck:
     """What the document reader finds in the text, as the pre-check report operators read."""
     found = reader.read(
@@ -100,6 +102,7 @@ def analyse_text(
         months=months,
         has_code=has_code,
         ocr=ocr,
+        qr_texts=qr_texts,
     )
     return Precheck(
         kind=found.kind,
@@ -148,7 +151,23 @@ def run(
     if len(text.strip()) < 20:
         unread = "PDF scanné (sans texte) : pas de vérification automatique."
         return _scan(data, unread, siren, rule, months, has_code, seconds, memory_mb, facts)
-    return analyse_text(text, siren, rule, months, has_code, **facts)
+    looks = expected_type in QR_TYPES or reader.detect_type(reader.fold(reader.normalise(text))) in QR_TYPES
+    qr = qr_texts(data, seconds) if has_code and looks else []
+    return analyse_text(text, siren, rule, months, has_code, qr_texts=qr, **facts)
+
+
+QR_TYPES = ("KBIS",)  # an extract carries its verification code in a QR code too
+QR_SECONDS = 10.0
+
+
+def qr_texts(data: bytes, seconds: float | None = None) -> list[str]:
+    """The QR codes printed on a PDF's first pages (zxing-cpp over pypdfium2's drawing, in the
+    sandbox); none when they cannot be read within the time."""
+    try:
+        return json.loads(sandbox.run("pdf_qr", data, seconds=min(seconds or QR_SECONDS, QR_SECONDS)))
+    except (sandbox.SandboxError, ValueError) as exc:
+        log.warning("QR codes not read: %s", exc)
+        return []
 
 
 def ocr_available() -> bool:

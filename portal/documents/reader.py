@@ -433,6 +433,7 @@ def read(
     months: int | None = None,
     has_code: bool = False,
     ocr: bool = False,
+    qr_texts: list[str] = (),
 ) -> Reading:
     """Everything the document's text says, with the evidence; see the module's docstring.
     ``ocr``: the text comes from Tesseract; a code read by OCR is never kept (one letter for a digit
@@ -501,6 +502,8 @@ def read(
             reading.warnings.append("Plusieurs codes de vérification différents : aucun n'est retenu.")
         else:
             reading.warnings.append("Code de vérification introuvable dans le texte.")
+    if has_code and qr_texts:
+        _check_with_qr(reading, qr_texts)
     if (expected_type or reading.detected_type) == "URSSAF_VIGILANCE":
         reading.headcount, reading.payroll, said = figures(folded, text)
         if said:
@@ -510,6 +513,31 @@ def read(
         reading.confidence = dict.fromkeys(reading.confidence, "low")
         reading.warnings.insert(0, OCR_WARNING)
     return reading
+
+
+_QR_CODE = re.compile(r"(?:[?&](?:code|verif|verification|cle)=)([A-Za-z0-9]{6,40})", re.IGNORECASE)
+
+
+def _check_with_qr(reading: Reading, qr_texts: list[str]) -> None:
+    """A Kbis's QR code carries its verification code: it confirms the printed one, gives it when the
+    text has none, or — when they differ — neither is kept."""
+    in_qr = {m[1].upper() for text in qr_texts for m in _QR_CODE.finditer(text)}
+    printed = reading.verification_code
+    if not in_qr:
+        if printed and any(printed in text.upper() for text in qr_texts):
+            reading.evidence["verification_code"] += " — confirmé par le QR code"
+        return
+    if printed and printed in in_qr:
+        reading.evidence["verification_code"] += " — confirmé par le QR code"
+    elif printed:
+        reading.verification_code = None
+        reading.confidence.pop("verification_code", None)
+        reading.warnings.append("Le code imprimé diffère de celui du QR code : aucun n'est retenu.")
+    elif len(in_qr) == 1:
+        reading.verification_code = in_qr.pop()
+        reading.evidence["verification_code"] = "QR code : " + qr_texts[0][:120]
+        reading.confidence["verification_code"] = "high"
+        reading.warnings = [w for w in reading.warnings if w != "Code de vérification introuvable dans le texte."]
 
 
 OCR_WARNING = "Lu par OCR : chaque information lue est à vérifier sur le document."

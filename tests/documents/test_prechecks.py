@@ -266,3 +266,22 @@ def test_an_uploaded_scan_is_marked_read_by_ocr(tmp_path):
     assert found.certified_on == urssaf.certified_on and found.verification_code is None
     assert found.warnings[0] == "Lu par OCR : chaque information lue est à vérifier sur le document."
     assert set(found.confidence.values()) == {"low"}
+
+
+def test_the_kbis_qr_code_gives_confirms_or_contradicts_the_code(attestations):
+    manifest = json.loads((attestations / "manifest.json").read_text())
+    only_qr = next(n for n, e in manifest.items() if e["template"] == "kbis_plain_words")
+    data = (attestations / only_qr).read_bytes()
+    qr = prechecks.qr_texts(data)
+    assert len(qr) == 1 and "verification?code=" in qr[0]
+    found = prechecks.run(data, "application/pdf", manifest[only_qr]["siren"], "months_from_issue", 3, True)
+    assert found.verification_code == manifest[only_qr]["verification_code"]
+    assert found.evidence["verification_code"].startswith("QR code : ")
+    text = "Extrait Kbis\nRCS Lyon 812 345 676\nCode de vérification : ABCDE12345"
+    agreed = reader.read(text, has_code=True, qr_texts=["https://greffe.example/verification?code=ABCDE12345"])
+    assert (
+        agreed.verification_code == "ABCDE12345" and "confirmé par le QR code" in agreed.evidence["verification_code"]
+    )
+    differs = reader.read(text, has_code=True, qr_texts=["https://greffe.example/verification?code=ZZZZZ99999"])
+    assert differs.verification_code is None
+    assert "Le code imprimé diffère de celui du QR code : aucun n'est retenu." in differs.warnings
