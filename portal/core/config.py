@@ -98,6 +98,8 @@ def load(instance_path: str) -> dict:
         "PREVIEW_MEMORY_MB": 1024,
         "PRECHECK_REQUEST_SECONDS": 3,  # past this, the pre-check goes on in a job
         "PRECHECK_JOB_SECONDS": 60,
+        # The share of the documents eligible to automatic validation still checked by an operator.
+        "AUTO_VALIDATION_SAMPLE": float(os.environ.get("AUTO_VALIDATION_SAMPLE", "0.10")),
         "PRECHECK_MEMORY_MB": 768,
         # A running job renews its lease every OUTBOX_HEARTBEAT s; after OUTBOX_LEASE s without one
         # (its worker was killed) the sweeper hands it over again.

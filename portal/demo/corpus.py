@@ -73,6 +73,7 @@ class Expected:
     verification_code: str | None
     type_warning: bool = False  # the reader must say it is not the type chosen
     headcount: int | None = None  # printed on some URSSAF attestations
+    name: str = ""  # the company's legal name, as the supplier's account holds it
 
 
 def _siren(rng: random.Random) -> str:
@@ -404,6 +405,7 @@ def generate(directory: Path, per_template: int = 12, seed: int = 2026) -> list[
                         code,
                         warn,
                         headcount,
+                        company[0],
                     )
                 )
     manifest = {e.filename: asdict(e) for e in written}

@@ -13,6 +13,7 @@ import json
 import statistics
 import time
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 from portal.documents import prechecks, reader
@@ -35,6 +36,7 @@ def measure(directory: Path) -> dict:
     manifest = json.loads((directory / "manifest.json").read_text())
     groups: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(int))))
     wrong_siren = 0
+    automatic = automatic_wrong = 0
     type_warned = type_expected = silent_wrong = 0
     timings = []
     for filename, expected in sorted(manifest.items()):
@@ -88,6 +90,10 @@ def measure(directory: Path) -> dict:
         for other in expected["other_sirens"]:
             if reader.read(text, siren=other, ocr=ocr).siren_match is True:
                 wrong_siren += 1
+        if not ocr:
+            eligible = _automatic(text, expected, chosen, qr)
+            automatic += eligible
+            automatic_wrong += eligible and (wrong_here or expected["type_warning"])
         if expected["type_warning"]:
             type_expected += 1
             type_warned += any("ressemble à" in w for w in found.warnings)
@@ -100,9 +106,31 @@ def measure(directory: Path) -> dict:
         "wrong_siren_accepted": wrong_siren,
         "type_warnings": [type_warned, type_expected],
         "silent_wrong": silent_wrong,
+        "automatic": [automatic, automatic_wrong],
         "files": len(manifest),
         "median_ms": round(statistics.median(timings), 1) if timings else None,
     }
+
+
+def _automatic(text: str, expected: dict, chosen: str, qr: list[str]) -> bool:
+    """Would this file be validated automatically if its type allowed it, declared by a careful
+    supplier (the dates and code it prints, its own name)?"""
+    from types import SimpleNamespace
+
+    from portal.documents import auto_validation
+
+    rule, months, has_code = RULES[chosen]
+    check = prechecks.analyse_text(
+        text, expected["siren"], rule, months, has_code, expected_type=chosen, name=expected["name"], qr_texts=qr
+    ).as_dict()
+    declared = SimpleNamespace(
+        issued_on=date.fromisoformat(expected["certified_on"] or expected["valid_until"]),
+        valid_until=date.fromisoformat(expected["valid_until"]) if expected["valid_until"] else None,
+        verification_code=expected["verification_code"],
+    )
+    kind = SimpleNamespace(code=chosen, validity_rule=rule, has_verification_code=has_code)
+    accepted = {chosen} | {code for code, *_rest, alternative in DOCUMENT_TYPES if alternative == chosen}
+    return not auto_validation.blocking(check, kind, declared, accepted)
 
 
 def lines(report: dict) -> list[str]:
@@ -122,4 +150,6 @@ def lines(report: dict) -> list[str]:
     out.append(f"wrong SIREN accepted: {report['wrong_siren_accepted']}")
     out.append(f"documents of another type warned: {warned} of {expected}")
     out.append(f"files with a wrong fact and no warning: {report['silent_wrong']}")
+    eligible, wrong = report["automatic"]
+    out.append(f"would be validated automatically: {eligible} of {report['files']}, of which wrong: {wrong}")
     return out

@@ -39,7 +39,7 @@ class QueueItem:
     organisation: Organisation
 
 
-def _with_type_and_company():
+def with_type_and_company():
     return (
         select(DocumentVersion, DocumentType, Organisation)
         .join(Document, Document.id == DocumentVersion.document_id)
@@ -49,7 +49,7 @@ def _with_type_and_company():
 
 
 def _queue_query():
-    return _with_type_and_company().where(DocumentVersion.status == "submitted")
+    return with_type_and_company().where(DocumentVersion.status == "submitted")
 
 
 def queue(tenancy: Tenancy, *, type_code: str | None, company: str | None, page: int, per_page: int = 25):
@@ -104,7 +104,7 @@ def alternatives_of(code: str) -> set[str]:
 
 def item(tenancy: Tenancy, version_id: int) -> QueueItem:
     tenancy.require_operator()
-    row = db.session.execute(_with_type_and_company().where(DocumentVersion.id == version_id)).first()
+    row = db.session.execute(with_type_and_company().where(DocumentVersion.id == version_id)).first()
     if row is None:
         raise NotFound()
     return QueueItem(*row)
@@ -127,6 +127,13 @@ def validate(tenancy: Tenancy, operator: User, version_id: int, valid_until: dat
         raise ReviewError({"valid_until": _l("Indiquez la fin de validité.")})
     if valid_until and valid_until < version.issued_on:
         raise ReviewError({"valid_until": _l("La fin de validité doit être après la date du document.")})
+    archive_older(version)
+    version.valid_until = valid_until or version.valid_until
+    return decide(found, operator, "valid", "document_validated")
+
+
+def archive_older(version: DocumentVersion) -> None:
+    """A version validated replaces the document's earlier valid, expiring or expired ones."""
     now = utcnow()
     older = db.session.scalars(
         select(DocumentVersion).where(
@@ -138,8 +145,6 @@ def validate(tenancy: Tenancy, operator: User, version_id: int, valid_until: dat
     for previous in older:
         previous.status = "archived"
         previous.archived_at = now
-    version.valid_until = valid_until or version.valid_until
-    return _decide(found, operator, "valid", "document_validated")
 
 
 def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | None, comment: str) -> QueueItem:
@@ -152,7 +157,7 @@ def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | N
         raise ReviewError({"reason": _l("Choisissez un motif de refus dans la liste.")})
     version.refusal_reason_id = reason.id
     version.refusal_comment = comment.strip() or None
-    return _decide(
+    return decide(
         found,
         operator,
         "refused",
@@ -163,15 +168,17 @@ def refuse(tenancy: Tenancy, operator: User, version_id: int, reason_id: int | N
     )
 
 
-def _decide(found: QueueItem, operator: User, status: str, template: str, details: dict | None = None, **mail):
-    """Record the operator's decision, audit it, tell the supplier, refresh what clients see."""
+def decide(found: QueueItem, operator: User | None, status: str, template: str, details: dict | None = None, **mail):
+    """Record the decision (an operator's, or Vigie's own when ``operator`` is None), audit it, tell
+    the supplier, refresh what clients see."""
     version = found.version
     version.status = status
-    version.reviewed_by_id = operator.id
+    version.reviewed_by_id = operator.id if operator else None
     version.reviewed_at = utcnow()
     audit.record(
         "document.validated" if status == "valid" else "document.refused",
-        user_id=operator.id,
+        user_id=operator.id if operator else None,
+        automatic=operator is None,
         organisation_id=version.organisation_id,
         version_id=version.id,
         type=found.document_type.code,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -30,6 +30,8 @@ class DocumentType(Base):
     alternative_to: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=100)
+    # Operators may let Vigie validate on its own a native PDF whose every fact the reader is sure of.
+    auto_validate: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def label(self, language: str) -> str:
         return self.label_en if language == "en" else self.label_fr
@@ -107,6 +109,8 @@ class DocumentVersion(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime | None]
+    # Validated by Vigie on its own ("validé automatiquement"), no operator involved.
+    validated_automatically: Mapped[bool] = mapped_column(default=False, server_default=false())
     refusal_reason_id: Mapped[int | None] = mapped_column(ForeignKey("refusal_reason.id"))
     refusal_comment: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None]

@@ -39,6 +39,14 @@ class DocumentTypeForm(FlaskForm):
     has_verification_code = BooleanField(_l("Porte un code de vérification"))
     collectable = BooleanField(_l("Peut être collecté sous mandat"))
     active = BooleanField(_l("Actif"))
+    auto_validate = BooleanField(
+        _l("Validation automatique"),
+        description=_l(
+            "Un PDF natif dont le lecteur est sûr de chaque information (entreprise, type, dates, code) est "
+            "validé sans opérateur, et dit « validé automatiquement » ; une part tirée au sort reste vérifiée "
+            "par un opérateur."
+        ),
+    )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -47,6 +47,8 @@ def test_no_other_company_number_is_ever_accepted_and_every_wrong_type_is_said(r
     assert expected > 0 and warned == expected
     assert report["silent_wrong"] == 0
     assert report["median_ms"] < 300
+    eligible, wrong = report["automatic"]
+    assert eligible > 0 and wrong == 0  # what automatic validation would let through, never a wrong one
 
 
 def test_the_report_counts_wrong_apart_from_unknown(tmp_path):

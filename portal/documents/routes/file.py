@@ -11,7 +11,7 @@ from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.labels import current_locale
 from portal.core.responses import attachment
-from portal.documents import compliance, quitus, versions
+from portal.documents import auto_validation, compliance, quitus, versions
 from portal.documents.forms import AddDocumentForm, UploadForm
 from portal.documents.routes.blueprints import bp
 from portal.platforms import connections
@@ -76,10 +76,16 @@ def update(code: str):
             else:
                 for notice in versions.supplier_notices(sent, row.document_type, current.organisation):
                     flash(notice, "warning")
-                message = _(
-                    "Document envoyé : %(label)s. Il est en cours de vérification.",
-                    label=row.document_type.label(current_locale()),
-                )
+                if auto_validation.consider(sent.id):
+                    message = _(
+                        "Document envoyé et validé automatiquement : %(label)s.",
+                        label=row.document_type.label(current_locale()),
+                    )
+                else:
+                    message = _(
+                        "Document envoyé : %(label)s. Il est en cours de vérification.",
+                        label=row.document_type.label(current_locale()),
+                    )
                 if wants_fragment():
                     file = compliance.load(current.organisation)
                     return render(
@@ -133,9 +139,12 @@ def add():
             except versions.InvalidUpload as exc:
                 exc.attach_to(form)
             else:
-                flash(_("Document ajouté : il est en cours de vérification."), "success")
                 for notice in versions.supplier_notices(sent, kind, current.organisation):
                     flash(notice, "warning")
+                if auto_validation.consider(sent.id):
+                    flash(_("Document ajouté et validé automatiquement."), "success")
+                else:
+                    flash(_("Document ajouté : il est en cours de vérification."), "success")
                 return redirect_to(url_for("documents.online"))
         status = 422
     return render(
