@@ -29,11 +29,15 @@ def blocking(check: dict, kind: DocumentType, version: DocumentVersion, accepted
         why.append("not a native PDF")
     if check.get("warnings"):
         why.append("warnings")
+    sure = check.get("confidence") or {}
+    # The subject named by its label ("l'entreprise", "Assuré", "Dénomination"), not guessed as the
+    # only number printed without one.
     if check.get("siren_found") is not True or check.get("name_match") is not True:
+        why.append("company")
+    elif sure.get("subject_siren") != "high":
         why.append("company")
     if check.get("detected_type") not in accepted:
         why.append("type")
-    sure = check.get("confidence") or {}
     if kind.validity_rule != "printed_end_date":
         if check.get("certified_on") != version.issued_on.isoformat() or sure.get("certified_on") != "high":
             why.append("certified date")
