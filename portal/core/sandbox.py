@@ -118,6 +118,21 @@ OCR_MAX_PAGES = 3
 OCR_MAX_PIXELS = 9_000_000
 
 
+def _pdf_images(data: bytes, max_pages: int, scale: float):
+    """The first pages of a PDF drawn in grey at ``scale``, within OCR_MAX_PIXELS each."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        for index in range(min(len(document), max_pages)):
+            sheet = document[index]
+            width, height = sheet.get_size()
+            fitted = min(scale, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1.0)))
+            yield sheet.render(scale=fitted).to_pil().convert("L")
+    finally:
+        document.close()
+
+
 def _ocr(image) -> str:
     import pytesseract
 
@@ -127,19 +142,7 @@ def _ocr(image) -> str:
 def ocr_text(data: bytes, max_pages: int = OCR_MAX_PAGES) -> bytes:
     """The text of a scan (a PDF without text, a JPEG or a PNG) read by Tesseract, page by page."""
     if data[:5] == b"%PDF-":
-        import pypdfium2 as pdfium
-
-        document = pdfium.PdfDocument(data)
-        try:
-            texts = []
-            for index in range(min(len(document), max_pages)):
-                sheet = document[index]
-                width, height = sheet.get_size()
-                scale = min(OCR_SCALE, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1.0)))
-                texts.append(_ocr(sheet.render(scale=scale).to_pil()))
-        finally:
-            document.close()
-        return "\n".join(texts).encode()
+        return "\n".join(_ocr(page) for page in _pdf_images(data, max_pages, OCR_SCALE)).encode()
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = 50_000_000  # beyond: DecompressionBombError, never decoded
@@ -154,20 +157,11 @@ QR_MAX_PAGES = 2
 
 def pdf_qr(data: bytes, max_pages: int = QR_MAX_PAGES) -> bytes:
     """The texts of the QR codes printed on the first pages, as JSON."""
-    import pypdfium2 as pdfium
     import zxingcpp
 
-    document = pdfium.PdfDocument(data)
-    try:
-        found = []
-        for index in range(min(len(document), max_pages)):
-            sheet = document[index]
-            width, height = sheet.get_size()
-            scale = min(QR_SCALE, math.sqrt(OCR_MAX_PIXELS / max(width * height, 1.0)))
-            image = sheet.render(scale=scale).to_pil().convert("L")
-            found += [code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
-    finally:
-        document.close()
+    found = []
+    for page in _pdf_images(data, max_pages, QR_SCALE):
+        found += [code.text for code in zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)]
     return json.dumps(found).encode()
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from stdnum import luhn
 
 from portal.core.pdf import new_pdf, paragraph, to_bytes
+from portal.demo.samples import COMPANIES, fr_long, random_siren
 
 # (certified, + 6 months, + 3 months), counted by hand: same day number, clamped to the month's end.
 HAND_DATES = (
@@ -46,17 +47,7 @@ PERIODS = (
     (date(2026, 7, 15), date(2027, 7, 14)),
     (date(2026, 10, 1), date(2027, 9, 30)),
 )
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")  # fmt: skip
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-COMPANIES = (
-    ("Menuiserie Martin", "SARL", "14 rue des Charpentiers, 69007 Lyon"),
-    ("Électricité Générale Bérard", "SAS", "3 allée des Œillets, 13008 Marseille"),
-    ("Plâtrerie Lefèvre & Fils", "SARL", "27 chemin de la Forêt, 38000 Grenoble"),
-    ("Couverture Noël", "EURL", "5 place de l'Église, 35000 Rennes"),
-    ("Maçonnerie Çelik", "SAS", "81 avenue Jean-Jaurès, 31000 Toulouse"),
-    ("Peinture Hélène Dupré", "EI", "12 impasse des Lilas, 44000 Nantes"),
-)
 
 
 @dataclass
@@ -76,11 +67,6 @@ class Expected:
     name: str = ""  # the company's legal name, as the supplier's account holds it
 
 
-def _siren(rng: random.Random) -> str:
-    base = f"{rng.randint(10_000_000, 99_999_999)}"
-    return base + luhn.calc_check_digit(base)
-
-
 def _siret(siren: str, rng: random.Random) -> str:
     head = f"{siren}{rng.randint(1, 9999):04d}"
     return head + luhn.calc_check_digit(head)
@@ -93,7 +79,7 @@ def _grouped(number: str) -> str:
 
 
 def _long(day: date, weekday: bool = False) -> str:
-    text = f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+    text = fr_long(day)
     return f"{WEEKDAYS[day.weekday()]} {text}" if weekday else text
 
 
@@ -130,8 +116,8 @@ def _write(pages: list[list], title: str) -> bytes:
 
 def urssaf_plain(rng, company, dates):
     name, form, address = company
-    siren, certified, six, _three = _siren(rng), *dates
-    issuer = _siret(_siren(rng), rng)
+    siren, certified, six, _three = random_siren(rng), *dates
+    issuer = _siret(random_siren(rng), rng)
     code = _code(rng, 15)
     pages = [
         [
@@ -150,7 +136,7 @@ def urssaf_plain(rng, company, dates):
 def urssaf_issued_later(rng, company, dates):
     """The issue date (later) printed first, the situation date after it."""
     name, form, address = company
-    siren, certified, six, _three = _siren(rng), *dates
+    siren, certified, six, _three = random_siren(rng), *dates
     issued = date.fromordinal(certified.toordinal() + rng.randint(1, 9))
     code = _code(rng, 15)
     pages = [
@@ -172,8 +158,8 @@ def urssaf_issued_later(rng, company, dates):
 def urssaf_two_pages(rng, company, dates):
     """Facts on the second page, a word cut at a line end, a ligature, a weekday."""
     name, form, address = company
-    siren, certified, six, _three = _siren(rng), *dates
-    holding = _siren(rng)
+    siren, certified, six, _three = random_siren(rng), *dates
+    holding = random_siren(rng)
     code = _code(rng, 16)
     pages = [
         [
@@ -195,8 +181,8 @@ def urssaf_two_pages(rng, company, dates):
 
 def msa_caisse(rng, company, dates):
     name, form, address = company
-    siren, certified, six, _three = _siren(rng), *dates
-    caisse = _siret(_siren(rng), rng)
+    siren, certified, six, _three = random_siren(rng), *dates
+    caisse = _siret(random_siren(rng), rng)
     code = _code(rng, 12)
     pages = [
         [
@@ -213,8 +199,8 @@ def msa_caisse(rng, company, dates):
 
 def kbis_officers(rng, company, dates):
     name, form, address = company
-    siren, certified, _six, three = _siren(rng), *dates
-    auditor, holding, greffe = _siren(rng), _siren(rng), _siret(_siren(rng), rng)
+    siren, certified, _six, three = random_siren(rng), *dates
+    auditor, holding, greffe = random_siren(rng), random_siren(rng), _siret(random_siren(rng), rng)
     code = _code(rng, 10)
     pages = [
         [
@@ -238,7 +224,7 @@ def kbis_officers(rng, company, dates):
 def kbis_plain_words(rng, company, dates):
     """No "Kbis" in the title; the date of issue is the registry's situation."""
     name, form, address = company
-    siren, certified, _six, three = _siren(rng), *dates
+    siren, certified, _six, three = random_siren(rng), *dates
     code = _code(rng, 10)
     pages = [
         [
@@ -255,8 +241,8 @@ def kbis_plain_words(rng, company, dates):
 
 def insurance_insurer_number(rng, company, dates, kind="RC_PRO"):
     name, form, address = company
-    siren = _siren(rng)
-    insurer = _siren(rng)
+    siren = random_siren(rng)
+    insurer = random_siren(rng)
     start, end = PERIODS[rng.randrange(len(PERIODS))]
     title = "Attestation d'assurance " + ("décennale" if kind == "DECENNALE" else "responsabilité civile")
     pages = [
@@ -274,7 +260,7 @@ def insurance_insurer_number(rng, company, dates, kind="RC_PRO"):
 
 def insurance_broker(rng, company, dates, kind="DECENNALE"):
     name, form, address = company
-    siren, broker = _siren(rng), _siren(rng)
+    siren, broker = random_siren(rng), random_siren(rng)
     _start, end = PERIODS[rng.randrange(len(PERIODS))]
     issued = date(2026, rng.randint(1, 11), rng.randint(1, 28))
     title = (
@@ -299,8 +285,8 @@ def insurance_broker(rng, company, dates, kind="DECENNALE"):
 # Written after the reader, never used to tune it.
 def urssaf_held_out(rng, company, dates):
     name, form, address = company
-    siren, certified, six, _three = _siren(rng), *dates
-    issuer = _siren(rng)
+    siren, certified, six, _three = random_siren(rng), *dates
+    issuer = random_siren(rng)
     code = _code(rng, 15)
     pages = [
         [
@@ -319,8 +305,8 @@ def urssaf_held_out(rng, company, dates):
 
 def kbis_held_out(rng, company, dates):
     name, form, address = company
-    siren, certified, _six, three = _siren(rng), *dates
-    associate = _siren(rng)
+    siren, certified, _six, three = random_siren(rng), *dates
+    associate = random_siren(rng)
     code = _code(rng, 10)
     pages = [
         [
@@ -338,7 +324,7 @@ def kbis_held_out(rng, company, dates):
 
 def insurance_held_out(rng, company, dates, kind="RC_PRO"):
     name, form, address = company
-    siren, insurer = _siren(rng), _siren(rng)
+    siren, insurer = random_siren(rng), random_siren(rng)
     start, end = PERIODS[rng.randrange(len(PERIODS))]
     pages = [
         [

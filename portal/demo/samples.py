@@ -1,22 +1,15 @@
-"""Realistic sample attestations (several issuers, layouts and wordings) for the demo and for
-measuring the pre-checks (``flask generate-attestations`` then ``flask precheck-report``).
-
-Every file is listed in ``manifest.json`` with what a careful reader would find in it.
-"""
+"""Sample attestations for the demo world (``one``). The corpus that measures the document reader
+is ``portal.demo.corpus``, which reuses the names and helpers below."""
 
 from __future__ import annotations
 
 import functools
-import json
 import random
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 from stdnum import luhn
 
 from portal.core.pdf import new_pdf, paragraph, to_bytes
-from portal.documents.prechecks import validity_end
 
 MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
                "octobre", "novembre", "décembre")  # fmt: skip
@@ -28,17 +21,6 @@ COMPANIES = (
     ("Maçonnerie Çelik", "SAS", "81 avenue Jean-Jaurès, 31000 Toulouse"),
     ("Peinture Hélène Dupré", "EI", "12 impasse des Lilas, 44000 Nantes"),
 )
-
-
-@dataclass
-class Sample:
-    filename: str
-    type_code: str
-    siren: str
-    certified_on: date
-    valid_until: date
-    verification_code: str | None
-    pages: int
 
 
 def fr_long(day: date) -> str:
@@ -69,20 +51,6 @@ def _paragraphs(pdf, *texts: str) -> None:
         paragraph(pdf, text, after=3)
 
 
-def _annex(pdf, rng: random.Random) -> None:
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 12)
-    pdf.cell(0, 8, "Annexe — informations complémentaires", new_x="LMARGIN", new_y="NEXT")
-    _paragraphs(
-        pdf,
-        "Les effectifs déclarés et les montants de cotisations figurent sur le relevé ci-dessous.",
-        "\n".join(
-            f"Période {m:02d}/2026 : {rng.randint(2, 40)} salarié(s) — déclarations à jour." for m in range(1, 7)
-        ),
-        "Ce document est délivré à titre d'information ; il ne préjuge pas des contrôles ultérieurs.",
-    )
-
-
 def urssaf(pdf, rng, name, form, address, siren, certified, code, layout) -> None:
     if layout == 0:
         _header(pdf, "Urssaf", "Attestation de vigilance — article L.243-15 du Code de la sécurité sociale")
@@ -111,16 +79,6 @@ def urssaf(pdf, rng, name, form, address, siren, certified, code, layout) -> Non
             f"Identifiant de sécurité : {code}",
             "Document généré électroniquement — aucune signature n'est nécessaire.",
         )
-
-
-def msa(pdf, rng, name, form, address, siren, certified, code, layout) -> None:
-    _header(pdf, "MSA — Mutualité Sociale Agricole", "Attestation de vigilance (exploitants et employeurs agricoles)")
-    _paragraphs(
-        pdf,
-        f"La caisse de MSA certifie que {name} ({form}), {address}, SIREN {spaced(siren)},",
-        f"est à jour de ses obligations sociales en date du {fr_long(certified)}.",
-        f"Code de sécurité : {code}",
-    )
 
 
 def kbis(pdf, rng, name, form, address, siren, certified, code, layout) -> None:
@@ -157,55 +115,6 @@ def insurance(pdf, rng, name, form, address, siren, certified, end, layout, kind
         body.append(f"Fait à Lyon, le {fr_long(certified)}")
     body.append("Activités couvertes : menuiserie, charpente, agencement intérieur.")
     _paragraphs(pdf, *body)
-
-
-def generate(directory: Path, count: int = 60, seed: int = 2026, today: date | None = None) -> list[Sample]:
-    """Write ``count`` attestations and their manifest into ``directory``."""
-    rng = random.Random(seed)
-    today = today or date(2026, 11, 22)
-    directory.mkdir(parents=True, exist_ok=True)
-    kinds = ("URSSAF_VIGILANCE", "URSSAF_VIGILANCE", "MSA", "KBIS", "RC_PRO", "DECENNALE")
-    samples = []
-    for index in range(count):
-        kind = kinds[index % len(kinds)]
-        layout = (index // len(kinds)) % 3
-        name, form, address = COMPANIES[index % len(COMPANIES)]
-        siren = random_siren(rng)
-        certified = today - timedelta(days=rng.randint(1, 80))
-        code = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(15 if kind != "KBIS" else 10))
-        pdf = new_pdf(title=kind)
-        type_code = "URSSAF_VIGILANCE" if kind == "MSA" else kind
-        if kind == "URSSAF_VIGILANCE":
-            urssaf(pdf, rng, name, form, address, siren, certified, code, layout)
-            end = validity_end("months_from_issue", 6, certified)
-        elif kind == "MSA":
-            msa(pdf, rng, name, form, address, siren, certified, code, layout)
-            end = validity_end("months_from_issue", 6, certified)
-        elif kind == "KBIS":
-            kbis(pdf, rng, name, form, address, siren, certified, code, layout % 2)
-            end = validity_end("months_from_issue", 3, certified)
-        else:
-            end = certified + timedelta(days=364)
-            insurance(pdf, rng, name, form, address, siren, certified, end, layout, kind)
-            code = None
-        if index % 4 == 3:
-            _annex(pdf, rng)
-        filename = f"{type_code}-{index + 1:03d}.pdf"
-        (directory / filename).write_bytes(to_bytes(pdf))
-        samples.append(Sample(filename, type_code, siren, certified, end, code, pdf.pages_count))
-    manifest = {
-        s.filename: {
-            "type": s.type_code,
-            "siren": s.siren,
-            "certified_on": s.certified_on.isoformat(),
-            "valid_until": s.valid_until.isoformat(),
-            "verification_code": s.verification_code,
-            "pages": s.pages,
-        }
-        for s in samples
-    }
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    return samples
 
 
 @functools.lru_cache(maxsize=64)

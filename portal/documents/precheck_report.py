@@ -23,6 +23,11 @@ RULES = {code: (rule, months, has_code) for code, _fr, _en, _i, rule, months, ha
 FACTS = ("detected_type", "subject_siren", "certified_on", "valid_until", "verification_code", "headcount")
 
 
+def _read(text: str, rule_of: str, siren: str, ocr: bool, qr: list[str], **extra) -> reader.Reading:
+    rule, months, has_code = RULES[rule_of]
+    return reader.read(text, siren=siren, rule=rule, months=months, has_code=has_code, ocr=ocr, qr_texts=qr, **extra)
+
+
 def _outcome(found, expected) -> str:
     if found is None:
         return "unknown"
@@ -47,31 +52,12 @@ def measure(directory: Path) -> dict:
         if ocr:  # a scan: read by OCR, as the upload reads it
             text = prechecks.ocr_text(data)
         chosen = expected["chosen_type"]
-        rule, months, has_code = RULES[chosen]
         # As the upload decides it (never from the manifest): the type chosen, or the type recognised.
         looks_kbis = chosen in prechecks.QR_TYPES or reader.detect_type(reader.fold(text)) in prechecks.QR_TYPES
         qr = prechecks.qr_texts(data) if not ocr and looks_kbis else []
-        found = reader.read(
-            text,
-            expected_type=chosen,
-            siren=expected["siren"],
-            rule=rule,
-            months=months,
-            has_code=has_code,
-            ocr=ocr,
-            qr_texts=qr,
-        )
+        found = _read(text, chosen, expected["siren"], ocr, qr, expected_type=chosen)
         timings.append((time.perf_counter() - started) * 1000)
-        true_rule, true_months, true_code = RULES[expected["type"]]
-        truly = reader.read(
-            text,
-            siren=expected["siren"],
-            rule=true_rule,
-            months=true_months,
-            has_code=true_code,
-            ocr=ocr,
-            qr_texts=qr,
-        )
+        truly = _read(text, expected["type"], expected["siren"], ocr, qr)  # the facts, by the true type's rule
         tally = groups[expected["group"]][expected["type"]]
         wrong_here = False
         for fact in FACTS:
