@@ -99,6 +99,14 @@ def load(instance_path: str) -> dict:
         "PRECHECK_REQUEST_SECONDS": 3,  # past this, the pre-check goes on in a job
         "PRECHECK_JOB_SECONDS": 60,
         # The share of the documents eligible to automatic validation still checked by an operator.
+        # The issuers' verification pages ({code}: the code, when the page takes it in its address).
+        "VERIFY_URSSAF_URL": os.environ.get(
+            "VERIFY_URSSAF_URL",
+            "https://www.urssaf.fr/accueil/outils-documentation/outils/verification-attestation.html",
+        ),
+        "VERIFY_KBIS_URL": os.environ.get(
+            "VERIFY_KBIS_URL", "https://www.infogreffe.fr/controle/verif?codeVerif={code}"
+        ),
         "AUTO_VALIDATION_SAMPLE": float(os.environ.get("AUTO_VALIDATION_SAMPLE", "0.10")),
         "PRECHECK_MEMORY_MB": 768,
         # A running job renews its lease every OUTBOX_HEARTBEAT s; after OUTBOX_LEASE s without one

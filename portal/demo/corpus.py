@@ -87,6 +87,13 @@ def _code(rng: random.Random, length: int) -> str:
     return "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(length))
 
 
+def _kbis_code(rng: random.Random) -> str:
+    """Ten letters and digits in both cases, as the greffes print them ("slsz24kcdR"): case counts."""
+    return rng.choice("23456789") + "".join(
+        rng.choice("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9)
+    )
+
+
 def _qr(text: str):
     """A QR code as a Pillow image (zxing-cpp writes it)."""
     import zxingcpp
@@ -201,7 +208,7 @@ def kbis_officers(rng, company, dates):
     name, form, address = company
     siren, certified, _six, three = random_siren(rng), *dates
     auditor, holding, greffe = random_siren(rng), random_siren(rng), _siret(random_siren(rng), rng)
-    code = _code(rng, 10)
+    code = _kbis_code(rng)
     pages = [
         [
             "Greffe du tribunal de commerce de Lyon",
@@ -225,7 +232,7 @@ def kbis_plain_words(rng, company, dates):
     """No "Kbis" in the title; the date of issue is the registry's situation."""
     name, form, address = company
     siren, certified, _six, three = random_siren(rng), *dates
-    code = _code(rng, 10)
+    code = _kbis_code(rng)
     pages = [
         [
             "Greffe du tribunal de commerce de Grenoble",
@@ -307,7 +314,7 @@ def kbis_held_out(rng, company, dates):
     name, form, address = company
     siren, certified, _six, three = random_siren(rng), *dates
     associate = random_siren(rng)
-    code = _code(rng, 10)
+    code = _kbis_code(rng)
     pages = [
         [
             "Greffe du tribunal de commerce de Marseille",

@@ -45,7 +45,8 @@ def blocking(check: dict, kind: DocumentType, version: DocumentVersion, accepted
     if version.valid_until is None or proposed != version.valid_until.isoformat():
         why.append("validity")
     if kind.has_verification_code and (
-        not version.verification_code or check.get("verification_code") != version.verification_code
+        not version.verification_code
+        or (check.get("verification_code") or "").upper() != version.verification_code.upper()
     ):
         why.append("code")
     return why

@@ -40,6 +40,7 @@ class Precheck:
     ocr: bool = False  # the text was read from the image by Tesseract ("lu par OCR")
     headcount: int | None = None  # printed on an URSSAF attestation
     payroll: int | None = None
+    issuer: str | None = None  # "urssaf", "msa", "greffe": where the code is checked
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -119,6 +120,7 @@ def analyse_text(
         confidence=found.confidence,
         headcount=found.headcount,
         payroll=found.payroll,
+        issuer=found.issuer,
     )
 
 

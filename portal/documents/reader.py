@@ -104,6 +104,18 @@ def detect_type(folded: str) -> str | None:
     return None
 
 
+def issuer_of(folded: str, type_code: str | None) -> str | None:
+    """Who issued an attestation of vigilance or a Kbis, as far as its words say: where its code is
+    checked. An MSA attestation is checked at the MSA, not at the Urssaf."""
+    if type_code == "URSSAF_VIGILANCE":
+        msa = "mutualite sociale agricole" in folded or re.search(r"\bmsa\b", folded)
+        urssaf = "urssaf" in folded
+        return "msa" if msa and not urssaf else "urssaf" if urssaf and not msa else None
+    if type_code == "KBIS" and "greffe" in folded:
+        return "greffe"
+    return None
+
+
 # --- Company numbers ------------------------------------------------------------------------------
 
 # A SIREN (9 digits) or SIRET (14), grouped by spaces or dots or not, a whole token: no digit glued
@@ -298,8 +310,8 @@ def verification_codes(text: str) -> list[tuple[str, str]]:
         for at in (m.end() for m in re.finditer(re.escape(label), folded)):
             match = _CODE_AFTER.match(text, at)
             if match and any(c.isdigit() for c in match[1]) | match[1].isupper():
-                code = match[1].upper()
-                if code not in (c for c, _ in found):
+                code = match[1]  # as printed: a Kbis code is case-sensitive at the greffe ("slsz24kcdR")
+                if code.upper() not in (c.upper() for c, _ in found):
                     found.append((code, " ".join(text[max(at - len(label), 0) : match.end()].split())))
     return found
 
@@ -341,6 +353,7 @@ class Reading:
     verification_code: str | None = None
     headcount: int | None = None  # printed on URSSAF attestations: whether the company can do the work
     payroll: int | None = None
+    issuer: str | None = None  # "urssaf", "msa" or "greffe": where its code is checked
     warnings: list[str] = field(default_factory=list)
     evidence: dict[str, str] = field(default_factory=dict)
     confidence: dict[str, str] = field(default_factory=dict)  # "high" or "low", per fact found
@@ -504,6 +517,7 @@ def read(
             reading.warnings.append("Code de vérification introuvable dans le texte.")
     if has_code and qr_texts:
         _check_with_qr(reading, qr_texts)
+    reading.issuer = issuer_of(folded, expected_type or reading.detected_type)
     if (expected_type or reading.detected_type) == "URSSAF_VIGILANCE":
         reading.headcount, reading.payroll, said = figures(folded, text)
         if said:
@@ -521,13 +535,13 @@ _QR_CODE = re.compile(r"(?:[?&](?:code|verif|verification|cle)=)([A-Za-z0-9]{6,4
 def _check_with_qr(reading: Reading, qr_texts: list[str]) -> None:
     """A Kbis's QR code carries its verification code: it confirms the printed one, gives it when the
     text has none, or — when they differ — neither is kept."""
-    in_qr = {m[1].upper() for text in qr_texts for m in _QR_CODE.finditer(text)}
+    in_qr = {m[1] for text in qr_texts for m in _QR_CODE.finditer(text)}
     printed = reading.verification_code
     if not in_qr:
-        if printed and any(printed in text.upper() for text in qr_texts):
+        if printed and any(printed.upper() in text.upper() for text in qr_texts):
             reading.evidence["verification_code"] += " — confirmé par le QR code"
         return
-    if printed and printed in in_qr:
+    if printed and printed.upper() in {code.upper() for code in in_qr}:
         reading.evidence["verification_code"] += " — confirmé par le QR code"
     elif printed:
         reading.verification_code = None

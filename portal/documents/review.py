@@ -14,7 +14,7 @@ from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.labels import current_locale
 from portal.core.tenancy import Tenancy
-from portal.documents import partner_status
+from portal.documents import issuer_links, partner_status
 from portal.messaging import notifications
 from portal.models import (
     Document,
@@ -100,6 +100,14 @@ def type_labels() -> dict[str, str]:
 def alternatives_of(code: str) -> set[str]:
     """The types accepted in place of this one (RNE_CERT for KBIS)."""
     return set(db.session.scalars(select(DocumentType.code).where(DocumentType.alternative_to == code)))
+
+
+def issuer_checks(found: QueueItem) -> list[issuer_links.IssuerCheck]:
+    """Links to the issuer's verification page for the code typed and the code read."""
+    check = found.version.precheck or {}
+    return issuer_links.checks_for(
+        found.document_type.code, check.get("issuer"), found.version.verification_code, check.get("verification_code")
+    )
 
 
 def item(tenancy: Tenancy, version_id: int) -> QueueItem:

@@ -137,7 +137,7 @@ def submit(
             sha256=stored.sha256,
             issued_on=upload.issued_on,
             valid_until=valid_until,
-            verification_code=(upload.verification_code or "").strip().upper() or None,
+            verification_code=(upload.verification_code or "").strip() or None,
             uploaded_by_id=user.id if user else None,
             mandate_id=mandate.id if mandate else None,
             precheck=result,

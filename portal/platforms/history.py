@@ -72,6 +72,22 @@ def describe_note(entry, platform: str, type_labels: dict[str, str]) -> str:
             document=document,
             siren=entry.get("siren", ""),
         )
+    if code == "type_mismatch":
+        return _(
+            "%(document)s : %(platform)s le classe ainsi, mais il ressemble à « %(read)s » ; il attend la "
+            "vérification d'un opérateur et ne remplace rien.",
+            document=document,
+            platform=where,
+            read=type_labels.get(entry.get("read_type") or "", entry.get("read_type") or "?"),
+        )
+    if code == "date_mismatch":
+        return _(
+            "%(document)s : le document certifie la situation au %(read)s, pas à la date annoncée par %(platform)s ; "
+            "il attend la vérification d'un opérateur et ne remplace rien.",
+            document=document,
+            platform=where,
+            read=local_date(date.fromisoformat(entry["read_date"])) if entry.get("read_date") else "?",
+        )
     if code == "siren_unreadable":
         return _(
             "%(document)s : le SIREN %(siren)s n'a pas pu être lu dans le document (scan ou texte illisible) ; "

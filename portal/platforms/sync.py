@@ -23,7 +23,7 @@ from portal.core import audit, clock, outbox, uploads
 from portal.core.extensions import db
 from portal.core.secrets import open_sealed
 from portal.core.storage import storage
-from portal.documents import partner_status, prechecks, versions
+from portal.documents import partner_status, prechecks, review, versions
 from portal.integrations import compliance_platforms as platforms
 from portal.integrations.platform_simulator import SimulatedPlatform, SimulatorState
 from portal.models import (
@@ -105,9 +105,11 @@ def _file(
 ) -> tuple[int, dict | None]:
     """File one external document; returns how many versions it archived, and a note.
 
-    It is filed valid (the older versions archived) only when its text names the company's SIREN.
-    Otherwise — another company's document, or a scan nobody can read — it waits for an operator
-    in the review queue, with the reason, and replaces nothing: a platform's word is not proof."""
+    It is filed valid (the older versions archived) only when the reader, on a native text, finds the
+    company as the document's subject, no other type than the one the platform says, and no other
+    certified date. Otherwise — another company's document, a Kbis sent as an attestation, a scan
+    nobody can read — it waits for an operator in the review queue, with the reason, and replaces
+    nothing: a platform's word is not proof."""
     about = {"issued_on": external.issued_on.isoformat()}
     if uploads.detect_or_none(data) != "application/pdf":
         raise Skip(history.note("not_pdf", external.external_id, kind.code, **about))
@@ -128,7 +130,8 @@ def _file(
         if result["kind"] == versions.ANALYSING:  # already a job: too long is final here
             result = prechecks.Precheck(kind="unreadable", warnings=[prechecks.TOO_LONG]).as_dict()
         # Filed valid only on a text the reader read with certainty: a scan read by OCR waits for a person.
-        confirmed = result.get("siren_found") is True and result.get("kind") == "text"
+        objection = _objection(result, {kind.code, *review.alternatives_of(kind.code)}, external)
+        confirmed = objection is None
         now = utcnow()
         newer = _key(external.certified_on, external.issued_on)
         archived = 0
@@ -148,7 +151,7 @@ def _file(
             issued_on=external.issued_on,
             certified_on=external.certified_on,
             valid_until=valid_until,
-            verification_code=(external.verification_code or "").strip().upper() or None,
+            verification_code=(external.verification_code or "").strip() or None,
             uploaded_at=now,
             reviewed_at=now if confirmed else None,
             precheck=result,
@@ -175,9 +178,22 @@ def _file(
         raise
     if confirmed:
         return archived, None
-    # A text that does not name the SIREN; or a scan, an unreadable PDF: nobody can tell without looking.
-    code = "siren_missing" if result.get("kind") == "text" else "siren_unreadable"
-    return 0, history.note(code, external.external_id, kind.code, siren=organisation.siren, **about)
+    code, read = objection
+    return 0, history.note(code, external.external_id, kind.code, siren=organisation.siren, **about, **read)
+
+
+def _objection(result: dict, accepted: set[str], external: platforms.ExternalDocument) -> tuple[str, dict] | None:
+    """Why the reader's findings forbid filing this document valid without a person (None: nothing)."""
+    if result.get("kind") != "text":  # a scan, an unreadable PDF: nobody can tell without looking
+        return "siren_unreadable", {}
+    if result.get("siren_found") is not True:
+        return "siren_missing", {}
+    if result.get("detected_type") and result["detected_type"] not in accepted:
+        return "type_mismatch", {"read_type": result["detected_type"]}
+    said = (external.certified_on or external.issued_on).isoformat()
+    if result.get("certified_on") and result["certified_on"] != said:
+        return "date_mismatch", {"read_date": result["certified_on"]}
+    return None
 
 
 def run(connection_id: int, trigger: str = "periodic") -> PlatformSyncRun | None:

@@ -298,3 +298,78 @@ def test_the_client_sees_the_headcount_printed_on_its_suppliers_urssaf_attestati
     page = html.unescape(client.get(f"/partners/companies/{martin}").get_data(as_text=True))
     figures = re.search(r'<p class="notice" id="declared-figures">(.*?)</p>', page, re.S).group(1)
     assert "Effectif déclaré à l'Urssaf : 3 salariés" in figures and "attestation de vigilance du" in figures
+
+
+def _attestation(*lines: str) -> bytes:
+    from portal.core.pdf import new_pdf, paragraph, to_bytes
+
+    pdf_file = new_pdf(title="Attestation")
+    pdf_file.add_page()
+    pdf_file.set_font("DejaVu", "", 10)
+    for line in lines:
+        paragraph(pdf_file, line)
+    return to_bytes(pdf_file)
+
+
+def test_the_operator_checks_each_code_at_its_issuer_in_one_click(app, client, auth, demo_file):
+    """Issue 16, codes: a link to the issuer's verification page, the Kbis code kept in its case."""
+    certified = clock.today() - timedelta(days=2)
+    kbis = _attestation(
+        "Greffe du Tribunal de Commerce de Lyon",
+        "Extrait Kbis",
+        "Code de vérification : 5sLz24kcdR",
+        "Dénomination : Menuiserie Martin",
+        "Immatriculation au RCS, numéro : 812 345 676 R.C.S. Lyon",
+        f"Extrait à jour au {certified:%d/%m/%Y}",
+    )
+    urssaf = _attestation(
+        "Urssaf Rhône-Alpes",
+        "Attestation de vigilance",
+        "L'Urssaf atteste que l'entreprise Menuiserie Martin (SARL),",
+        "SIREN : 812 345 676",
+        f"est à jour de ses obligations à la date du {certified:%d/%m/%Y}.",
+        "Identifiant de sécurité : ABCDEFGH12345XY",
+    )
+    msa = _attestation(
+        "Mutualité sociale agricole Ain-Rhône",
+        "Attestation de vigilance",
+        "La MSA atteste que l'entreprise Menuiserie Martin (SARL),",
+        "SIREN : 812 345 676",
+        f"est à jour de ses obligations à la date du {certified:%d/%m/%Y}.",
+        "Code de sécurité : MSA7788991122",
+    )
+    auth.login("fournisseur@vigie.test")
+    ids = {}
+    for code, data, typed in (("KBIS", kbis, "5sLz24kcdR"), ("URSSAF_VIGILANCE", urssaf, "ABCDEFGH12345XY")):
+        assert upload(client, code, data, issued=certified, verification_code=typed).status_code == 303
+        with app.app_context():
+            ids[code] = db.session.scalar(select(DocumentVersion.id).order_by(DocumentVersion.id.desc()))
+    with app.app_context():
+        stored = db.session.get(DocumentVersion, ids["KBIS"])
+        assert stored.verification_code == "5sLz24kcdR"  # the greffe's codes are case-sensitive
+        assert stored.precheck["verification_code"] == "5sLz24kcdR" and stored.precheck["issuer"] == "greffe"
+    post(client, "/logout")
+    auth.login("operateur@vigie.test")
+    page = html.unescape(client.get(f"/operations/review/{ids['KBIS']}").get_data(as_text=True))
+    links = re.search(r'<ul class="issuer-checks" id="issuer-checks">(.*?)</ul>', page, re.S).group(1)
+    assert 'href="https://www.infogreffe.fr/controle/verif?codeVerif=5sLz24kcdR"' in links
+    assert 'target="_blank" rel="noopener noreferrer"' in links
+    assert "Vérifier le code 5sLz24kcdR sur le site Infogreffe" in links
+    page = html.unescape(client.get(f"/operations/review/{ids['URSSAF_VIGILANCE']}").get_data(as_text=True))
+    links = re.search(r'<ul class="issuer-checks" id="issuer-checks">(.*?)</ul>', page, re.S).group(1)
+    assert 'href="https://www.urssaf.fr/accueil/outils-documentation/outils/verification-attestation.html"' in links
+    assert "saisissez-y le code <code>ABCDEFGH12345XY</code>" in links
+    post(client, "/logout")
+    auth.login("fournisseur@vigie.test")
+    assert (
+        upload(client, "URSSAF_VIGILANCE", msa, issued=certified, verification_code="MSA7788991122").status_code == 303
+    )
+    post(client, "/logout")
+    with app.app_context():
+        newest = db.session.scalar(select(DocumentVersion).order_by(DocumentVersion.id.desc()))
+        assert newest.precheck["issuer"] == "msa"
+    auth.login("operateur@vigie.test")
+    page = html.unescape(client.get(f"/operations/review/{newest.id}").get_data(as_text=True))
+    links = re.search(r'<ul class="issuer-checks" id="issuer-checks">(.*?)</ul>', page, re.S).group(1)
+    assert "urssaf.fr" not in links  # the Urssaf's page does not know MSA attestations
+    assert "Vigie ne connaît pas de page publique de vérification" in links and "MSA7788991122" in links

@@ -621,3 +621,27 @@ def _history(client, organisation_id: int) -> str:
 
 def _connection(app, organisation_id: int) -> int:
     return db.session.scalar(select(PlatformConnection.id).where(PlatformConnection.organisation_id == organisation_id))
+
+
+def test_a_document_of_another_type_or_date_than_the_platform_says_waits_for_an_operator(app, client, auth, synced):
+    """Issue 16: the reader, not the platform's word, decides. Martin's Kbis filed as an URSSAF
+    attestation, and an attestation certifying another date than announced, replace nothing."""
+    from portal.demo import samples
+
+    martin = synced["martin"]
+    before = [(v.id, v.status) for v in _versions(app, martin, "URSSAF_VIGILANCE")]
+    kbis = samples.one("KBIS", "812345676", MARTIN, clock.today() - timedelta(days=1))
+    _publish(app, "AL-KBIS-AS-URSSAF", "URSSAF_VIGILANCE", days_ago=1, data=kbis)
+    older = samples.one("URSSAF_VIGILANCE", "812345676", MARTIN, clock.today() - timedelta(days=40))
+    _publish(app, "AL-URSSAF-OLD", "URSSAF_VIGILANCE", days_ago=0, data=older)
+    run = _run(app, synced["connection"])
+    after = _versions(app, martin, "URSSAF_VIGILANCE")
+    assert [(v.id, v.status) for v in after if v.id in dict(before)] == before  # nothing archived
+    for external_id in ("AL-KBIS-AS-URSSAF", "AL-URSSAF-OLD"):
+        assert next(v for v in after if v.external_id == external_id).status == "submitted"
+    codes = {n["id"]: n["code"] for n in run.notes}
+    assert codes["AL-KBIS-AS-URSSAF"] == "type_mismatch" and codes["AL-URSSAF-OLD"] == "date_mismatch"
+    auth.login("fournisseur@vigie.test")
+    history = _history(client, martin)
+    assert "mais il ressemble à « Extrait Kbis » ; il attend la vérification d'un opérateur" in history
+    assert "le document certifie la situation au" in history and "pas à la date annoncée par" in history

@@ -57,6 +57,7 @@ def _decision_page(found, validate_form, refuse_form, status=200, errors=None):
         pages=previews.page_count(data, found.version.content_type),
         type_labels=review.type_labels(),
         alternatives=review.alternatives_of(found.document_type.code),
+        issuer_checks=review.issuer_checks(found),
         errors=errors or {},
         status=status,
     )
