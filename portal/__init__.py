@@ -151,3 +151,6 @@ def register_request_hooks(app: Flask) -> None:
 
     app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.filters.update(labels.template_filters())
+    from portal.documents import warning_text
+
+    app.jinja_env.filters["warning"] = warning_text.shown

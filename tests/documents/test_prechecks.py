@@ -287,3 +287,49 @@ def test_the_kbis_qr_code_gives_confirms_or_contradicts_the_code(attestations):
     differs = reader.read(text, has_code=True, qr_texts=["https://greffe.example/verification?code=ZZZZZ99999"])
     assert differs.verification_code is None
     assert "Le code imprimé diffère de celui du QR code : aucun n'est retenu." in differs.warnings
+
+
+@pytest.fixture(scope="module")
+def written_warnings(attestations) -> set[str]:
+    """What the reader says of the corpus read right, as another company's, as another type, as a scan."""
+    from portal.documents import auto_validation
+
+    manifest = json.loads((attestations / "manifest.json").read_text())
+    written = {prechecks.TOO_LONG, reader.OCR_WARNING, auto_validation.SAMPLED}
+    for filename, expected in sorted(manifest.items()):
+        text = prechecks.extract_text((attestations / filename).read_bytes())
+        for siren, kind, name in (
+            (expected["siren"], expected["chosen_type"], "Menuiserie Martin"),
+            ("732829320", "URSSAF_VIGILANCE", None),
+            (expected["siren"], "KBIS", None),
+        ):
+            for ocr in (False, True):
+                found = reader.read(text, expected_type=kind, siren=siren, name=name, has_code=True, ocr=ocr)
+                written.update(found.warnings)
+    result = {"certified_on": "2026-10-31", "proposed_valid_until": "2027-04-30", "verification_code": "ABC123"}
+    written.update(prechecks.compare(result, date(2026, 10, 30), date(2027, 4, 29), "XYZ987"))
+    written.update(reader.read("Extrait Kbis " * 3, qr_texts=["https://x/?code=OTHER1234"], has_code=True).warnings)
+    written.update(reader.read("Attestation de vigilance", siren="812345676", name="Martin").warnings)
+    return written
+
+
+def test_every_warning_the_reader_writes_is_shown_in_english_on_an_english_page(app, written_warnings):
+    """The reader writes French (stored, printed by read-document); pages say it in their language."""
+    from flask_babel import force_locale
+
+    from portal.documents import warning_text
+
+    written = written_warnings
+    assert len(written) >= 15  # the corpus provokes most of what the reader can say
+    unknown = sorted(w for w in written if not warning_text.known(w))
+    assert unknown == []
+    with app.test_request_context():
+        with force_locale("en"):
+            english = {w: warning_text.shown(w) for w in written}
+        with force_locale("fr"):
+            assert all(warning_text.shown(w) == w for w in written)  # the French sentence is the msgid
+    still_french = [said for said in english.values() if said in written]
+    assert still_french == []
+    assert english["Le SIREN de l'entreprise n'apparaît pas dans le document."] == (
+        "The company's SIREN does not appear in the document."
+    )

@@ -261,6 +261,11 @@ def test_the_supplier_is_told_at_once_and_the_operator_sees_each_fact_with_its_e
     assert "absente du document" in re.search(r'<dd id="check-name">(.*?)</dd>', review, re.S).group(1)
     certified = re.search(r'<dd id="check-certified">(.*?)</dd>', review, re.S).group(1)
     assert "à la date du" in certified
+    post(client, "/language", {"language": "en"})
+    review = html.unescape(client.get(f"/operations/review/{newest}").get_data(as_text=True))
+    warnings = re.search(r'<ul class="warnings">(.*?)</ul>', review, re.S).group(1)
+    assert "The document is about SIREN 732829320, not the company's (812345676)." in warnings
+    assert "Le document concerne" not in warnings
 
 
 def test_the_client_sees_the_headcount_printed_on_its_suppliers_urssaf_attestation(app, client, auth, demo_file):
