@@ -297,6 +297,9 @@ def test_the_client_sees_the_headcount_printed_on_its_suppliers_urssaf_attestati
         db.session.commit()
         version_id, martin = newest.id, newest.organisation_id
     auth.login("operateur@vigie.test")
+    review = html.unescape(client.get(f"/operations/review/{version_id}").get_data(as_text=True))
+    headcount = re.search(r'<dd id="check-headcount">(.*?)</dd>', review, re.S).group(1)
+    assert headcount.startswith("3 salariés") and "« Effectif salarié déclaré : 3 »" in headcount
     post(client, f"/operations/review/{version_id}/validate", {"valid_until": ""})
     post(client, "/logout")
     auth.login("constructor@vigie.test")
