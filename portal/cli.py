@@ -75,6 +75,33 @@ def init_app(app: Flask) -> None:
             json.dumps(document_reading.read_file(file.read_bytes(), type_code, siren, name), ensure_ascii=False)
         )
 
+    @app.cli.command("storage-migrate")
+    @click.option(
+        "--to", "target_url", required=True, help="Where to copy the files: s3://bucket/prefix or file:///path."
+    )
+    def storage_migrate_command(target_url: str) -> None:
+        """Copy every stored file to another storage (idempotent, resumable, each checksum verified).
+        Then set STORAGE_URL to it and restart."""
+        from portal.core import storage
+
+        source = storage.storage()
+        target = storage.from_url(target_url, Path(app.instance_path), app.config.get("S3_ENDPOINT_URL"))
+        click.echo(f"From {source.describe()} to {target.describe()}")
+
+        def progress(done: int, total: int, report: storage.MigrationReport) -> None:
+            if done == total or done % 100 == 0:
+                click.echo(
+                    f"{done}/{total} files: {report.copied} copied, {report.already_there} already there, "
+                    f"{len(report.failed)} failed"
+                )
+
+        report = storage.migrate(source, target, progress)
+        for problem in report.failed:
+            click.echo(f"FAILED {problem}", err=True)
+        if report.failed:
+            raise SystemExit(1)
+        click.echo(f"Done. Now set STORAGE_URL={target_url} and restart the web and worker processes.")
+
     @app.cli.command("check-db")
     def check_db_command() -> None:
         """Exit non-zero if the database cannot be reached."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import current_app
 
 from portal.contracts import campaigns, signature_sync
+from portal.core import storage
 from portal.documents import expiry, versions
 from portal.firm import import_run, trees
 from portal.messaging import notifications
@@ -53,6 +54,11 @@ def snapshot_compliance() -> None:
     snapshots.take()
 
 
+def sweep_stored_files() -> None:
+    """Daily: files older than a day that no row names (a process killed between write and commit)."""
+    storage.sweep_orphans()
+
+
 def build_tree(client_file_id: int) -> None:
     """A client file's folder tree, monthly folders included; adds only what is missing."""
     trees.build(client_file_id)
@@ -87,6 +93,7 @@ TASKS = {
         send_reminders,
         sync_signatures,
         sync_agency_signatures,
+        sweep_stored_files,
         sweep_expiries,
         snapshot_compliance,
         build_tree,

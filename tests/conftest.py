@@ -124,3 +124,25 @@ def batie(app, demo):
 def auth(client) -> AuthActions:
     """``auth.login("fournisseur@vigie.test")`` logs the test's client in."""
     return AuthActions(client)
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory):
+    """A real S3 server (SeaweedFS) for the session, with one bucket; each test takes its own prefix."""
+    from tests.support import object_store as store
+
+    server = store.start(tmp_path_factory.mktemp("seaweedfs"))
+    server.bucket("vigie-test")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(object_store, monkeypatch, request) -> dict:
+    """Settings that put the app's files under a fresh prefix of the test S3 server's bucket."""
+    import secrets
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "vigie")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "vigie")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return {"STORAGE_URL": f"s3://vigie-test/{secrets.token_hex(6)}", "S3_ENDPOINT_URL": object_store.endpoint}

@@ -122,6 +122,10 @@ def load(instance_path: str) -> dict:
         "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "UPLOAD_ROOT": os.environ.get("UPLOAD_ROOT") or None,
+        # Files: unset or file:///path (a local directory), or s3://bucket/prefix (any S3 store).
+        "STORAGE_URL": os.environ.get("STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "STORAGE_SWEEP_TIMES": os.environ.get("STORAGE_SWEEP_TIMES", "04:00").split(","),
         "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5")),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND") or ("smtp" if os.environ.get("MAIL_SERVER") else "outbox"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

@@ -67,7 +67,23 @@ def _form_page() -> str | None:
     return request.path
 
 
+STORAGE_MESSAGE = (
+    _l("Fichier indisponible"),
+    _l(
+        "Ce fichier est introuvable ou endommagé dans le stockage de Vigie : il n'est pas envoyé. "
+        "L'erreur est enregistrée ; prévenez le support si elle se répète."
+    ),
+)
+
+
 def init_app(app: Flask) -> None:
+    from portal.core.storage import CorruptFile
+
+    @app.errorhandler(CorruptFile)
+    def _corrupt(error: CorruptFile):
+        log.error("stored file check failed: %s", error)
+        return render_error(500, *STORAGE_MESSAGE)
+
     @app.errorhandler(CSRFError)
     def _csrf(_error):
         return render_error(400, *CSRF_MESSAGE)

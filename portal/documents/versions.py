@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -241,7 +242,7 @@ def finish_precheck(version_id: int) -> None:
     kind = db.session.get(DocumentType, document.document_type_id)
     organisation = db.session.get(Organisation, version.organisation_id)
     upload = Upload(
-        data=storage().read(version.storage_key),
+        data=storage().read(version.storage_key, size=version.size, sha256=version.sha256),
         filename=version.original_filename,
         issued_on=version.issued_on,
         verification_code=version.verification_code,
@@ -298,12 +299,13 @@ def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:
     return tenancy.owned(DocumentVersion, version_id, organisation.id)
 
 
-def file_of(version: DocumentVersion) -> tuple[bytes, str]:
+def file_of(version: DocumentVersion) -> tuple[Iterator[bytes], str]:
+    """The file's chunks, streamed and checked against its size and sha256, and its download name."""
     kind = db.session.scalar(
         select(DocumentType)
         .join(Document, Document.document_type_id == DocumentType.id)
         .where(Document.id == version.document_id)
     )
-    return storage().read(version.storage_key), uploads.download_name(
+    return storage().stream(version.storage_key, size=version.size, sha256=version.sha256), uploads.download_name(
         kind.label_fr, version.issued_on, version.content_type
     )

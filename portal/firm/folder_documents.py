@@ -8,6 +8,7 @@ flagged until someone of the firm opens the folder.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -121,12 +122,14 @@ def firm_upload(tenancy: Tenancy, user: User, file_id: int, folder_id: int, uplo
     return store(file_id, _folder(file_id, folder_id), user, upload, from_firm=True)
 
 
-def firm_download(tenancy: Tenancy, user: User, file_id: int, document_id: int) -> tuple[FolderDocument, bytes]:
+def firm_download(
+    tenancy: Tenancy, user: User, file_id: int, document_id: int
+) -> tuple[FolderDocument, Iterator[bytes]]:
     access.get_file(tenancy, user.id, file_id)
     document = db.session.get(FolderDocument, document_id)
     if document is None or document.client_file_id != file_id:
         raise NotFound()
-    return document, storage().read(document.storage_key)
+    return document, storage().stream(document.storage_key, size=document.size, sha256=document.sha256)
 
 
 # --- The client's side ---------------------------------------------------------------------------
@@ -203,7 +206,9 @@ def client_upload(tenancy: Tenancy, user: User, file_id: int, folder_id: int, up
     return store(file_id, folder, user, upload, from_firm=False)
 
 
-def client_download(tenancy: Tenancy, user: User, file_id: int, document_id: int) -> tuple[FolderDocument, bytes]:
+def client_download(
+    tenancy: Tenancy, user: User, file_id: int, document_id: int
+) -> tuple[FolderDocument, Iterator[bytes]]:
     where = space(tenancy, user, file_id)
     document = db.session.get(FolderDocument, document_id)
     if document is None or document.client_file_id != file_id:
@@ -211,7 +216,7 @@ def client_download(tenancy: Tenancy, user: User, file_id: int, document_id: int
     folder = db.session.get(Folder, document.folder_id)
     if folder.theme_id not in where.theme_ids:
         raise NotFound()
-    return document, storage().read(document.storage_key)
+    return document, storage().stream(document.storage_key, size=document.size, sha256=document.sha256)
 
 
 def invite_employee(tenancy: Tenancy, user: User, file_id: int, values: dict, theme_ids: set[int]):

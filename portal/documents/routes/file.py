@@ -163,7 +163,7 @@ def add():
 def download(version_id: int):
     version = versions.own_version(supplier().organisation, version_id)
     data, name = versions.file_of(version)
-    return attachment(data, name, version.content_type)
+    return attachment(data, name, version.content_type, version.size)
 
 
 @bp.post("/documents/versions/<int:version_id>/withdraw")

@@ -106,7 +106,7 @@ def folder(file_id: int, folder_id: int):
 @login_required
 def download(file_id: int, document_id: int):
     document, data = folder_documents.client_download(tenancy.current(), current_user, file_id, document_id)
-    return attachment(data, document.filename, document.content_type)
+    return attachment(data, document.filename, document.content_type, document.size)
 
 
 @bp.post("/firm-requests/<int:file_id>/<any(accept, refuse):decision>")

@@ -67,4 +67,4 @@ def folder(file_id: int, folder_id: int):
 @login_required
 def download(file_id: int, document_id: int):
     document, data = folder_documents.firm_download(tenancy.current(), current_user, file_id, document_id)
-    return attachment(data, document.filename, document.content_type)
+    return attachment(data, document.filename, document.content_type, document.size)

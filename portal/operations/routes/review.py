@@ -47,7 +47,7 @@ def _decision_page(found, validate_form, refuse_form, status=200, errors=None):
     refuse_form.reason.choices = [(0, _("Choisissez un motif…"))] + [
         (reason.id, reason.label_fr) for reason in review.refusal_reasons()
     ]
-    data = storage().read(found.version.storage_key)
+    data = storage().read(found.version.storage_key, size=found.version.size, sha256=found.version.sha256)
     return render(
         "operations/review_item.html",
         "operations/_decision.html",
@@ -77,7 +77,7 @@ def review_item(version_id: int):
 @login_required
 def review_page_image(version_id: int, page: int):
     found = review.item(tenancy.current(), version_id)
-    data = storage().read(found.version.storage_key)
+    data = storage().read(found.version.storage_key, size=found.version.size, sha256=found.version.sha256)
     try:
         image = previews.render_page(data, found.version.content_type, page)
     except previews.NoSuchPage:
@@ -103,9 +103,10 @@ def review_page_image(version_id: int, page: int):
 @login_required
 def review_download(version_id: int):
     found = review.item(tenancy.current(), version_id)
-    data = storage().read(found.version.storage_key)
-    name = uploads.download_name(found.document_type.label_fr, found.version.issued_on, found.version.content_type)
-    return attachment(data, name, found.version.content_type)
+    version = found.version
+    data = storage().stream(version.storage_key, size=version.size, sha256=version.sha256)
+    name = uploads.download_name(found.document_type.label_fr, version.issued_on, version.content_type)
+    return attachment(data, name, version.content_type, version.size)
 
 
 @bp.post("/review/<int:version_id>/validate")

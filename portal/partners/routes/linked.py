@@ -101,4 +101,4 @@ def account(organisation_id: int):
 def download(organisation_id: int, version_id: int):
     version = linked_documents.version_for(tenancy.current(), organisation_id, version_id)
     data, name = versions.file_of(version)
-    return attachment(data, name, version.content_type)
+    return attachment(data, name, version.content_type, version.size)

@@ -142,7 +142,7 @@ def company(organisation_id: int):
 def download(organisation_id: int, version_id: int):
     version = partnerships.shared_version(tenancy.current(), organisation_id, version_id)
     data, name = versions.file_of(version)
-    return attachment(data, name, version.content_type)
+    return attachment(data, name, version.content_type, version.size)
 
 
 def _codes() -> list[str]:
