@@ -9,7 +9,7 @@ export PORT
 TEST_WORKERS ?= 2
 MO     := portal/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint format bench install translations extract-messages worker clean
+.PHONY: run dev test lint format bench install translations extract-messages worker clean
 
 install: $(VENV)/.installed
 
@@ -30,7 +30,13 @@ run: install translations
 	@echo "  Vigie is running on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	@echo "  Emails and SMS land in http://127.0.0.1:$(PORT)/dev/outbox"
 	@echo ""
-	@exec $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
+	@exec $(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py wsgi:app
+
+# Development: Flask's server with the reloader (restarts on every code change).
+dev: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@exec $(FLASK) run --host 127.0.0.1 --port $(PORT) --reload --with-threads
 
 worker: install translations
 	$(PY) worker.py

@@ -59,6 +59,10 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
         output = _tail(log)
         assert f"http://127.0.0.1:{port}" in output
         assert "fournisseur@vigie.test" in output and "vigie-demo" in output
+        # A real server (gunicorn, threads, one process), not Werkzeug's development server.
+        assert "Listening at: http://127.0.0.1:" in output and "gthread" in output
+        assert "development server" not in output
+        assert '"GET /login HTTP/1.1" 200' in output  # access log
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

@@ -86,10 +86,12 @@ def start(directory: Path) -> ObjectStore:
         if process.poll() is not None:
             problem = f"exited with {process.returncode}: {log.read_text()[-2000:]}"
             break
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             store.client().list_buckets()
             return store
-        except Exception as exc:  # not yet up: connection refused, 503 while volumes grow
+        except (BotoCoreError, ClientError) as exc:  # not yet up: connection refused, 503 while starting
             problem = str(exc)
             time.sleep(0.5)
     store.stop()
