@@ -56,6 +56,7 @@ bench: install translations
 	$(PY) -m tests.bench.dashboard
 	$(PY) -m tests.bench.contracts
 	$(PY) -m tests.bench.firm
+	$(PY) -m tests.bench.storage
 
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates

@@ -218,6 +218,28 @@ def test_two_web_nodes_and_two_workers_share_nothing_but_the_services(object_sto
         # The email telling the supplier of the validation, queued on node B, is sent by a worker.
         _until(lambda: _sql(database_url, mails, "fournisseur@vigie.test")[0] > before)
 
+        # An agency opens a reminder campaign by email on node A, confirms it on node B; the
+        # workers deliver it and the progress read from node A says it is over.
+        agency = _login(a, "agence@vigie.test")
+        (employment,) = _sql(
+            database_url,
+            "SELECT id FROM contract_typology WHERE code = 'employment' ORDER BY id LIMIT 1",
+        )
+        opened = _post(agency, a, "/contracts/reminders", {"channel": "email", "typology": employment})
+        assert opened.status_code == 303, opened.text[-2000:]
+        (campaign,) = _sql(database_url, "SELECT max(id) FROM reminder_campaign")
+        assert _post(agency, b, f"/contracts/reminders/{campaign}/confirm").status_code == 303
+        (recipients,) = _sql(database_url, "SELECT count(*) FROM reminder_recipient WHERE campaign_id = %s", campaign)
+        assert recipients > 100
+        _until(lambda: "Relance terminée" in agency.get(f"{a}/contracts/reminders/{campaign}/progress").text, 120)
+        delivered = _sql(
+            database_url,
+            "SELECT count(*), count(DISTINCT m.id) FROM reminder_recipient r JOIN message m ON m.id = r.message_id "
+            "WHERE r.campaign_id = %s AND m.status = 'sent'",
+            campaign,
+        )
+        assert delivered == (recipients, recipients)  # each recipient once, by one of the two workers
+
         for name in ("a", "b"):
             assert not (tmp_path / f"node-{name}" / "uploads").exists()  # no node wrote a file on its disk
         assert not (tmp_path / "worker-1" / "uploads").exists() and not (tmp_path / "worker-2" / "uploads").exists()

@@ -1,5 +1,7 @@
-"""``make bench``: the clients' compliance dashboard with 1,000 suppliers and 20,000 documents,
-and the supplier's pending tab ("Documents en attente de mise à jour") in that same database.
+"""``make bench``: the clients' compliance dashboard with 10,000 suppliers and 200,000 document
+versions (``VIGIE_BENCH_SUPPLIERS`` changes the count), and the supplier's pending tab ("Documents
+en attente de mise à jour") in that same database; the SQL statements of each page are counted at
+that size and at a tenth of it (they must not grow).
 
 Seeds PostgreSQL (``VIGIE_BENCH_DATABASE_URL``, default the local server, database vigie_bench),
 serves Vigie and a bare Flask + Jinja app rendering the same rows with gunicorn (2 workers each),
@@ -29,7 +31,7 @@ from tests.support.services import base_config, ensure_pg_database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = os.environ.get("VIGIE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigie_bench")
-SUPPLIERS, VERSIONS_PER_SUPPLIER = 1000, 20
+SUPPLIERS, VERSIONS_PER_SUPPLIER = int(os.environ.get("VIGIE_BENCH_SUPPLIERS", "10000")), 20
 ROUNDS, REQUESTS_PER_ROUND, THREADS = 5, 150, 4
 
 
@@ -68,7 +70,29 @@ def server_env(**extra) -> dict:
     }
 
 
-def seed() -> int:
+def statements(client_id: int) -> dict[str, int]:
+    """SQL statements run by each page, in this process (same code as the served app)."""
+    from tests.support.data import count_queries
+    from tests.support.http import AuthActions
+
+    app = bench_app(LOGIN_RATE_LIMIT="1000 per minute", RATELIMIT_STORAGE_URI="memory://")
+    counts = {}
+    for name, email, path in (
+        ("dashboard", "constructor@vigie.test", "/partners/compliance?page=2"),
+        ("pending tab", "fournisseur@vigie.test", "/documents"),
+    ):
+        client = app.test_client()
+        AuthActions(client).login(email)
+        client.get(path)  # warm: the first request loads labels and the catalogue
+        with count_queries(app) as seen:
+            assert client.get(path).status_code == 200
+        counts[name] = len(seen)
+    with app.app_context():
+        db.engine.dispose()
+    return counts
+
+
+def seed(suppliers: int = SUPPLIERS) -> int:
     app = empty_database()
     with app.app_context():
         seed_demo(with_documents=True)  # Menuiserie Martin's file, for the pending tab
@@ -93,7 +117,7 @@ def seed() -> int:
                 "has_employees": True,
                 "created_at": utcnow(),
             }
-            for i in range(SUPPLIERS)
+            for i in range(suppliers)
         ]
         db.session.execute(insert(Organisation), organisations)  # SIRENs need no Luhn check at this layer
         ids = db.session.scalars(select(Organisation.id).where(Organisation.legal_name.like("Fournisseur %"))).all()
@@ -227,13 +251,23 @@ def compare(name: str, ours: str, bare: str, make_session) -> None:
 
 
 def main() -> None:
+    import logging
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the demo's PDFs: no per-glyph chatter
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    small = statements(seed(SUPPLIERS // 10))
     client_id = seed()
+    large = statements(client_id)
+    for name in large:
+        print(f"{name}: {small[name]} SQL statements at {SUPPLIERS // 10} suppliers, {large[name]} at {SUPPLIERS}")
+        assert small[name] == large[name], f"{name}: the statements grow with the rows"
     env = server_env(BENCH_CLIENT_ID=client_id)
     ours, ours_base = serve("wsgi:app", env)
     bare, bare_base = serve("tests.bench.bare_app:app", env)
     try:
         page = logged_in(ours_base).get(ours_base + "/partners/compliance?page=2").text
-        assert "Page 2 sur 20" in page and page.count('<tr id="supplier-') == 50, "unexpected dashboard page"
+        pages = (SUPPLIERS + 49) // 50
+        assert f"Page 2 sur {pages}" in page and page.count('<tr id="supplier-') == 50, "unexpected dashboard page"
         compare("dashboard", ours_base + "/partners/compliance?page=2", bare_base + "/", lambda: logged_in(ours_base))
         supplier = lambda: logged_in(ours_base, "fournisseur@vigie.test")  # noqa: E731
         tab = supplier().get(ours_base + "/documents").text
