@@ -75,7 +75,21 @@ def new_key() -> str:
     return secrets.token_hex(20)
 
 
-class LocalStorage:
+class _Store:
+    """What both backends share: reading is streaming, checked against the row's size and sha256."""
+
+    def _open(self, key: str, size: int | None) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def stream(self, key: str, *, size: int | None = None, sha256: str | None = None) -> Iterator[bytes]:
+        """The file's chunks; a missing file fails now, a wrong size or sha256 at the end."""
+        return _checked(self._open(key, size), key, size, sha256)
+
+    def read(self, key: str, *, size: int | None = None, sha256: str | None = None) -> bytes:
+        return b"".join(self.stream(key, size=size, sha256=sha256))
+
+
+class LocalStorage(_Store):
     """A directory of this machine: the embedded default, for one machine only."""
 
     def __init__(self, root: Path):
@@ -115,13 +129,6 @@ class LocalStorage:
 
         return chunks()
 
-    def stream(self, key: str, *, size: int | None = None, sha256: str | None = None) -> Iterator[bytes]:
-        """The file's chunks; a missing file fails now, a wrong size or sha256 at the end."""
-        return _checked(self._open(key, size), key, size, sha256)
-
-    def read(self, key: str, *, size: int | None = None, sha256: str | None = None) -> bytes:
-        return b"".join(self.stream(key, size=size, sha256=sha256))
-
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
@@ -138,7 +145,7 @@ class LocalStorage:
                 yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
-class S3Storage:
+class S3Storage(_Store):
     """A bucket of any S3-compatible object store, shared by every web and worker machine."""
 
     def __init__(self, bucket: str, prefix: str, client):
@@ -182,13 +189,6 @@ class S3Storage:
                 body.close()
 
         return chunks()
-
-    def stream(self, key: str, *, size: int | None = None, sha256: str | None = None) -> Iterator[bytes]:
-        """The file's chunks; a missing file fails now, a wrong size or sha256 at the end."""
-        return _checked(self._open(key, size), key, size, sha256)
-
-    def read(self, key: str, *, size: int | None = None, sha256: str | None = None) -> bytes:
-        return b"".join(self.stream(key, size=size, sha256=sha256))
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
