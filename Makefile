@@ -42,7 +42,7 @@ worker: install translations
 	$(PY) worker.py
 
 test: install translations
-	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS)
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -81,6 +81,7 @@ def test_the_daily_sweep_removes_only_files_no_row_names_older_than_a_day(make_a
         assert not store.exists(orphan) and all(store.exists(key) for key in kept)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the store is the subject, not the database
 def test_on_s3_the_supplier_uploads_and_downloads_and_the_operator_reviews_with_no_local_file(
     make_app, s3_settings, tmp_path
 ):
@@ -110,6 +111,7 @@ def test_on_s3_the_supplier_uploads_and_downloads_and_the_operator_reviews_with_
     assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the store is the subject, not the database
 def test_a_file_altered_in_the_store_is_never_served(make_app, s3_settings, object_store):
     from tests.support.data import seed_world
     from tests.support.http import AuthActions

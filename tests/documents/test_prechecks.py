@@ -16,6 +16,8 @@ from portal.documents import prechecks, reader
 from portal.documents.precheck_report import measure
 
 ROOT = Path(__file__).resolve().parents[2]
+# One xdist worker reads the corpus (its fixtures are module-wide): `make test` runs --dist loadgroup.
+pytestmark = pytest.mark.xdist_group("reader")
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +315,7 @@ def written_warnings(attestations) -> set[str]:
     return written
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # only the locale matters
 def test_every_warning_the_reader_writes_is_shown_in_english_on_an_english_page(app, written_warnings):
     """The reader writes French (stored, printed by read-document); pages say it in their language."""
     from flask_babel import force_locale
