@@ -74,7 +74,9 @@ def start(directory: Path) -> ObjectStore:
     process = subprocess.Popen(
         [weed, "server", f"-dir={directory}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3", f"-s3.port={s3}",
          f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", "-volume.max=16",
-         "-master.volumeSizeLimitMB=64"],
+         "-master.volumeSizeLimitMB=64",
+         # Off: their listeners take fixed ports (8181, 9101), so two servers at once would clash.
+         "-s3.port.iceberg=0", "-s3.port.lance=0"],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env={**os.environ, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
