@@ -59,7 +59,7 @@ bench: install translations
 	$(PY) -m tests.bench.storage
 
 extract-messages: install
-	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates
+	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -k N_ -o portal/translations/messages.pot portal templates
 	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations
 
 clean:

@@ -17,7 +17,7 @@ import logging
 import os
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -261,17 +261,7 @@ ORPHAN_AGE = timedelta(days=1)
 
 def referenced_keys() -> set[str]:
     """Every key a row names (versions, folder documents, signed mandates)."""
-    from sqlalchemy import select, union_all
-
-    from portal.core.extensions import db
-    from portal.models import DocumentVersion, FolderDocument, Mandate
-
-    query = union_all(
-        select(DocumentVersion.storage_key),
-        select(FolderDocument.storage_key),
-        select(Mandate.signed_storage_key).where(Mandate.signed_storage_key.is_not(None)),
-    )
-    return set(db.session.scalars(query))
+    return {key for key, _size, _sha256 in stored_files()}
 
 
 def sweep_orphans(now: datetime | None = None) -> int:
@@ -297,10 +287,7 @@ def sweep_orphans(now: datetime | None = None) -> int:
 class MigrationReport:
     copied: int = 0
     already_there: int = 0
-    failed: list[str] | None = None
-
-    def __post_init__(self):
-        self.failed = self.failed or []
+    failed: list[str] = field(default_factory=list)
 
 
 def stored_files() -> list[tuple[str, int | None, str | None]]:
@@ -334,7 +321,7 @@ def migrate(source, target, progress=None) -> MigrationReport:
     files = stored_files()
     for done, (key, size, sha256) in enumerate(files, 1):
         try:
-            if target.exists(key) and _intact(target, key, size, sha256):
+            if _intact(target, key, size, sha256):
                 report.already_there += 1
             else:  # absent, or an earlier copy broken off: copied (again)
                 data = source.read(key, size=size, sha256=sha256)
