@@ -310,8 +310,8 @@ def test_a_campaign_confirmed_while_redis_is_down_is_sent_once_when_it_is_back(
 
 
 def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_schema, redis_url, tmp_path):
-    """300 client files imported by a real worker SIGKILLed half-way, then by a new one: each file
-    once, each tree built."""
+    """60 client files imported by chunks of 20 by a real worker SIGKILLed in the first chunk, then
+    by a new one: each file once, each tree built."""
     import signal
 
     from stdnum import luhn
@@ -323,7 +323,7 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
 
     app = _app(pg_schema, redis_url, tmp_path)
     rows = ["siret;raison_sociale;debut_exercice"]
-    for n in range(300):
+    for n in range(60):
         siren = f"9{n:07d}"
         siren += luhn.calc_check_digit(siren)
         head = siren + "0001"
@@ -338,7 +338,7 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
         current = tenancy.Tenancy(membership=membership, memberships=[membership])
         batch = imports.preview(current, user, "clients.csv", ("\n".join(rows) + "\n").encode())
         imports.confirm(current, user, batch.id)
-    worker = _start_worker(pg_schema, redis_url, tmp_path, **QUICK_LEASE)
+    worker = _start_worker(pg_schema, redis_url, tmp_path, IMPORT_CHUNK="20", **QUICK_LEASE)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -353,9 +353,9 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
     finally:
         if worker.poll() is None:
             _stop(worker)
-    worker = _start_worker(pg_schema, redis_url, tmp_path, **QUICK_LEASE)
+    worker = _start_worker(pg_schema, redis_url, tmp_path, IMPORT_CHUNK="20", **QUICK_LEASE)
     try:
-        # A wait, not a budget: 300 trees take about a minute here, more on a loaded shared machine.
+        # A wait, not a budget: 60 trees take about 20 s here, more on a loaded shared machine.
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             with app.app_context():
@@ -366,15 +366,15 @@ def test_a_bulk_import_cut_by_a_killed_worker_resumes_without_duplicates(pg_sche
                     )
                 )
                 db.session.remove()
-            if done and ready == 300:
+            if done and ready == 60:
                 break
             time.sleep(0.5)
     finally:
         _stop(worker)
     with app.app_context():
-        assert db.session.get(ImportBatch, batch.id).created == 300
-        assert db.session.scalar(select(db.func.count()).where(ClientFile.firm_id == firm_id)) == 300
-        assert ready == 300
+        assert db.session.get(ImportBatch, batch.id).created == 60
+        assert db.session.scalar(select(db.func.count()).where(ClientFile.firm_id == firm_id)) == 60
+        assert ready == 60
 
 
 def test_reactivating_a_platform_sync_runs_it_on_a_real_worker(pg_schema, redis_url, tmp_path):

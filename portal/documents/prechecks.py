@@ -163,10 +163,13 @@ QR_SECONDS = 10.0
 
 
 def qr_texts(data: bytes, seconds: float | None = None) -> list[str]:
-    """The QR codes printed on a PDF's first pages (zxing-cpp over pypdfium2's drawing, in the
-    sandbox); none when they cannot be read within the time."""
+    """The QR codes printed on a PDF's first pages (zxing-cpp over pypdfium2's drawing); none when
+    they cannot be read within the time. ``seconds``: in the sandbox (an upload); None: read here,
+    as ``extract_text`` does, for files Vigie made itself."""
+    if seconds is None:
+        return json.loads(sandbox.pdf_qr(data))
     try:
-        return json.loads(sandbox.run("pdf_qr", data, seconds=min(seconds or QR_SECONDS, QR_SECONDS)))
+        return json.loads(sandbox.run("pdf_qr", data, seconds=min(seconds, QR_SECONDS)))
     except (sandbox.SandboxError, ValueError) as exc:
         log.warning("QR codes not read: %s", exc)
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
@@ -29,12 +30,10 @@ from portal.models import (
     utcnow,
 )
 
-CHUNK = 250
-
-
-def run(batch_id: int, *, chunk: int = CHUNK, stop_after: int | None = None) -> None:
-    """Create the client files of the valid rows not handled yet. ``stop_after`` (tests) stops
-    after that many chunks, as a worker killed half-way would."""
+def run(batch_id: int, *, chunk: int | None = None, stop_after: int | None = None) -> None:
+    """Create the client files of the valid rows not handled yet, ``IMPORT_CHUNK`` rows a transaction.
+    ``stop_after`` (tests) stops after that many chunks, as a worker killed half-way would."""
+    chunk = chunk or current_app.config["IMPORT_CHUNK"]
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in ("queued", "running"):
         return

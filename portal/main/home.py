@@ -90,7 +90,7 @@ class Home:
 
 
 def supplier_home(tenancy: Tenancy) -> SupplierHome:
-    """The file's state, the orange tab's count and the next expiry (the file's four queries)."""
+    """The file's state, the orange tab's count and the next expiry (the file's two queries)."""
     file = compliance.load(tenancy.organisation)
     state, _expiring = compliance.summary(file)
     today = clock.today()
