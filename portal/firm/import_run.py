@@ -30,6 +30,7 @@ from portal.models import (
     utcnow,
 )
 
+
 def run(batch_id: int, *, chunk: int | None = None, stop_after: int | None = None) -> None:
     """Create the client files of the valid rows not handled yet, ``IMPORT_CHUNK`` rows a transaction.
     ``stop_after`` (tests) stops after that many chunks, as a worker killed half-way would."""
