@@ -83,6 +83,8 @@ def _tune_sqlite(app: Flask, db) -> None:
 
 
 def _locale() -> str:
+    if request.path.startswith("/api/"):  # machines say their language in each request
+        return request.accept_languages.best_match(("fr", "en")) or "fr"
     if current_user and current_user.is_authenticated:
         return current_user.language
     return session.get("language", "fr")
@@ -115,6 +117,11 @@ def register_blueprints(app: Flask) -> None:
             app.register_blueprint(blueprint)
     if app.config["VIGIE_ENV"] == "development":
         app.register_blueprint(dev.bp)
+    from portal.api import routes as api_routes
+    from portal.api import v1
+
+    app.register_blueprint(api_routes.bp)
+    v1.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

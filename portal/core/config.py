@@ -160,6 +160,8 @@ def load(instance_path: str) -> dict:
         "COMPANY_DATA_TIMEOUT": float(os.environ.get("COMPANY_DATA_TIMEOUT", "5")),
         "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
         "IMPORT_MAX_ROWS": int(os.environ.get("IMPORT_MAX_ROWS", "20000")),
+        # Requests per API key (limits' syntax); answers carry RateLimit-* headers, 429 Retry-After.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         # Rows created per transaction by the import job (each chunk commits with its rows' outcome).
         "IMPORT_CHUNK": int(os.environ.get("IMPORT_CHUNK", "250")),
         # External compliance platforms: the bundled simulator, or their HTTP API (one URL each).

@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.core import tenancy
+from portal.core import problems, tenancy
 from portal.core.extensions import db
 from portal.core.htmx import wants_fragment
 
@@ -48,7 +48,10 @@ CSRF_MESSAGE = (
 
 
 def render_error(status: int, title: str, text: str, back: str | None = None):
-    """``back``: the page to go back to (the form a refused POST came from), instead of the home page."""
+    """``back``: the page to go back to (the form a refused POST came from), instead of the home page.
+    Under ``/api/`` the same error is a problem details document (``portal.core.problems``)."""
+    if problems.is_api_request():
+        return problems.response(status, text)
     if wants_fragment():
         body = render_template("errors/_error.html", status=status, title=title, text=text)
         return body, status, {"HX-Retarget": "#flash-area", "HX-Reswap": "innerHTML", "Vary": "HX-Request"}
@@ -90,6 +93,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if problems.is_api_request():
+            return problems.from_exception(error)
         title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
         # A service may say precisely why (portal.core.exceptions.Refused).
         text = getattr(error, "explanation", None) or text
@@ -104,6 +109,9 @@ def init_app(app: Flask) -> None:
         title, text = MESSAGES[500]
         said = _("Référence de l’erreur : %(reference)s.", reference=reference)
         text = f"{text} {said}"
+        if problems.is_api_request():
+            db.session.rollback()
+            return problems.response(500, text)
         try:
             _reload_shell()
             return render_error(500, str(title), text)

@@ -15,6 +15,12 @@ from portal.core import clock
 from portal.integrations import company_data
 from portal.integrations.compliance_platforms import PLATFORMS
 
+
+def N_(message: str) -> str:
+    """Marks a sentence for the catalogue (``pybabel -k N_``); translated when shown."""
+    return message
+
+
 ROLE_LABELS = {
     "owner": _l("Propriétaire"),
     "member": _l("Membre"),

@@ -14,8 +14,11 @@ from portal.models import Organisation, Partnership, utcnow
 
 def refresh(partnership: Partnership, supplier: Organisation) -> None:
     file = compliance.load(supplier, for_client=partnership.requester_id)
-    partnership.compliance_status, partnership.expiring_count = compliance.summary(file)
-    partnership.status_updated_at = utcnow()
+    summary = compliance.summary(file)
+    # The time of the last change (the API's ``updated_since`` reads it), not of the last look.
+    if summary != (partnership.compliance_status, partnership.expiring_count) or partnership.status_updated_at is None:
+        partnership.compliance_status, partnership.expiring_count = summary
+        partnership.status_updated_at = utcnow()
 
 
 def refresh_supplier(supplier_id: int) -> None:

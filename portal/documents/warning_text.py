@@ -13,6 +13,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.core.labels import N_
 from portal.documents import reader
 
 # The fragments the reader puts inside its sentences: a role, a kind of document.
@@ -33,11 +34,6 @@ KINDS = {
     reader.TYPE_NAMES["QUALIBAT"]: _l("un certificat Qualibat"),
     reader.TYPE_NAMES["CIBTP"]: _l("une attestation de caisse de congés payés"),
 }
-
-
-def N_(message: str) -> str:
-    """Marks a sentence for the catalogue (``pybabel -k N_``); translated when shown."""
-    return message
 
 
 # Every sentence the reader (and the upload) writes, as its msgid: the French it stores, with

@@ -10,13 +10,12 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.forms import Checkboxes
 from portal.core.validators import EmailAddress
 from portal.firm.folder_documents import Upload
 
@@ -25,11 +24,6 @@ ROLE_CHOICES = [SelectChoice("collaborator", _l("Collaborateur")), SelectChoice(
 
 class ActionForm(FlaskForm):
     """CSRF only: buttons, and forms whose fields depend on the data (partner apps)."""
-
-
-class Checkboxes(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SiretForm(FlaskForm):

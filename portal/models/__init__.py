@@ -1,5 +1,6 @@
 """Every model, importable from one place (Alembic reads Base.metadata from here)."""
 
+from portal.models.api import API_SCOPES, ApiKey
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, sort_key, utcnow
 from portal.models.contracts import (
@@ -47,6 +48,8 @@ from portal.models.platforms import PlatformConnection, PlatformSyncRun
 from portal.models.users import ROLES, Invitation, Membership, User, UserSession, normalise_email, to_e164
 
 __all__ = [
+    "API_SCOPES",
+    "ApiKey",
     "PlatformConnection",
     "PlatformSyncRun",
     "ClientApp",

@@ -1,0 +1,1 @@
+"""The public API (``/api/v1``) and its keys."""

@@ -1,0 +1,163 @@
+"""API keys: created by an owner for his company, shown once, stored hashed, revocable.
+
+A key acts as the membership of the owner who created it (same use-cases, same tenant rules as
+his pages), narrowed by its scopes; it stops working when it expires, is revoked, or when that
+owner is no longer an owner of the company.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from werkzeug.exceptions import NotFound
+
+from portal.core import audit, clock
+from portal.core.exceptions import InvalidInput
+from portal.core.extensions import db
+from portal.core.tenancy import Tenancy
+from portal.models import API_SCOPES, ApiKey, Membership, Organisation, User
+
+PREFIX_BYTES, SECRET_BYTES = 6, 32
+# Writing last_used_at on every request would make each read a write: once a minute is enough.
+LAST_USED_EVERY = timedelta(minutes=1)
+SCOPE_LABELS = {
+    "suppliers:read": _l("Lire mes fournisseurs et leur conformité"),
+    "documents:read": _l("Lire et télécharger les documents"),
+    "documents:write": _l("Déposer mes propres documents"),
+    "requirements:write": _l("Modifier les documents demandés"),
+    "partners:write": _l("Envoyer des demandes de mise en relation"),
+    "webhooks:write": _l("Gérer les webhooks"),
+}
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def listed(tenancy: Tenancy) -> list[ApiKey]:
+    tenancy.require_role("owner")
+    return list(
+        db.session.scalars(
+            select(ApiKey).where(ApiKey.organisation_id == tenancy.organisation.id).order_by(ApiKey.id.desc())
+        )
+    )
+
+
+def create(
+    tenancy: Tenancy, user: User, *, name: str, scopes: list[str], expires_on: date | None
+) -> tuple[ApiKey, str]:
+    """The new key and its secret, which is never shown again."""
+    tenancy.require_role("owner")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _l("Donnez un nom à cette clé (par exemple « ERP achats »).")
+    elif len(name) > 80:
+        errors["name"] = _l("80 caractères au plus.")
+    if not scopes or any(scope not in API_SCOPES for scope in scopes):
+        errors["scopes"] = _l("Choisissez au moins un droit.")
+    if expires_on is not None and expires_on <= clock.today():
+        errors["expires_on"] = _l("La date d'expiration doit être dans le futur.")
+    if errors:
+        raise InvalidInput(errors)
+    prefix = secrets.token_hex(PREFIX_BYTES)
+    secret = f"vk_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+    expires_at = None
+    if expires_on is not None:  # the end of that day in Paris
+        end = datetime.combine(expires_on + timedelta(days=1), time(0), tzinfo=clock.PARIS)
+        expires_at = end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    key = ApiKey(
+        organisation_id=tenancy.organisation.id,
+        created_by_id=user.id,
+        name=name,
+        prefix=prefix,
+        key_hash=_hash(secret),
+        scopes=[scope for scope in API_SCOPES if scope in scopes],
+        expires_at=expires_at,
+    )
+    db.session.add(key)
+    db.session.flush()
+    audit.record("api_key.created", user_id=user.id, organisation_id=key.organisation_id, key_id=key.id, name=name)
+    db.session.commit()
+    return key, secret
+
+
+def revoke(tenancy: Tenancy, user: User, key_id: int) -> ApiKey:
+    tenancy.require_role("owner")
+    key = db.session.get(ApiKey, key_id)
+    if key is None or key.organisation_id != tenancy.organisation.id:
+        raise NotFound()
+    if key.revoked_at is None:
+        key.revoked_at, key.revoked_by_id = clock.stored_now(), user.id
+        audit.record("api_key.revoked", user_id=user.id, organisation_id=key.organisation_id, key_id=key.id)
+        db.session.commit()
+    return key
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an API request acts for: the key and the tenancy of its creator's membership."""
+
+    key: ApiKey
+    tenancy: Tenancy
+    user: User
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.key.scopes
+
+
+KEY_WITH_OWNER = (
+    select(ApiKey, Membership, User, Organisation)
+    .join(
+        Membership,
+        (Membership.user_id == ApiKey.created_by_id)
+        & (Membership.organisation_id == ApiKey.organisation_id)
+        & (Membership.role == "owner"),
+    )
+    .join(User, User.id == ApiKey.created_by_id)
+    .join(Organisation, Organisation.id == ApiKey.organisation_id)
+)
+
+
+def authenticate(presented: str) -> Caller | None:
+    """The caller a bearer key names, or None (unknown, wrong, revoked, expired, owner gone): one query."""
+    parts = presented.split("_")
+    if len(parts) < 3 or parts[0] != "vk" or len(parts[1]) != PREFIX_BYTES * 2:
+        return None
+    row = db.session.execute(KEY_WITH_OWNER.where(ApiKey.prefix == parts[1])).first()
+    if row is None:
+        return None
+    key, membership, user, organisation = row
+    if not hmac.compare_digest(key.key_hash, _hash(presented)) or not user.active:
+        return None
+    now = clock.stored_now()
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        return None
+    membership.organisation = organisation
+    membership.user = user
+    return Caller(key=key, tenancy=Tenancy(membership=membership, memberships=[membership]), user=user)
+
+
+def record_use(caller: Caller, method: str, path: str, status: int) -> None:
+    """Every use in the audit log; last_used_at at most once a minute. Commits."""
+    now = clock.stored_now()
+    key = caller.key
+    audit.record(
+        "api.request",
+        user_id=caller.user.id,
+        organisation_id=key.organisation_id,
+        key_id=key.id,
+        method=method,
+        path=path[:300],
+        status=status,
+    )
+    if key.last_used_at is None or key.last_used_at < now - LAST_USED_EVERY:
+        db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    db.session.commit()

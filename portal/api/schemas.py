@@ -1,0 +1,123 @@
+"""What the API reads and answers (marshmallow schemas: flask-smorest writes the OpenAPI from them)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import marshmallow as ma
+from marshmallow import validate
+
+from portal.core.labels import N_
+from portal.partners.compliance_dashboard import STATUSES
+
+MAX_LIMIT = 100
+
+
+BAD_CURSOR = N_("Curseur inconnu : reprenez le next_cursor de la page précédente.")
+
+
+class Cursor(ma.fields.String):
+    """An opaque ``next_cursor``: the last id of the previous page."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return base64.urlsafe_b64encode(f"p{value}".encode()).decode().rstrip("=")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode() if len(text) <= 40 else ""
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raw = ""
+        if not raw.startswith("p") or not raw[1:].isdigit() or len(raw) > 19:
+            raise ma.ValidationError(BAD_CURSOR)
+        return int(raw[1:])
+
+
+class PageArgs(ma.Schema):
+    cursor = Cursor(load_default=0, metadata={"description": "next_cursor of the previous page"})
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class SupplierListArgs(PageArgs):
+    status = ma.fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    siren = ma.fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{9}$"))
+    updated_since = ma.fields.AwareDateTime(
+        load_default=None, default_timezone=None, metadata={"description": "ISO 8601 with a time zone"}
+    )
+
+
+class SupplierSummary(ma.Schema):
+    siren = ma.fields.String(required=True)
+    legal_name = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(STATUSES), metadata={"description": "as the client sees it"}
+    )
+    expiring_documents = ma.fields.Integer(
+        required=True, metadata={"description": "required documents ending within expiring_within_days"}
+    )
+    expiring_within_days = ma.fields.Integer(required=True)
+    status_changed_at = ma.fields.DateTime(allow_none=True, required=True, metadata={"description": "UTC"})
+    partner_since = ma.fields.DateTime(allow_none=True, required=True, metadata={"description": "UTC"})
+
+
+class SupplierPage(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(SupplierSummary), required=True)
+    next_cursor = Cursor(allow_none=True, required=True, metadata={"description": "null on the last page"})
+
+
+class VerificationLink(ma.Schema):
+    issuer = ma.fields.String(required=True)
+    code = ma.fields.String(required=True)
+    url = ma.fields.String(allow_none=True, required=True, metadata={"description": "null: no public page"})
+    code_in_url = ma.fields.Boolean(required=True)
+
+
+class Reading(ma.Schema):
+    """What Vigie read on the file (null: not read)."""
+
+    detected_type = ma.fields.String(allow_none=True, required=True)
+    certified_on = ma.fields.Date(allow_none=True, required=True)
+    valid_until = ma.fields.Date(allow_none=True, required=True)
+    verification_code = ma.fields.String(allow_none=True, required=True)
+    issuer = ma.fields.String(allow_none=True, required=True)
+
+
+class DocumentState(ma.Schema):
+    type = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    required = ma.fields.Boolean(required=True)
+    required_by = ma.fields.List(ma.fields.String(), required=True)
+    state = ma.fields.String(
+        required=True, validate=validate.OneOf(("missing", "in_review", "refused", "valid", "expiring", "expired"))
+    )
+    document_id = ma.fields.Integer(
+        allow_none=True, required=True, metadata={"description": "the valid version, for /documents/{id}/file"}
+    )
+    issued_on = ma.fields.Date(allow_none=True, required=True)
+    valid_until = ma.fields.Date(allow_none=True, required=True)
+    verification_code = ma.fields.String(allow_none=True, required=True)
+    reading = ma.fields.Nested(Reading, allow_none=True, required=True)
+    verification_links = ma.fields.List(ma.fields.Nested(VerificationLink), required=True)
+
+
+class SupplierDetail(SupplierSummary):
+    documents = ma.fields.List(ma.fields.Nested(DocumentState), required=True)
+
+
+class OwnDocuments(ma.Schema):
+    siren = ma.fields.String(required=True)
+    legal_name = ma.fields.String(required=True)
+    documents = ma.fields.List(ma.fields.Nested(DocumentState), required=True)
+
+
+class Problem(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Dict())

@@ -1,0 +1,325 @@
+"""``/api/v1``: what a company's ERP or purchasing tool reads, on the portal's own use-cases.
+
+Built with flask-smorest (marshmallow schemas → OpenAPI 3.1 at ``/api/v1/openapi.json``). It is an
+extension of a plain Flask app, so the portal keeps its app factory, pages and error pages (apiflask
+would need its ``APIFlask`` app class). A request carries ``Authorization: Bearer <key>``; the key
+acts as its creator's membership (``portal.api.keys``), narrowed by its scopes; every answer outside
+the key's company is 404, whatever id or SIREN is typed.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date
+
+from flask import current_app, g, request
+from flask_smorest import Api, Blueprint, abort
+from limits import parse
+from sqlalchemy import select
+
+from portal.api import keys, schemas
+from portal.core import problems
+from portal.core.extensions import csrf, db, limiter
+from portal.core.labels import current_locale
+from portal.core.responses import attachment
+from portal.documents import compliance, issuer_links, versions
+from portal.models import DocumentVersion, Organisation, Partnership
+from portal.partners import partnerships
+
+bp = Blueprint(
+    "api_v1",
+    __name__,
+    url_prefix="/api/v1",
+    description="Vigie's public API: suppliers' compliance, documents, requirements.",
+)
+csrf.exempt(bp)
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json"}
+
+
+class VigieApi(Api):
+    """flask-smorest without its app-wide error handler: the portal's pages keep their HTML errors;
+    API paths get problem details from ``portal.core.errors``."""
+
+    ERROR_SCHEMA = schemas.Problem
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = VigieApi(
+    spec_kwargs={
+        "info": {"description": __doc__.split("\n\n")[0]},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    }
+)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("API_TITLE", "Vigie")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app)
+    api.register_blueprint(bp)
+    limiter.exempt(bp)  # the API counts per key, below
+
+
+# --- authentication, scopes, rate limit --------------------------------------------------------
+
+
+def caller() -> keys.Caller:
+    return g.api_caller
+
+
+def need(scope: str) -> keys.Caller:
+    found = caller()
+    if not found.allows(scope):
+        abort(403, detail=problems.missing_scope(scope))
+    return found
+
+
+@bp.before_request
+def _authenticate():
+    given = request.headers.get("Authorization", "")
+    scheme, _, presented = given.partition(" ")
+    found = keys.authenticate(presented.strip()) if scheme.lower() == "bearer" and presented.strip() else None
+    if found is None:
+        abort(401, detail=problems.bad_key(), headers={"WWW-Authenticate": 'Bearer realm="vigie"'})
+    g.api_caller = found
+    _count(found)
+
+
+def _count(found: keys.Caller) -> None:
+    item = parse(current_app.config["API_RATE_LIMIT"])
+    try:
+        allowed = limiter.limiter.hit(item, "api", str(found.key.id))
+        reset, remaining = limiter.limiter.get_window_stats(item, "api", str(found.key.id))
+    except Exception:  # noqa: BLE001 - the counter's store down: serve, as the portal's forms do
+        current_app.logger.warning("API rate limit not counted (storage unavailable)", exc_info=True)
+        return
+    seconds = max(int(reset - time.time()), 0)
+    g.api_rate = {
+        "RateLimit-Limit": str(item.amount),
+        "RateLimit-Remaining": str(max(remaining, 0)),
+        "RateLimit-Reset": str(seconds),
+    }
+    if not allowed:
+        abort(429, detail=problems.too_many(), headers={**g.api_rate, "Retry-After": str(max(seconds, 1))})
+
+
+@bp.after_request
+def _audit(response):
+    found = g.get("api_caller")
+    for name, value in (g.get("api_rate") or {}).items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    if found is not None:
+        db.session.rollback()  # nothing the view left pending is written with the audit row
+        keys.record_use(found, request.method, request.full_path.rstrip("?"), response.status_code)
+    return response
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _utc(moment):
+    return moment.replace(tzinfo=UTC) if moment is not None else None
+
+
+def _day(value):
+    """A date the reader stored as ISO text (None when unread or unreadable)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _supplier(siren: str) -> Organisation:
+    """The company of that SIREN whose file the caller's company may read, or 404."""
+    if len(siren) != 9 or not siren.isdigit():
+        abort(404)
+    organisation = db.session.scalar(select(Organisation).where(Organisation.siren == siren))
+    if organisation is None:
+        abort(404)
+    return partnerships.shared_with(caller().tenancy, organisation.id)
+
+
+def _documents(file: compliance.ComplianceFile) -> list[dict]:
+    """Each document the partner page lists, with what Vigie read on its valid version (one query)."""
+    rows = file.online
+    active_ids = [row.active.id for row in rows if row.active is not None]
+    readings = (
+        dict(
+            db.session.execute(
+                select(DocumentVersion.id, DocumentVersion.precheck).where(DocumentVersion.id.in_(active_ids))
+            ).all()
+        )
+        if active_ids
+        else {}
+    )
+    language = current_locale()
+    answered = []
+    for row in rows:
+        active = row.active
+        check = (readings.get(active.id) or {}) if active is not None else {}
+        reading = None
+        if active is not None and check:
+            reading = {
+                "detected_type": check.get("detected_type"),
+                "certified_on": _day(check.get("certified_on")),
+                "valid_until": _day(check.get("valid_until")),
+                "verification_code": check.get("verification_code"),
+                "issuer": check.get("issuer"),
+            }
+        links = (
+            issuer_links.checks_for(
+                row.document_type.code, check.get("issuer"), active.verification_code, check.get("verification_code")
+            )
+            if active is not None
+            else []
+        )
+        answered.append(
+            {
+                "type": row.document_type.code,
+                "label": row.document_type.label(language),
+                "required": row.required,
+                "required_by": list(row.requested_by),
+                "state": row.state,
+                "document_id": active.id if active is not None else None,
+                "issued_on": active.issued_on if active is not None else None,
+                "valid_until": active.valid_until if active is not None else None,
+                "verification_code": active.verification_code if active is not None else None,
+                "reading": reading,
+                "verification_links": [link.__dict__ for link in links],
+            }
+        )
+    return answered
+
+
+# --- resources ---------------------------------------------------------------------------------
+
+
+@bp.get("/suppliers")
+@bp.arguments(schemas.SupplierListArgs, location="query", as_kwargs=True)
+@bp.etag
+@bp.response(200, schemas.SupplierPage)
+def suppliers(cursor, limit, status, siren, updated_since):
+    """The company's accepted partners and their compliance as it sees them, by creation order."""
+    tenancy = need("suppliers:read").tenancy
+    query = (
+        select(Partnership, Organisation)
+        .join(Organisation, Organisation.id == Partnership.target_id)
+        .where(
+            Partnership.requester_id == tenancy.organisation.id,
+            Partnership.status == "accepted",
+            Partnership.id > cursor,
+        )
+        .order_by(Partnership.id)
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(Partnership.compliance_status == status)
+    if siren:
+        query = query.where(Organisation.siren == siren)
+    if updated_since is not None:
+        since = updated_since.astimezone(UTC).replace(tzinfo=None)
+        query = query.where(Partnership.status_updated_at >= since)
+    rows = db.session.execute(
+        query.with_only_columns(
+            Partnership.id,
+            Organisation.siren,
+            Organisation.legal_name,
+            Partnership.compliance_status,
+            Partnership.expiring_count,
+            Partnership.status_updated_at,
+            Partnership.decided_at,
+        )
+    ).all()
+    window = compliance.window_days()
+    page = rows[:limit]
+    return {
+        "data": [
+            {
+                "siren": row.siren,
+                "legal_name": row.legal_name,
+                "status": row.compliance_status,
+                "expiring_documents": row.expiring_count,
+                "expiring_within_days": window,
+                "status_changed_at": _utc(row.status_updated_at),
+                "partner_since": _utc(row.decided_at),
+            }
+            for row in page
+        ],
+        "next_cursor": page[-1].id if len(rows) > limit else None,
+    }
+
+
+@bp.get("/suppliers/<siren>")
+@bp.etag
+@bp.response(200, schemas.SupplierDetail)
+def supplier(siren: str):
+    """One partner: each document with its state, validity, who requires it, what was read on it and
+    where its issuer confirms it."""
+    tenancy = need("suppliers:read").tenancy
+    organisation = _supplier(siren)
+    file = compliance.load(organisation)
+    status, expiring = compliance.summary(compliance.load(organisation, for_client=tenancy.organisation.id))
+    relation = db.session.scalar(
+        select(Partnership).where(
+            Partnership.requester_id == tenancy.organisation.id,
+            Partnership.target_id == organisation.id,
+            Partnership.status == "accepted",
+        )
+    )
+    return {
+        "siren": organisation.siren,
+        "legal_name": organisation.legal_name,
+        "status": status,
+        "expiring_documents": expiring,
+        "expiring_within_days": compliance.window_days(),
+        "status_changed_at": _utc(relation.status_updated_at) if relation else None,
+        "partner_since": _utc(relation.decided_at) if relation else None,
+        "documents": _documents(file),
+    }
+
+
+FILE_RESPONSE = {
+    "200": {
+        "description": "The file, as an attachment",
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}}
+            for kind in ("application/pdf", "image/jpeg", "image/png")
+        },
+    }
+}
+
+
+@bp.get("/suppliers/<siren>/documents/<int:document_id>/file")
+@bp.doc(responses=FILE_RESPONSE)
+def supplier_file(siren: str, document_id: int):
+    """The valid file of one of the partner's documents (``document_id`` from ``GET /suppliers/{siren}``)."""
+    tenancy = need("documents:read").tenancy
+    organisation = _supplier(siren)
+    version = partnerships.shared_version(tenancy, organisation.id, document_id)
+    data, name = versions.file_of(version)
+    return attachment(data, name, version.content_type, version.size)
+
+
+@bp.get("/me/documents")
+@bp.etag
+@bp.response(200, schemas.OwnDocuments)
+def own_documents():
+    """A supplier's own file, as its "Mes documents" pages show it."""
+    tenancy = need("documents:read").tenancy
+    organisation = tenancy.organisation
+    if not organisation.is_supplier:
+        abort(403, detail=problems.not_a_supplier())
+    return {
+        "siren": organisation.siren,
+        "legal_name": organisation.legal_name,
+        "documents": _documents(compliance.load(organisation)),
+    }
