@@ -121,3 +121,66 @@ class Problem(ma.Schema):
     status = ma.fields.Integer(required=True)
     detail = ma.fields.String()
     errors = ma.fields.List(ma.fields.Dict())
+
+
+class RequirementArgs(ma.Schema):
+    supplier = ma.fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{9}$"),
+        metadata={"description": "a partner's SIREN; absent: what is required of all suppliers"},
+    )
+
+
+class RequirementBody(ma.Schema):
+    types = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "document type codes, e.g. RC_PRO, DECENNALE"},
+    )
+
+
+class Requirements(ma.Schema):
+    supplier = ma.fields.String(allow_none=True, required=True)
+    types = ma.fields.List(ma.fields.String(), required=True)
+    available_types = ma.fields.List(ma.fields.String(), required=True)
+
+
+class PartnershipRequestBody(ma.Schema):
+    siren = ma.fields.String(validate=validate.Regexp(r"^[0-9]{9}$"), metadata={"description": "a company on Vigie"})
+    siret = ma.fields.String(
+        validate=validate.Regexp(r"^[0-9]{14}$"), metadata={"description": "a company not on Vigie yet (invited)"}
+    )
+    email = ma.fields.String(validate=validate.Length(max=254), metadata={"description": "whom to invite"})
+    legal_name = ma.fields.String(validate=validate.Length(min=1, max=200))
+
+
+class PartnershipRequest(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    siren = ma.fields.String(required=True)
+    legal_name = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    invited_email = ma.fields.String(allow_none=True, required=True)
+
+
+class VersionUpload(ma.Schema):
+    """A multipart form: the file and what the supplier declares of it."""
+
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    issued_on = ma.fields.Date(required=True, metadata={"description": "the date the document certifies"})
+    valid_until = ma.fields.Date(load_default=None, metadata={"description": "printed end date, when the type has one"})
+    verification_code = ma.fields.String(load_default=None, validate=validate.Length(max=40))
+    confirm_sync = ma.fields.Boolean(
+        load_default=None, metadata={"description": "true when the type comes from a platform sync: upload anyway"}
+    )
+
+
+class SentVersion(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    type = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "submitted, or valid when validated at once"})
+    issued_on = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(allow_none=True, required=True)
+    verification_code = ma.fields.String(allow_none=True, required=True)
+    reading = ma.fields.Nested(Reading, allow_none=True, required=True)
+    warnings = ma.fields.List(ma.fields.String(), required=True)

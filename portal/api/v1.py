@@ -12,21 +12,39 @@ from __future__ import annotations
 import time
 from datetime import UTC, date
 
+from email_validator import EmailNotValidError
 from flask import current_app, g, request
 from flask_smorest import Api, Blueprint, abort
 from limits import parse
 from sqlalchemy import select
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from portal.api import keys, schemas
 from portal.core import problems
+from portal.core.exceptions import InvalidInput
 from portal.core.extensions import csrf, db, limiter
 from portal.core.labels import current_locale
 from portal.core.responses import attachment
-from portal.documents import compliance, issuer_links, versions
+from portal.core.validators import checked_email
+from portal.documents import auto_validation, compliance, issuer_links, versions, warning_text
 from portal.models import DocumentVersion, Organisation, Partnership
-from portal.partners import partnerships
+from portal.partners import partnerships, requirements
 
-bp = Blueprint(
+
+class _Parser(FlaskParser):
+    """``location="files"`` reads a whole multipart form: its files and its other fields, so that one
+    schema describes one ``multipart/form-data`` request body in the OpenAPI file."""
+
+    def load_files(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+class _Blueprint(Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
+
+bp = _Blueprint(
     "api_v1",
     __name__,
     url_prefix="/api/v1",
@@ -138,6 +156,19 @@ def _day(value):
     return value
 
 
+def _reading(check: dict) -> dict | None:
+    """What the pre-checks read on a file (None: nothing was read)."""
+    if not check:
+        return None
+    return {
+        "detected_type": check.get("detected_type"),
+        "certified_on": _day(check.get("certified_on")),
+        "valid_until": _day(check.get("valid_until")),
+        "verification_code": check.get("verification_code"),
+        "issuer": check.get("issuer"),
+    }
+
+
 def _supplier(siren: str) -> Organisation:
     """The company of that SIREN whose file the caller's company may read, or 404."""
     if len(siren) != 9 or not siren.isdigit():
@@ -166,15 +197,7 @@ def _documents(file: compliance.ComplianceFile) -> list[dict]:
     for row in rows:
         active = row.active
         check = (readings.get(active.id) or {}) if active is not None else {}
-        reading = None
-        if active is not None and check:
-            reading = {
-                "detected_type": check.get("detected_type"),
-                "certified_on": _day(check.get("certified_on")),
-                "valid_until": _day(check.get("valid_until")),
-                "verification_code": check.get("verification_code"),
-                "issuer": check.get("issuer"),
-            }
+        reading = _reading(check) if active is not None else None
         links = (
             issuer_links.checks_for(
                 row.document_type.code, check.get("issuer"), active.verification_code, check.get("verification_code")
@@ -322,4 +345,114 @@ def own_documents():
         "siren": organisation.siren,
         "legal_name": organisation.legal_name,
         "documents": _documents(compliance.load(organisation)),
+    }
+
+
+@bp.errorhandler(InvalidInput)
+def _invalid(error: InvalidInput):
+    """A use-case's refusal of what was sent: one entry per field, in the reader's language."""
+    errors = [{"field": field, "message": str(message)} for field, message in error.errors.items()]
+    return problems.response(422, errors=errors)
+
+
+def _partner_id(siren: str | None) -> int | None:
+    return _supplier(siren).id if siren else None
+
+
+@bp.get("/requirements")
+@bp.arguments(schemas.RequirementArgs, location="query", as_kwargs=True)
+@bp.etag
+@bp.response(200, schemas.Requirements)
+def get_requirements(supplier):
+    """The document types the company requires of all its suppliers, or of one partner (``supplier``)."""
+    tenancy = need("suppliers:read").tenancy
+    chosen = requirements.chosen(tenancy, _partner_id(supplier))
+    available = [t.code for t in requirements.types()]
+    return {"supplier": supplier, "types": [code for code in available if code in chosen], "available_types": available}
+
+
+@bp.put("/requirements")
+@bp.arguments(schemas.RequirementArgs, location="query", as_kwargs=True)
+@bp.arguments(schemas.RequirementBody, as_kwargs=True)
+@bp.response(200, schemas.Requirements)
+def put_requirements(supplier, types):
+    """Replace what is required (the portal's "Documents exigés" form)."""
+    found = need("requirements:write")
+    available = [t.code for t in requirements.types()]
+    unknown = sorted(set(types) - set(available))
+    if unknown:
+        raise InvalidInput({"types": problems.unknown_types(unknown)})
+    saved = requirements.save(found.tenancy, found.user, _partner_id(supplier), types)
+    return {"supplier": supplier, "types": [code for code in available if code in saved], "available_types": available}
+
+
+@bp.post("/partnership-requests")
+@bp.arguments(schemas.PartnershipRequestBody)
+@bp.response(201, schemas.PartnershipRequest)
+def partnership_request(body):
+    """Ask a company on Vigie to connect (``siren``), or invite one that is not (``siret``, ``email``,
+    ``legal_name``): the portal's "Ajouter un partenaire"."""
+    found = need("partners:write")
+    siren = body.get("siren") or (body.get("siret") or "")[:9]
+    if not siren:
+        raise InvalidInput({"siren": problems.siren_or_siret()})
+    target = db.session.scalar(select(Organisation).where(Organisation.siren == siren))
+    if target is not None:
+        partnership = partnerships.request(found.tenancy, found.user, target.id)
+    else:
+        missing = {name: problems.needed_to_invite() for name in ("siret", "email", "legal_name") if not body.get(name)}
+        if missing:
+            raise InvalidInput(missing)
+        email = body["email"]
+        try:
+            email = checked_email(email)
+        except EmailNotValidError:
+            raise InvalidInput({"email": problems.bad_email()}) from None
+        partnership = partnerships.invite(
+            found.tenancy, found.user, email=email, siret=body["siret"], legal_name=body["legal_name"]
+        )
+        target = db.session.get(Organisation, partnership.target_id)
+    return {
+        "id": partnership.id,
+        "siren": target.siren,
+        "legal_name": target.legal_name,
+        "status": partnership.status,
+        "invited_email": partnership.invited_email,
+    }
+
+
+@bp.post("/me/documents/<code>/versions")
+@bp.arguments(schemas.VersionUpload, location="files", as_kwargs=True)
+@bp.response(201, schemas.SentVersion)
+def send_version(code, issued_on, valid_until, verification_code, confirm_sync, file):
+    """A new version of one of the supplier's documents (multipart): the portal's "Mettre à jour",
+    same checks; answers what was read on it."""
+    found = need("documents:write")
+    organisation = found.tenancy.organisation
+    if not organisation.is_supplier:
+        abort(403, detail=problems.not_a_supplier())
+    if compliance.load(organisation).row_for(code) is None:
+        abort(404)
+    upload = versions.Upload(
+        data=file.read(),
+        filename=file.filename or "document",
+        issued_on=issued_on,
+        valid_until=valid_until,
+        verification_code=verification_code,
+    )
+    sent = versions.submit(organisation, found.user, code, upload, sync_confirmed=confirm_sync)
+    kind = versions.document_type(code)
+    notices = versions.supplier_notices(sent, kind, organisation)
+    auto_validation.consider(sent.id)
+    sent = db.session.get(DocumentVersion, sent.id)
+    check = sent.precheck or {}
+    return {
+        "id": sent.id,
+        "type": code,
+        "status": sent.status,
+        "issued_on": sent.issued_on,
+        "valid_until": sent.valid_until,
+        "verification_code": sent.verification_code,
+        "reading": _reading(check),
+        "warnings": notices + [warning_text.shown(w) for w in check.get("warnings", [])],
     }

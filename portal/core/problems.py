@@ -64,6 +64,22 @@ def not_a_supplier() -> str:
     return _("Votre entreprise n'est pas fournisseur sur Vigie : elle n'a pas de dossier de documents.")
 
 
+def unknown_types(codes: list[str]) -> str:
+    return _("Types de document inconnus : %(codes)s. Voyez available_types.", codes=", ".join(codes))
+
+
+def siren_or_siret() -> str:
+    return _("Indiquez le SIREN d'une entreprise sur Vigie, ou le SIRET d'une entreprise à inviter.")
+
+
+def needed_to_invite() -> str:
+    return _("Cette entreprise n'est pas sur Vigie : ce champ est nécessaire pour l'inviter.")
+
+
+def bad_email() -> str:
+    return _("Cette adresse e-mail n'est pas valide.")
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
