@@ -15,7 +15,7 @@ from portal.contracts import campaigns, signature_sync
 from portal.core import storage
 from portal.documents import expiry, versions
 from portal.firm import import_run, trees
-from portal.messaging import notifications
+from portal.messaging import notifications, webhooks
 from portal.partners import snapshots
 from portal.platforms import sync
 
@@ -85,6 +85,12 @@ def sync_platform(connection_id: int, trigger: str = "periodic") -> None:
         sync.run(connection_id, trigger)
 
 
+def deliver_webhook(delivery_id: int, once: int = 0) -> None:
+    """One try of a webhook delivery (the next is scheduled when it fails); links use PUBLIC_URL."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        webhooks.deliver(delivery_id, once=bool(once))
+
+
 TASKS = {
     task.__name__: task
     for task in (
@@ -101,5 +107,6 @@ TASKS = {
         sync_platforms,
         sync_platform,
         finish_precheck,
+        deliver_webhook,
     )
 }

@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.api.keys import SCOPE_LABELS
+from portal.api.webhook_endpoints import EVENT_LABELS
 from portal.core.forms import Checkboxes
 
 
@@ -21,4 +22,15 @@ class ApiKeyForm(FlaskForm):
         _l("Expire le (facultatif)"),
         validators=[Optional()],
         description=_l("Après cette date la clé ne fonctionne plus ; sans date, jusqu'à sa révocation."),
+    )
+
+
+class WebhookForm(FlaskForm):
+    url = StringField(
+        _l("Adresse du récepteur"), description=_l("HTTPS, par exemple https://erp.example.fr/webhooks/vigie.")
+    )
+    events = Checkboxes(
+        _l("Événements"),
+        choices=[SelectChoice(event, label) for event, label in EVENT_LABELS.items()],
+        validate_choice=False,
     )

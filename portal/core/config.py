@@ -162,6 +162,12 @@ def load(instance_path: str) -> dict:
         "IMPORT_MAX_ROWS": int(os.environ.get("IMPORT_MAX_ROWS", "20000")),
         # Requests per API key (limits' syntax); answers carry RateLimit-* headers, 429 Retry-After.
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        # Outgoing webhooks: seconds a receiver has to answer, how long a delivery is retried, after how
+        # many days of failures an endpoint is switched off; BACKOFF_SCALE shortens the delays (tests).
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "10")),
+        "WEBHOOK_RETRY_HOURS": int(os.environ.get("WEBHOOK_RETRY_HOURS", "24")),
+        "WEBHOOK_DISABLE_AFTER_DAYS": int(os.environ.get("WEBHOOK_DISABLE_AFTER_DAYS", "3")),
+        "WEBHOOK_BACKOFF_SCALE": float(os.environ.get("WEBHOOK_BACKOFF_SCALE", "1")),
         # Rows created per transaction by the import job (each chunk commits with its rows' outcome).
         "IMPORT_CHUNK": int(os.environ.get("IMPORT_CHUNK", "250")),
         # External compliance platforms: the bundled simulator, or their HTTP API (one URL each).

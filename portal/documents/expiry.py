@@ -15,8 +15,23 @@ from portal.accounts import team
 from portal.core import clock
 from portal.core.extensions import db
 from portal.documents import compliance, partner_status
-from portal.messaging import notifications
+from portal.messaging import notifications, webhooks
 from portal.models import Document, DocumentType, DocumentVersion, ExpiryReminder, Organisation
+
+WEBHOOK_EXPIRING = ("before-30", "before-7")  # document.expiring at J-30 and J-7
+
+
+def _tell_endpoints(
+    event: str, version: DocumentVersion, kind: DocumentType, organisation: Organisation, **extra
+) -> None:
+    document = {
+        "type": kind.code,
+        "document_id": version.id,
+        "state": version.status,
+        "valid_until": version.valid_until,
+        **extra,
+    }
+    webhooks.emit_document_event(event, organisation, document, document)
 
 
 def reminder_kind(valid_until: date, on: date, before_days: list[int], every: int) -> str | None:
@@ -48,12 +63,14 @@ def sweep(on: date | None = None) -> Counter:
     owners = team.owners({organisation.id for _, _, organisation in rows})
     counts: Counter = Counter()
     moved = set()
-    for version, _kind, _organisation in rows:
+    for version, kind, organisation in rows:
         status = compliance.effective_status(version, on, window)
         if status != version.status:
             version.status = status
             counts[status] += 1
             moved.add(version.organisation_id)
+            if status == "expired":
+                _tell_endpoints("document.expired", version, kind, organisation)
     for organisation_id in moved:
         partner_status.refresh_supplier(organisation_id)
     db.session.commit()
@@ -67,6 +84,8 @@ def sweep(on: date | None = None) -> Counter:
         except IntegrityError:
             db.session.rollback()
             continue
+        if reminder in WEBHOOK_EXPIRING:  # once per version and threshold, as the reminder row is
+            _tell_endpoints("document.expiring", version, kind, organisation, days_left=(version.valid_until - on).days)
         for user in owners.get(organisation.id, []):
             notifications.queue_email(
                 user.email,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.core.extensions import db
 from portal.documents import compliance
+from portal.messaging import webhooks
 from portal.models import Organisation, Partnership, utcnow
 
 
@@ -17,8 +18,21 @@ def refresh(partnership: Partnership, supplier: Organisation) -> None:
     summary = compliance.summary(file)
     # The time of the last change (the API's ``updated_since`` reads it), not of the last look.
     if summary != (partnership.compliance_status, partnership.expiring_count) or partnership.status_updated_at is None:
+        before = partnership.compliance_status if partnership.status_updated_at is not None else None
         partnership.compliance_status, partnership.expiring_count = summary
         partnership.status_updated_at = utcnow()
+        if before is not None and before != summary[0] and partnership.status == "accepted":
+            webhooks.emit(
+                "supplier.status_changed",
+                {
+                    partnership.requester_id: {
+                        "supplier": webhooks.company(supplier),
+                        "status": summary[0],
+                        "previous_status": before,
+                        "expiring_documents": summary[1],
+                    }
+                },
+            )
 
 
 def refresh_supplier(supplier_id: int) -> None:

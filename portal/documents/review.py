@@ -15,7 +15,7 @@ from portal.core.extensions import db
 from portal.core.labels import current_locale
 from portal.core.tenancy import Tenancy
 from portal.documents import issuer_links, partner_status
-from portal.messaging import notifications
+from portal.messaging import notifications, webhooks
 from portal.models import (
     Document,
     DocumentType,
@@ -193,9 +193,29 @@ def decide(found: QueueItem, operator: User | None, status: str, template: str, 
         **(details or {}),
     )
     _tell_supplier(found, template, **mail)
+    _tell_endpoints(found, (details or {}).get("reason"))
     partner_status.refresh_supplier(version.organisation_id)
     db.session.commit()
     return found
+
+
+def _tell_endpoints(found: QueueItem, reason: str | None) -> None:
+    """document.validated / document.refused to the supplier's webhooks and its clients' (who are not
+    given the refused version's id nor its reason: their pages show neither)."""
+    version = found.version
+    supplier = db.session.get(Organisation, version.organisation_id)
+    document = {
+        "type": found.document_type.code,
+        "state": "valid" if version.status == "valid" else "refused",
+        "issued_on": version.issued_on,
+        "valid_until": version.valid_until,
+    }
+    own = {**document, "document_id": version.id}
+    if version.status == "refused":
+        own["refusal_reason"] = reason
+    for_clients = own if version.status == "valid" else document
+    event = "document.validated" if version.status == "valid" else "document.refused"
+    webhooks.emit_document_event(event, supplier, own, for_clients)
 
 
 def _tell_supplier(found: QueueItem, template: str, **context) -> None:

@@ -46,8 +46,13 @@ from portal.models.outbox import Message, OutboxJob
 from portal.models.partners import LIVE_STATUSES, ComplianceSnapshot, Partnership
 from portal.models.platforms import PlatformConnection, PlatformSyncRun
 from portal.models.users import ROLES, Invitation, Membership, User, UserSession, normalise_email, to_e164
+from portal.models.webhooks import WEBHOOK_EVENTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "WEBHOOK_EVENTS",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "API_SCOPES",
     "ApiKey",
     "PlatformConnection",

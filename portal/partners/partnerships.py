@@ -26,7 +26,7 @@ from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.documents import compliance, partner_status
-from portal.messaging import notifications
+from portal.messaging import notifications, webhooks
 from portal.models import (
     AccountLink,
     Document,
@@ -267,6 +267,7 @@ def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> P
     team.tell_owners(partnership.requester_id, "partner_decision", partner=target, accepted=accept)
     if accept:
         partner_status.refresh(partnership, target)
+        _tell_endpoints("partnership.accepted", partnership, partnership.requester, target)
     db.session.commit()
     return partnership
 
@@ -358,8 +359,23 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Pa
     other = partnership.target_id if partnership.requester_id == own else partnership.requester_id
     audit.record(f"partnership.{new_status}", user_id=user.id, organisation_id=own, partnership_id=partnership.id)
     team.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
+    if new_status == "ended":
+        requester = db.session.get(Organisation, partnership.requester_id)
+        target = db.session.get(Organisation, partnership.target_id)
+        _tell_endpoints("partnership.ended", partnership, requester, target)
     db.session.commit()
     return partnership
+
+
+def _tell_endpoints(event: str, partnership: Partnership, requester: Organisation, target: Organisation) -> None:
+    """partnership.* to both sides' webhooks: who asked, who was asked."""
+    data = {
+        "partnership_id": partnership.id,
+        "client": webhooks.company(requester),
+        "supplier": webhooks.company(target),
+        "status": partnership.status,
+    }
+    webhooks.emit(event, {requester.id: data, target.id: data})
 
 
 def shared_with(tenancy: Tenancy, owner_id: int) -> Organisation:
