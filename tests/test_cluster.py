@@ -16,7 +16,6 @@ import time
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -24,24 +23,11 @@ import requests
 
 from portal.core import clock
 from portal.demo import samples
-from tests.support.services import PG_URL, ensure_pg_database, free_port, missing
+from tests.support.services import free_port, fresh_pg_database, missing
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 MARTIN = "812345676"
-
-
-def _fresh_database() -> str:
-    """A database of its own (dropped and created), next to the test ones."""
-    parts = urlsplit(PG_URL)
-    name = parts.path.lstrip("/") + "_cluster"
-    problem = ensure_pg_database(parts._replace(path="/postgres").geturl())
-    if problem:
-        missing("PostgreSQL", problem)
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path=f"/{name}").geturl()
 
 
 def _wait_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
@@ -115,7 +101,7 @@ def test_two_web_nodes_and_two_workers_share_nothing_but_the_services(object_sto
 
     if shutil.which("redis-server") is None:
         missing("Redis", "the redis-server binary is not installed")
-    database_url = _fresh_database()
+    database_url = fresh_pg_database("cluster")
     redis_port = free_port()
     env = {
         **os.environ,

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import marshmallow as ma
 from marshmallow import validate
 
-from portal.core.labels import N_
 from portal.partners.compliance_dashboard import STATUSES
 
 MAX_LIMIT = 100
 
 
-BAD_CURSOR = N_("Curseur inconnu : reprenez le next_cursor de la page précédente.")
-
-
-class Cursor(ma.fields.String):
-    """An opaque ``next_cursor``: the last id of the previous page."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return base64.urlsafe_b64encode(f"p{value}".encode()).decode().rstrip("=")
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode() if len(text) <= 40 else ""
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raw = ""
-        if not raw.startswith("p") or not raw[1:].isdigit() or len(raw) > 19:
-            raise ma.ValidationError(BAD_CURSOR)
-        return int(raw[1:])
-
-
 class PageArgs(ma.Schema):
-    cursor = Cursor(load_default=0, metadata={"description": "next_cursor of the previous page"})
+    cursor = ma.fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=2**31 - 1),  # an INTEGER id on PostgreSQL
+        metadata={"description": "next_cursor of the previous page (absent: the first page)"},
+    )
     limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
@@ -65,7 +43,7 @@ class SupplierSummary(ma.Schema):
 
 class SupplierPage(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(SupplierSummary), required=True)
-    next_cursor = Cursor(allow_none=True, required=True, metadata={"description": "null on the last page"})
+    next_cursor = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "null on the last page"})
 
 
 class VerificationLink(ma.Schema):

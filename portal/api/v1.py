@@ -9,12 +9,14 @@ the key's company is 404, whatever id or SIREN is typed.
 
 from __future__ import annotations
 
+import http
 import time
 from datetime import UTC, date
 
 from email_validator import EmailNotValidError
 from flask import current_app, g, request
 from flask_smorest import Api, Blueprint, abort
+from flask_smorest.utils import prepare_response
 from limits import parse
 from sqlalchemy import select
 from webargs.flaskparser import FlaskParser
@@ -62,6 +64,15 @@ class VigieApi(Api):
 
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        """Error responses documented as they are served: ``application/problem+json``."""
+        for status in [*http.HTTPStatus, None]:
+            response = {"description": status.phrase if status else "Default error response"}
+            if status is None or not (100 <= status < 200 or status in (204, 304)):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, "application/problem+json")
+            self.spec.components.response(status.name if status else "DEFAULT_ERROR", response, lazy=True)
 
 
 api = VigieApi(

@@ -200,10 +200,8 @@ def test_bad_filters_get_one_french_message_per_field(app, client, demo):
     fields = {error["field"]: error["message"] for error in body["errors"]}
     assert set(fields) == {"limit", "status", "siren", "updated_since", "cursor"}
     assert "Une date et heure ISO 8601 est attendue" in fields["updated_since"]
-    body = _problem(client.get("/api/v1/suppliers?cursor=bm9wZQ", headers=bearer(secret)), 422)
-    assert body["errors"] == [
-        {"field": "cursor", "message": "Curseur inconnu : reprenez le next_cursor de la page précédente."}
-    ]
+    body = _problem(client.get(f"/api/v1/suppliers?cursor={2**70}", headers=bearer(secret)), 422)
+    assert [e["field"] for e in body["errors"]] == ["cursor"]
     english = _problem(
         client.get("/api/v1/suppliers?limit=x", headers=bearer(secret, **{"Accept-Language": "en"})), 422
     )

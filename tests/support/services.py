@@ -35,6 +35,22 @@ def missing(service: str, problem: str):
     pytest.skip(f"{service} unreachable: {problem}")
 
 
+def fresh_pg_database(suffix: str) -> str:
+    """A database of its own next to the test one (dropped and created): ``<test database>_<suffix>``."""
+    import psycopg
+
+    parts = urlsplit(PG_URL)
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+    admin = parts._replace(path="/postgres").geturl()
+    problem = ensure_pg_database(admin)
+    if problem:
+        missing("PostgreSQL", problem)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
+
+
 def ensure_pg_database(url: str) -> str | None:
     """Create the database of ``url`` if needed; the problem as text when PostgreSQL is unreachable."""
     import psycopg
