@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from portal.models import WEBHOOK_EVENTS
 from portal.partners.compliance_dashboard import STATUSES
 
 MAX_LIMIT = 100
@@ -162,3 +163,26 @@ class SentVersion(ma.Schema):
     verification_code = ma.fields.String(allow_none=True, required=True)
     reading = ma.fields.Nested(Reading, allow_none=True, required=True)
     warnings = ma.fields.List(ma.fields.String(), required=True)
+
+
+class WebhookBody(ma.Schema):
+    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    events = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True, validate=validate.Length(min=1)
+    )
+
+
+class Webhook(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    url = ma.fields.String(required=True)
+    events = ma.fields.List(ma.fields.String(), required=True)
+    active = ma.fields.Boolean(required=True)
+    failing_since = ma.fields.DateTime(allow_none=True, required=True)
+
+
+class NewWebhook(Webhook):
+    secret = ma.fields.String(required=True, metadata={"description": "the signing secret, shown this once"})
+
+
+class WebhookList(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(Webhook), required=True)

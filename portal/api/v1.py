@@ -22,7 +22,7 @@ from sqlalchemy import select
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
-from portal.api import keys, schemas
+from portal.api import keys, schemas, webhook_endpoints
 from portal.core import problems
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import csrf, db, limiter
@@ -467,3 +467,40 @@ def send_version(code, issued_on, valid_until, verification_code, confirm_sync, 
         "reading": _reading(check),
         "warnings": notices + [warning_text.shown(w) for w in check.get("warnings", [])],
     }
+
+
+def _webhook(endpoint) -> dict:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "active": endpoint.active,
+        "failing_since": _utc(endpoint.failing_since),
+    }
+
+
+@bp.get("/webhooks")
+@bp.response(200, schemas.WebhookList)
+def list_webhooks():
+    """The company's webhook endpoints (Paramètres → API › Webhooks)."""
+    tenancy = need("webhooks:write").tenancy
+    return {"data": [_webhook(endpoint) for endpoint in webhook_endpoints.listed(tenancy)]}
+
+
+@bp.post("/webhooks")
+@bp.arguments(schemas.WebhookBody, as_kwargs=True)
+@bp.response(201, schemas.NewWebhook)
+def create_webhook(url, events):
+    """Register an endpoint; its signing secret is in this answer only."""
+    found = need("webhooks:write")
+    endpoint, secret = webhook_endpoints.create(found.tenancy, found.user, url=url, events=events)
+    return {**_webhook(endpoint), "secret": secret}
+
+
+@bp.delete("/webhooks/<int:webhook_id>")
+@bp.response(204)
+def switch_off_webhook(webhook_id: int):
+    """Switch an endpoint off: nothing more is sent to it (its log is kept)."""
+    found = need("webhooks:write")
+    webhook_endpoints.switch(found.tenancy, found.user, webhook_id, False)
+    return ""

@@ -338,5 +338,7 @@ def test_keys_of_supplier_client_agency_and_firm_never_reach_each_others_data(ap
             for version_id in valid_ids:
                 file = client.get(f"/api/v1/suppliers/{owner}/documents/{version_id}/file", headers=bearer(secret))
                 assert file.status_code == (200 if readable and owner == MARTIN else 404), (asker, owner)
+            requirements = client.get(f"/api/v1/requirements?supplier={owner}", headers=bearer(secret))
+            assert requirements.status_code == (200 if readable else 404), (asker, owner)
         listed = {s["siren"] for s in client.get("/api/v1/suppliers", headers=bearer(secret)).get_json()["data"]}
         assert listed == {owner for pair_asker, owner in listed_pairs if pair_asker == asker}, asker

@@ -348,3 +348,27 @@ def test_expiring_and_expired_documents_are_told_once_each(app, client, auth, de
         ("document.expiring", 7),
         ("document.expired", None),
     ]
+
+
+def test_endpoints_are_managed_through_the_api_too_and_never_across_companies(app, client, demo):
+    from tests.api.support import bearer, make_key
+
+    constructor, martin = make_key(app, CONSTRUCTOR), make_key(app, MARTIN)
+    body = {"url": "https://erp.example.fr/vigie", "events": ["document.validated", "partnership.ended"]}
+    created = client.post("/api/v1/webhooks", json=body, headers=bearer(constructor))
+    assert created.status_code == 201
+    found = created.get_json()
+    assert found["secret"].startswith("whsec_") and found["events"] == body["events"] and found["active"] is True
+    listed = client.get("/api/v1/webhooks", headers=bearer(constructor)).get_json()["data"]
+    assert [w["id"] for w in listed] == [found["id"]] and "secret" not in listed[0]
+    assert client.get("/api/v1/webhooks", headers=bearer(martin)).get_json()["data"] == []
+    assert client.delete(f"/api/v1/webhooks/{found['id']}", headers=bearer(martin)).status_code == 404
+    bad = client.post("/api/v1/webhooks", json={**body, "url": "http://erp.example.fr"}, headers=bearer(constructor))
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "url"
+    unknown = client.post("/api/v1/webhooks", json={**body, "events": ["nope"]}, headers=bearer(constructor))
+    assert unknown.status_code == 422
+    assert client.delete(f"/api/v1/webhooks/{found['id']}", headers=bearer(constructor)).status_code == 204
+    with app.app_context():
+        assert db.session.get(WebhookEndpoint, found["id"]).active is False
+    reader = make_key(app, CONSTRUCTOR, ["suppliers:read"])
+    assert client.get("/api/v1/webhooks", headers=bearer(reader)).status_code == 403
