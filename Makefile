@@ -57,6 +57,7 @@ bench: install translations
 	$(PY) -m tests.bench.contracts
 	$(PY) -m tests.bench.firm
 	$(PY) -m tests.bench.storage
+	$(PY) -m tests.bench.api
 
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -k N_ -o portal/translations/messages.pot portal templates

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.exceptions import NotFound
 
 from portal.core import audit, clock
@@ -123,6 +123,7 @@ KEY_WITH_OWNER = (
     )
     .join(User, User.id == ApiKey.created_by_id)
     .join(Organisation, Organisation.id == ApiKey.organisation_id)
+    .where(ApiKey.prefix == bindparam("prefix"))
 )
 
 
@@ -131,7 +132,7 @@ def authenticate(presented: str) -> Caller | None:
     parts = presented.split("_")
     if len(parts) < 3 or parts[0] != "vk" or len(parts[1]) != PREFIX_BYTES * 2:
         return None
-    row = db.session.execute(KEY_WITH_OWNER.where(ApiKey.prefix == parts[1])).first()
+    row = db.session.execute(KEY_WITH_OWNER, {"prefix": parts[1]}).first()
     if row is None:
         return None
     key, membership, user, organisation = row
@@ -145,19 +146,33 @@ def authenticate(presented: str) -> Caller | None:
     return Caller(key=key, tenancy=Tenancy(membership=membership, memberships=[membership]), user=user)
 
 
-def record_use(caller: Caller, method: str, path: str, status: int) -> None:
+@dataclass(frozen=True)
+class Use:
+    """What the audit row of a request needs, read while the request's objects were loaded."""
+
+    key_id: int
+    user_id: int
+    organisation_id: int
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, caller: Caller) -> Use:
+        key = caller.key
+        return cls(key.id, caller.user.id, key.organisation_id, key.last_used_at)
+
+
+def record_use(use: Use, method: str, path: str, status: int) -> None:
     """Every use in the audit log; last_used_at at most once a minute. Commits."""
     now = clock.stored_now()
-    key = caller.key
-    audit.record(
+    audit.record_now(
         "api.request",
-        user_id=caller.user.id,
-        organisation_id=key.organisation_id,
-        key_id=key.id,
+        user_id=use.user_id,
+        organisation_id=use.organisation_id,
+        key_id=use.key_id,
         method=method,
         path=path[:300],
         status=status,
     )
-    if key.last_used_at is None or key.last_used_at < now - LAST_USED_EVERY:
-        db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    if use.last_used_at is None or use.last_used_at < now - LAST_USED_EVERY:
+        db.session.execute(update(ApiKey).where(ApiKey.id == use.key_id).values(last_used_at=now))
     db.session.commit()

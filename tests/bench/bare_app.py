@@ -88,3 +88,34 @@ def client_files():
     with engine.connect() as conn:
         rows = conn.execute(CLIENT_FILES, {"firm": int(os.environ["BENCH_FIRM_ID"])}).all()
     return render_template_string(CLIENT_FILES_PAGE, rows=rows)
+
+
+SUPPLIERS_JSON = text(
+    "SELECT p.id, o.siren, o.legal_name, p.compliance_status, p.expiring_count, p.status_updated_at, p.decided_at "
+    "FROM partnership p JOIN organisation o ON o.id = p.target_id "
+    "WHERE p.requester_id = :client AND p.status = 'accepted' AND p.id > :cursor ORDER BY p.id LIMIT 51"
+)
+
+
+@app.get("/api/suppliers")
+def suppliers_json():
+    with engine.connect() as conn:
+        rows = conn.execute(
+            SUPPLIERS_JSON, {"client": int(os.environ["BENCH_CLIENT_ID"]), "cursor": int(os.environ["BENCH_CURSOR"])}
+        ).all()
+    page = rows[:50]
+    return {
+        "data": [
+            {
+                "siren": row.siren,
+                "legal_name": row.legal_name,
+                "status": row.compliance_status,
+                "expiring_documents": row.expiring_count,
+                "expiring_within_days": 30,
+                "status_changed_at": row.status_updated_at.isoformat() if row.status_updated_at else None,
+                "partner_since": row.decided_at.isoformat() if row.decided_at else None,
+            }
+            for row in page
+        ],
+        "next_cursor": page[-1].id if len(rows) > 50 else None,
+    }
