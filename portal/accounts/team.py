@@ -12,7 +12,6 @@ from portal.accounts import invitations
 from portal.core import audit
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
-from portal.messaging import notifications
 from portal.models import Invitation, Membership, User, utcnow
 
 
@@ -42,28 +41,6 @@ def team_of(tenancy: Tenancy) -> Team:
         .order_by(Invitation.created_at.desc())
     ).all()
     return Team(members=list(members), invitations=list(invitations))
-
-
-def owners(organisation_ids: set[int]) -> dict[int, list[User]]:
-    """The owners of several organisations (one query): who gets the company's emails."""
-    if not organisation_ids:
-        return {}
-    found: dict[int, list[User]] = {}
-    for membership, user in db.session.execute(
-        select(Membership, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.organisation_id.in_(organisation_ids), Membership.role == "owner")
-    ):
-        found.setdefault(membership.organisation_id, []).append(user)
-    return found
-
-
-def tell_owners(organisation_id: int, template: str, **context) -> None:
-    """Queue an email to each owner of an organisation, in his language (after commit)."""
-    for owner in owners({organisation_id}).get(organisation_id, []):
-        notifications.queue_email(
-            owner.email, template, language=owner.language, organisation_id=organisation_id, user=owner, **context
-        )
 
 
 def _own_invitation(tenancy: Tenancy, invitation_id: int) -> Invitation:

@@ -11,14 +11,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
-from werkzeug.exceptions import NotFound
 
 from portal.core import audit, clock
+from portal.core import tenancy as tenancy_rules
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
@@ -69,10 +68,8 @@ def create(
         raise InvalidInput(errors)
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = f"vk_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    expires_at = None
-    if expires_on is not None:  # the end of that day in Paris
-        end = datetime.combine(expires_on + timedelta(days=1), time(0), tzinfo=clock.PARIS)
-        expires_at = end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    # Valid through that Paris day: it ends at the next midnight.
+    expires_at = clock.stored_midnight(expires_on + timedelta(days=1)) if expires_on is not None else None
     key = ApiKey(
         organisation_id=tenancy.organisation.id,
         created_by_id=user.id,
@@ -89,11 +86,14 @@ def create(
     return key, secret
 
 
+def last_day(key: ApiKey) -> date | None:
+    """The last Paris day a key works (what its owner chose), None when it does not expire."""
+    return clock.paris_date(key.expires_at) - timedelta(days=1) if key.expires_at is not None else None
+
+
 def revoke(tenancy: Tenancy, user: User, key_id: int) -> ApiKey:
     tenancy.require_role("owner")
-    key = db.session.get(ApiKey, key_id)
-    if key is None or key.organisation_id != tenancy.organisation.id:
-        raise NotFound()
+    key = tenancy_rules.owned(ApiKey, key_id, tenancy.organisation.id)
     if key.revoked_at is None:
         key.revoked_at, key.revoked_by_id = clock.stored_now(), user.id
         audit.record("api_key.revoked", user_id=user.id, organisation_id=key.organisation_id, key_id=key.id)

@@ -45,6 +45,7 @@ def page():
         action_form=EmptyForm(),
         new_key=shown,
         scope_labels=keys.SCOPE_LABELS,
+        last_day=keys.last_day,
         now=clock.stored_now(),
         status=status,
     )
@@ -124,14 +125,12 @@ def webhook_switch(endpoint_id: int, state: str):
 def webhook_resend(delivery_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
+    current = tenancy.current()
+    _delivery, endpoint = webhook_endpoints.delivery_of(current, delivery_id)  # 404 outside the company
     try:
-        delivery = webhook_endpoints.resend(tenancy.current(), current_user, delivery_id)
+        webhook_endpoints.resend(current, current_user, delivery_id)
     except InvalidInput as exc:
         flash(str(exc.errors["delivery"]), "warning")
-        delivery = None
     else:
         flash(_("Notification renvoyée : son résultat s'affiche dans le journal."), "success")
-    endpoint_id = (
-        delivery.endpoint_id if delivery else webhook_endpoints.endpoint_of_delivery(tenancy.current(), delivery_id)
-    )
-    return redirect_to(url_for("api_keys.webhook_log", endpoint_id=endpoint_id))
+    return redirect_to(url_for("api_keys.webhook_log", endpoint_id=endpoint.id))

@@ -5,24 +5,32 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from portal.core.labels import N_
 from portal.models import WEBHOOK_EVENTS
 from portal.partners.compliance_dashboard import STATUSES
 
 MAX_LIMIT = 100
+# The validators' messages are msgids (no braces: marshmallow formats nothing in them), translated
+# when the problem is written (portal.core.problems).
+NINE_DIGITS = N_("9 chiffres.")
+STATUS_CHOICES = N_("Valeurs permises : compliant, incomplete, expired, in_review.")
 
 
 class PageArgs(ma.Schema):
     cursor = ma.fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0, max=2**31 - 1),  # an INTEGER id on PostgreSQL
+        # an INTEGER id on PostgreSQL
+        validate=validate.Range(min=0, max=2**31 - 1, error=N_("Reprenez le next_cursor de la page précédente.")),
         metadata={"description": "next_cursor of the previous page (absent: the first page)"},
     )
-    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+    limit = ma.fields.Integer(
+        load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT, error=N_("Entre 1 et 100."))
+    )
 
 
 class SupplierListArgs(PageArgs):
-    status = ma.fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    siren = ma.fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{9}$"))
+    status = ma.fields.String(load_default=None, validate=validate.OneOf(STATUSES, error=STATUS_CHOICES))
+    siren = ma.fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{9}$", error=NINE_DIGITS))
     updated_since = ma.fields.AwareDateTime(
         load_default=None, default_timezone=None, metadata={"description": "ISO 8601 with a time zone"}
     )
@@ -105,16 +113,16 @@ class Problem(ma.Schema):
 class RequirementArgs(ma.Schema):
     supplier = ma.fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[0-9]{9}$"),
+        validate=validate.Regexp(r"^[0-9]{9}$", error=NINE_DIGITS),
         metadata={"description": "a partner's SIREN; absent: what is required of all suppliers"},
     )
 
 
 class RequirementBody(ma.Schema):
     types = ma.fields.List(
-        ma.fields.String(validate=validate.Length(min=1, max=40)),
+        ma.fields.String(validate=validate.Length(min=1, max=40, error=N_("De 1 à 40 caractères."))),
         required=True,
-        validate=validate.Length(max=100),
+        validate=validate.Length(max=100, error=N_("100 types au plus.")),
         metadata={"description": "document type codes, e.g. RC_PRO, DECENNALE"},
     )
 
@@ -126,12 +134,18 @@ class Requirements(ma.Schema):
 
 
 class PartnershipRequestBody(ma.Schema):
-    siren = ma.fields.String(validate=validate.Regexp(r"^[0-9]{9}$"), metadata={"description": "a company on Vigie"})
-    siret = ma.fields.String(
-        validate=validate.Regexp(r"^[0-9]{14}$"), metadata={"description": "a company not on Vigie yet (invited)"}
+    siren = ma.fields.String(
+        validate=validate.Regexp(r"^[0-9]{9}$", error=NINE_DIGITS), metadata={"description": "a company on Vigie"}
     )
-    email = ma.fields.String(validate=validate.Length(max=254), metadata={"description": "whom to invite"})
-    legal_name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    siret = ma.fields.String(
+        validate=validate.Regexp(r"^[0-9]{14}$", error=N_("14 chiffres.")),
+        metadata={"description": "a company not on Vigie yet (invited)"},
+    )
+    email = ma.fields.String(
+        validate=validate.Length(max=254, error=N_("254 caractères au plus.")),
+        metadata={"description": "whom to invite"},
+    )
+    legal_name = ma.fields.String(validate=validate.Length(min=1, max=200, error=N_("De 1 à 200 caractères.")))
 
 
 class PartnershipRequest(ma.Schema):
@@ -148,7 +162,9 @@ class VersionUpload(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
     issued_on = ma.fields.Date(required=True, metadata={"description": "the date the document certifies"})
     valid_until = ma.fields.Date(load_default=None, metadata={"description": "printed end date, when the type has one"})
-    verification_code = ma.fields.String(load_default=None, validate=validate.Length(max=40))
+    verification_code = ma.fields.String(
+        load_default=None, validate=validate.Length(max=40, error=N_("40 caractères au plus."))
+    )
     confirm_sync = ma.fields.Boolean(
         load_default=None, metadata={"description": "true when the type comes from a platform sync: upload anyway"}
     )
@@ -166,9 +182,13 @@ class SentVersion(ma.Schema):
 
 
 class WebhookBody(ma.Schema):
-    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    url = ma.fields.String(required=True, validate=validate.Length(min=1, max=500, error=N_("De 1 à 500 caractères.")))
     events = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True, validate=validate.Length(min=1)
+        ma.fields.String(
+            validate=validate.OneOf(WEBHOOK_EVENTS, error=N_("Événement inconnu : voyez la liste des événements."))
+        ),
+        required=True,
+        validate=validate.Length(min=1, error=N_("Choisissez au moins un événement.")),
     )
 
 

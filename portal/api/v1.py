@@ -14,7 +14,6 @@ import http
 import time
 from datetime import UTC, date
 
-from email_validator import EmailNotValidError
 from flask import current_app, g, json, request
 from flask_smorest import Api, Blueprint, abort
 from flask_smorest.utils import prepare_response
@@ -29,7 +28,6 @@ from portal.core.exceptions import InvalidInput
 from portal.core.extensions import csrf, db, limiter
 from portal.core.labels import current_locale
 from portal.core.responses import attachment
-from portal.core.validators import checked_email
 from portal.documents import auto_validation, compliance, issuer_links, versions, warning_text
 from portal.models import DocumentVersion, Organisation, Partnership
 from portal.partners import partnerships, requirements
@@ -54,7 +52,6 @@ bp = _Blueprint(
     description="Vigie's public API: suppliers' compliance, documents, requirements.",
 )
 csrf.exempt(bp)
-PUBLIC_ENDPOINTS = {"api-docs.openapi_json"}
 
 
 class VigieApi(Api):
@@ -212,7 +209,7 @@ def _documents(file: compliance.ComplianceFile) -> list[dict]:
     for row in rows:
         active = row.active
         check = (readings.get(active.id) or {}) if active is not None else {}
-        reading = _reading(check) if active is not None else None
+        reading = _reading(check)
         links = (
             issuer_links.checks_for(
                 row.document_type.code, check.get("issuer"), active.verification_code, check.get("verification_code")
@@ -317,7 +314,7 @@ def suppliers(cursor, limit, status, siren, updated_since):
 
 
 def _iso(moment) -> str | None:
-    return moment.replace(tzinfo=UTC).isoformat() if moment is not None else None
+    return _utc(moment).isoformat() if moment is not None else None
 
 
 def _json_with_etag(body: dict):
@@ -334,8 +331,6 @@ def supplier(siren: str):
     where its issuer confirms it."""
     tenancy = need("suppliers:read").tenancy
     organisation = _supplier(siren)
-    file = compliance.load(organisation)
-    status, expiring = compliance.summary(compliance.load(organisation, for_client=tenancy.organisation.id))
     relation = db.session.scalar(
         select(Partnership).where(
             Partnership.requester_id == tenancy.organisation.id,
@@ -343,6 +338,11 @@ def supplier(siren: str):
             Partnership.status == "accepted",
         )
     )
+    if relation is not None:  # kept up to date with every change (partner_status): what the list says
+        status, expiring = relation.compliance_status, relation.expiring_count
+    else:  # a file read the other way round (the company asked us): computed for us
+        status, expiring = compliance.summary(compliance.load(organisation, for_client=tenancy.organisation.id))
+    file = compliance.load(organisation)
     return {
         "siren": organisation.siren,
         "legal_name": organisation.legal_name,
@@ -423,11 +423,8 @@ def get_requirements(supplier):
 def put_requirements(supplier, types):
     """Replace what is required (the portal's "Documents exigés" form)."""
     found = need("requirements:write")
-    available = [t.code for t in requirements.types()]
-    unknown = sorted(set(types) - set(available))
-    if unknown:
-        raise InvalidInput({"types": problems.unknown_types(unknown)})
     saved = requirements.save(found.tenancy, found.user, _partner_id(supplier), types)
+    available = [t.code for t in requirements.types()]
     return {"supplier": supplier, "types": [code for code in available if code in saved], "available_types": available}
 
 
@@ -448,13 +445,8 @@ def partnership_request(body):
         missing = {name: problems.needed_to_invite() for name in ("siret", "email", "legal_name") if not body.get(name)}
         if missing:
             raise InvalidInput(missing)
-        email = body["email"]
-        try:
-            email = checked_email(email)
-        except EmailNotValidError:
-            raise InvalidInput({"email": problems.bad_email()}) from None
         partnership = partnerships.invite(
-            found.tenancy, found.user, email=email, siret=body["siret"], legal_name=body["legal_name"]
+            found.tenancy, found.user, email=body["email"], siret=body["siret"], legal_name=body["legal_name"]
         )
         target = db.session.get(Organisation, partnership.target_id)
     return {
@@ -476,8 +468,7 @@ def send_version(code, issued_on, valid_until, verification_code, confirm_sync, 
     organisation = found.tenancy.organisation
     if not organisation.is_supplier:
         abort(403, detail=problems.not_a_supplier())
-    if compliance.load(organisation).row_for(code) is None:
-        abort(404)
+    kind = versions.document_type(code)  # 404 for a type not in the catalogue
     upload = versions.Upload(
         data=file.read(),
         filename=file.filename or "document",
@@ -486,10 +477,8 @@ def send_version(code, issued_on, valid_until, verification_code, confirm_sync, 
         verification_code=verification_code,
     )
     sent = versions.submit(organisation, found.user, code, upload, sync_confirmed=confirm_sync)
-    kind = versions.document_type(code)
     notices = versions.supplier_notices(sent, kind, organisation)
     auto_validation.consider(sent.id)
-    sent = db.session.get(DocumentVersion, sent.id)
     check = sent.precheck or {}
     return {
         "id": sent.id,

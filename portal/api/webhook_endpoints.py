@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal.core import audit, outbox, secrets
+from portal.core import tenancy as tenancy_rules
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
@@ -102,10 +103,7 @@ def create(tenancy: Tenancy, user: User, *, url: str, events: list[str]) -> tupl
 
 def endpoint_of(tenancy: Tenancy, endpoint_id: int) -> WebhookEndpoint:
     tenancy.require_role("owner")
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or endpoint.organisation_id != tenancy.organisation.id:
-        raise NotFound()
-    return endpoint
+    return tenancy_rules.owned(WebhookEndpoint, endpoint_id, tenancy.organisation.id)
 
 
 def log(
@@ -130,17 +128,17 @@ def log(
     return endpoint, [(delivery, last.get(delivery.id)) for delivery in deliveries]
 
 
-def endpoint_of_delivery(tenancy: Tenancy, delivery_id: int) -> int:
+def delivery_of(tenancy: Tenancy, delivery_id: int) -> tuple[WebhookDelivery, WebhookEndpoint]:
+    """A delivery to one of the company's endpoints, with it, or 404."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise NotFound()
-    return endpoint_of(tenancy, delivery.endpoint_id).id
+    return delivery, endpoint_of(tenancy, delivery.endpoint_id)
 
 
 def resend(tenancy: Tenancy, user: User, delivery_id: int) -> WebhookDelivery:
     """Send a delivery again now (same event id, same body), once."""
-    endpoint = endpoint_of(tenancy, endpoint_of_delivery(tenancy, delivery_id))
-    delivery = db.session.get(WebhookDelivery, delivery_id)
+    delivery, endpoint = delivery_of(tenancy, delivery_id)
     if not endpoint.active:
         raise InvalidInput({"delivery": _l("Réactivez d'abord cette adresse.")})
     if delivery.status != "pending":

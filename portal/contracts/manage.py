@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
@@ -43,8 +43,7 @@ class ContractError(InvalidInput):
 
 def signature_deadline(mission_start: date) -> datetime:
     """Mission start (midnight, Paris) + 48 hours, as naive UTC like every stored datetime."""
-    start = datetime.combine(mission_start, time(0, 0), tzinfo=clock.PARIS)
-    return (start + SIGNATURE_DELAY).astimezone(UTC).replace(tzinfo=None)
+    return clock.stored_midnight(mission_start) + SIGNATURE_DELAY
 
 
 @dataclass(frozen=True)

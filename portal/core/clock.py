@@ -8,7 +8,7 @@ are Paris dates: a French supplier's day does not end at 01:00. Stored timestamp
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,6 +34,11 @@ def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def stored_midnight(day: date) -> datetime:
+    """The start of a Paris day as stored timestamps are (naive UTC): 1 December → 30 Nov 23:00."""
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def paris_time(stored: datetime) -> datetime:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.core.labels import N_
 
-TYPE_BASE = "https://vigie.example/problems/"
+TYPE_BASE = "urn:vigie:problem:"  # an identifier, not a page: no documentation is served at it
 TITLES = {
     400: _l("Requête invalide"),
     401: _l("Clé d'API absente ou invalide"),
@@ -36,6 +36,7 @@ FIELD_MESSAGES = {
     "Not a valid integer.": N_("Un nombre entier est attendu."),
     "Not a valid string.": N_("Un texte est attendu."),
     "Not a valid datetime.": N_("Une date et heure ISO 8601 est attendue (2026-12-01T08:00:00Z)."),
+    "Not a valid aware datetime.": N_("Indiquez le fuseau horaire (2026-12-01T08:00:00Z ou +01:00)."),
     "Not a valid date.": N_("Une date ISO 8601 est attendue (2026-12-01)."),
     "Not a valid boolean.": N_("Vrai ou faux est attendu."),
     "Not a valid list.": N_("Une liste est attendue."),
@@ -64,20 +65,12 @@ def not_a_supplier() -> str:
     return _("Votre entreprise n'est pas fournisseur sur Vigie : elle n'a pas de dossier de documents.")
 
 
-def unknown_types(codes: list[str]) -> str:
-    return _("Types de document inconnus : %(codes)s. Voyez available_types.", codes=", ".join(codes))
-
-
 def siren_or_siret() -> str:
     return _("Indiquez le SIREN d'une entreprise sur Vigie, ou le SIRET d'une entreprise à inviter.")
 
 
 def needed_to_invite() -> str:
     return _("Cette entreprise n'est pas sur Vigie : ce champ est nécessaire pour l'inviter.")
-
-
-def bad_email() -> str:
-    return _("Cette adresse e-mail n'est pas valide.")
 
 
 def is_api_request() -> bool:

@@ -11,7 +11,6 @@ from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts import team
 from portal.core import clock
 from portal.core.extensions import db
 from portal.documents import compliance, partner_status
@@ -60,7 +59,7 @@ def sweep(on: date | None = None) -> Counter:
         .where(DocumentVersion.status.in_(("valid", "expiring", "expired")), DocumentVersion.valid_until.is_not(None))
     ).all()
     replaced = set(db.session.scalars(select(DocumentVersion.document_id).where(DocumentVersion.status == "submitted")))
-    owners = team.owners({organisation.id for _, _, organisation in rows})
+    owners = notifications.owners({organisation.id for _, _, organisation in rows})
     counts: Counter = Counter()
     moved = set()
     for version, kind, organisation in rows:

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from portal.accounts import team
 from portal.core import audit, uploads
 from portal.core.clock import paris_date
 from portal.core.exceptions import InvalidInput
@@ -234,7 +233,7 @@ def decide(tenancy: Tenancy, operator: User, mandate_id: int, accept: bool) -> M
 def _tell_owners(mandate: Mandate, template: str, **context) -> None:
     organisation = db.session.get(Organisation, mandate.organisation_id)
     labels = {t.code: t for t in collectable_types()}
-    for user in team.owners({organisation.id}).get(organisation.id, []):
+    for user in notifications.owners({organisation.id}).get(organisation.id, []):
         notifications.queue_email(
             user.email,
             template,

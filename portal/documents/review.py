@@ -20,7 +20,6 @@ from portal.models import (
     Document,
     DocumentType,
     DocumentVersion,
-    Membership,
     Organisation,
     RefusalReason,
     User,
@@ -203,10 +202,9 @@ def _tell_endpoints(found: QueueItem, reason: str | None) -> None:
     """document.validated / document.refused to the supplier's webhooks and its clients' (who are not
     given the refused version's id nor its reason: their pages show neither)."""
     version = found.version
-    supplier = db.session.get(Organisation, version.organisation_id)
     document = {
         "type": found.document_type.code,
-        "state": "valid" if version.status == "valid" else "refused",
+        "state": version.status,
         "issued_on": version.issued_on,
         "valid_until": version.valid_until,
     }
@@ -215,7 +213,7 @@ def _tell_endpoints(found: QueueItem, reason: str | None) -> None:
         own["refusal_reason"] = reason
     for_clients = own if version.status == "valid" else document
     event = "document.validated" if version.status == "valid" else "document.refused"
-    webhooks.emit_document_event(event, supplier, own, for_clients)
+    webhooks.emit_document_event(event, found.organisation, own, for_clients)
 
 
 def _tell_supplier(found: QueueItem, template: str, **context) -> None:
@@ -225,13 +223,7 @@ def _tell_supplier(found: QueueItem, template: str, **context) -> None:
     if version.uploaded_by_id:
         recipients = [db.session.get(User, version.uploaded_by_id)]
     if not recipients or recipients[0] is None:
-        recipients = list(
-            db.session.scalars(
-                select(User)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.organisation_id == version.organisation_id, Membership.role == "owner")
-            )
-        )
+        recipients = notifications.owners({version.organisation_id}).get(version.organisation_id, [])
     for user in recipients:
         notifications.queue_email(
             user.email,

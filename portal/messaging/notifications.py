@@ -14,7 +14,7 @@ from portal.core.extensions import db
 from portal.integrations import DeliveryError, Outgoing
 from portal.integrations.mail import OutboxMailer, SMTPMailer
 from portal.integrations.sms import WEBHOOK_STATUSES, BrevoSMS, OutboxSMS
-from portal.models import Message, utcnow
+from portal.models import Membership, Message, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -269,3 +269,25 @@ def record_sms_report(provider_id: str, status: str) -> bool:
         message.failure_reason = reason
     db.session.commit()
     return True
+
+
+def owners(organisation_ids: set[int]) -> dict[int, list[User]]:
+    """The owners of several organisations (one query): who gets the company's emails."""
+    if not organisation_ids:
+        return {}
+    found: dict[int, list[User]] = {}
+    for membership, user in db.session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id.in_(organisation_ids), Membership.role == "owner")
+    ):
+        found.setdefault(membership.organisation_id, []).append(user)
+    return found
+
+
+def tell_owners(organisation_id: int, template: str, **context) -> None:
+    """Queue an email to each owner of an organisation, in his language (after commit)."""
+    for owner in owners({organisation_id}).get(organisation_id, []):
+        queue_email(
+            owner.email, template, language=owner.language, organisation_id=organisation_id, user=owner, **context
+        )

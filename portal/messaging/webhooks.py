@@ -15,20 +15,18 @@ import hmac
 import json
 import time
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import requests
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from portal.core import clock, outbox, secrets
 from portal.core.extensions import db
 from portal.messaging import notifications
 from portal.models import (
-    Membership,
     Organisation,
     Partnership,
-    User,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -43,28 +41,31 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def clients_of(supplier_id: int) -> list[int]:
-    """The companies reading this supplier's file through an accepted request."""
-    return list(
-        db.session.scalars(
-            select(Partnership.requester_id).where(
-                Partnership.target_id == supplier_id, Partnership.status == "accepted"
-            )
-        )
-    )
-
-
 def company(organisation: Organisation) -> dict:
     return {"siren": organisation.siren, "legal_name": organisation.legal_name}
 
 
+def _subscribed(event_type: str, *where) -> list[WebhookEndpoint]:
+    endpoints = db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True), *where))
+    return [endpoint for endpoint in endpoints if event_type in endpoint.events]
+
+
 def emit_document_event(event_type: str, supplier: Organisation, own: dict, for_clients: dict) -> int:
-    """A document.* event: ``own`` to the supplier's endpoints, ``for_clients`` to its clients'."""
-    data = {
-        client_id: {"supplier": company(supplier), "document": for_clients} for client_id in clients_of(supplier.id)
-    }
-    data[supplier.id] = {"supplier": company(supplier), "document": own}
-    return emit(event_type, data)
+    """A document.* event: ``own`` to the supplier's endpoints, ``for_clients`` to those of the clients
+    reading its file through an accepted request (one query for both)."""
+    clients = select(Partnership.requester_id).where(
+        Partnership.target_id == supplier.id, Partnership.status == "accepted"
+    )
+    endpoints = _subscribed(
+        event_type,
+        or_(WebhookEndpoint.organisation_id == supplier.id, WebhookEndpoint.organisation_id.in_(clients)),
+    )
+    document = {supplier.id: own}
+    return _write(
+        event_type,
+        endpoints,
+        lambda organisation_id: {"supplier": company(supplier), "document": document.get(organisation_id, for_clients)},
+    )
 
 
 def emit(event_type: str, data_by_organisation: dict[int, dict]) -> int:
@@ -72,40 +73,38 @@ def emit(event_type: str, data_by_organisation: dict[int, dict]) -> int:
     its company's data; in the caller's transaction. Returns the deliveries written."""
     if not data_by_organisation:
         return 0
-    endpoints = db.session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.organisation_id.in_(list(data_by_organisation)), WebhookEndpoint.active.is_(True)
-        )
-    ).all()
-    wanted = [endpoint for endpoint in endpoints if event_type in endpoint.events]
-    if not wanted:
+    endpoints = _subscribed(event_type, WebhookEndpoint.organisation_id.in_(list(data_by_organisation)))
+    return _write(event_type, endpoints, data_by_organisation.__getitem__)
+
+
+def _write(event_type: str, endpoints: list[WebhookEndpoint], data_for) -> int:
+    """The deliveries of one event and their jobs (one flush)."""
+    if not endpoints:
         return 0
     event_id = str(uuid.uuid4())
-    created = clock.now().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    for endpoint in wanted:
-        body = json.dumps(
-            {
-                "id": event_id,
-                "type": event_type,
-                "created_at": created,
-                "data": data_by_organisation[endpoint.organisation_id],
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-            default=str,
-        )
-        delivery = WebhookDelivery(
+    now = clock.stored_now()
+    created = now.isoformat(timespec="seconds") + "Z"
+    deliveries = [
+        WebhookDelivery(
             endpoint_id=endpoint.id,
             event_id=event_id,
             event_type=event_type,
-            body=body,
-            created_at=clock.stored_now(),
-            next_attempt_at=clock.stored_now(),
+            body=json.dumps(
+                {"id": event_id, "type": event_type, "created_at": created, "data": data_for(endpoint.organisation_id)},
+                ensure_ascii=False,
+                separators=(",", ":"),
+                default=str,
+            ),
+            created_at=now,
+            next_attempt_at=now,
         )
-        db.session.add(delivery)
-        db.session.flush()
+        for endpoint in endpoints
+    ]
+    db.session.add_all(deliveries)
+    db.session.flush()
+    for delivery in deliveries:
         outbox.enqueue("deliver_webhook", delivery_id=delivery.id)
-    return len(wanted)
+    return len(deliveries)
 
 
 def deliver(delivery_id: int, *, once: bool = False) -> str:
@@ -174,19 +173,10 @@ def _switch_off(endpoint: WebhookEndpoint, now) -> None:
         .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
         .values(status="failed", next_attempt_at=None, last_error="endpoint switched off")
     )
-    owners = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == endpoint.organisation_id, Membership.role == "owner")
+    notifications.tell_owners(
+        endpoint.organisation_id,
+        "webhook_disabled",
+        endpoint=endpoint,
+        days=current_app.config["WEBHOOK_DISABLE_AFTER_DAYS"],
+        link=url_for("api_keys.webhooks", _external=True),
     )
-    for owner in owners:
-        notifications.queue_email(
-            owner.email,
-            "webhook_disabled",
-            language=owner.language,
-            organisation_id=endpoint.organisation_id,
-            user=owner,
-            endpoint=endpoint,
-            days=current_app.config["WEBHOOK_DISABLE_AFTER_DAYS"],
-            link=url_for("api_keys.webhooks", _external=True),
-        )

@@ -20,11 +20,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
-from portal.accounts import team
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.messaging import notifications
 from portal.models import (
     LIVE_LINK,
     AccountLink,
@@ -86,7 +86,7 @@ def propose(tenancy: Tenancy, user: User, sheet_id: int, main_id: int | None, co
         main_id=main.id,
         secondary_ids=[c.id for c in chosen],
     )
-    team.tell_owners(
+    notifications.tell_owners(
         main.id,
         "link_request",
         agency=tenancy.organisation,
@@ -153,7 +153,7 @@ def decide(tenancy: Tenancy, user: User, request_id: int, accept: bool) -> LinkR
         link_request_id=request.id,
         secondary_ids=[link.secondary_id for link in links],
     )
-    team.tell_owners(
+    notifications.tell_owners(
         request.agency_id,
         "link_decision",
         main=tenancy.organisation,
@@ -226,6 +226,6 @@ def end(tenancy: Tenancy, user: User, link_id: int) -> AccountLink:
         secondary_id=link.secondary_id,
     )
     other = link.secondary if link.main_id == own else link.main
-    team.tell_owners(other.id, "link_ended", by=tenancy.organisation, main=link.main, secondary=link.secondary)
+    notifications.tell_owners(other.id, "link_ended", by=tenancy.organisation, main=link.main, secondary=link.secondary)
     db.session.commit()
     return link

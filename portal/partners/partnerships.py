@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from email_validator import EmailNotValidError
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
@@ -20,11 +21,12 @@ from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
 from werkzeug.exceptions import NotFound
 
-from portal.accounts import invitations, team
+from portal.accounts import invitations
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.core.validators import checked_email
 from portal.documents import compliance, partner_status
 from portal.messaging import notifications, webhooks
 from portal.models import (
@@ -163,6 +165,10 @@ def invite(tenancy: Tenancy, user: User, *, email: str, siret: str, legal_name: 
     """Invite a company that is not on Vigie yet: its account is created by the invitation link."""
     tenancy.require_role("owner", "member", "collaborator")
     siret = valid_siret(siret)
+    try:  # the form checks it too; the API sends it as typed
+        email = checked_email(email)
+    except EmailNotValidError:
+        raise PartnershipError({"email": _l("Cette adresse e-mail n'est pas valide.")}) from None
     if db.session.scalar(select(Organisation.id).where(Organisation.siren == siret[:9])):
         raise PartnershipError({"siret": _l("Cette entreprise est déjà sur Vigie : recherchez-la par son SIREN.")})
     partnership = invite_company(tenancy.organisation, user, email=email, siret=siret, legal_name=legal_name)
@@ -203,7 +209,7 @@ def invite_company(
 
 
 def _owners(organisation_id: int) -> list[User]:
-    return team.owners({organisation_id}).get(organisation_id, [])
+    return notifications.owners({organisation_id}).get(organisation_id, [])
 
 
 def keeping_a_file(organisation_ids: set[int]) -> set[int]:
@@ -264,7 +270,7 @@ def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> P
         partnership_id=partnership.id,
         answered_from=tenancy.organisation.id,
     )
-    team.tell_owners(partnership.requester_id, "partner_decision", partner=target, accepted=accept)
+    notifications.tell_owners(partnership.requester_id, "partner_decision", partner=target, accepted=accept)
     if accept:
         partner_status.refresh(partnership, target)
         _tell_endpoints("partnership.accepted", partnership, partnership.requester, target)
@@ -358,7 +364,7 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Pa
     partnership.changed_at = utcnow()
     other = partnership.target_id if partnership.requester_id == own else partnership.requester_id
     audit.record(f"partnership.{new_status}", user_id=user.id, organisation_id=own, partnership_id=partnership.id)
-    team.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
+    notifications.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
     if new_status == "ended":
         requester = db.session.get(Organisation, partnership.requester_id)
         target = db.session.get(Organisation, partnership.target_id)

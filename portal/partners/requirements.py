@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from portal.core import audit
+from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.documents import partner_status
@@ -36,7 +38,10 @@ def save(tenancy: Tenancy, user: User, supplier_id: int | None, codes: list[str]
     if supplier_id is not None:
         partnerships.shared_with(tenancy, supplier_id)  # 404 unless an accepted partner
     by_code = {t.code: t.id for t in types()}
-    wanted = {code for code in codes if code in by_code}
+    unknown = sorted(set(codes) - set(by_code))
+    if unknown:  # a tampered form, or an API call with a code the catalogue does not have
+        raise InvalidInput({"types": _l("Types de document inconnus : %(codes)s.", codes=", ".join(unknown))})
+    wanted = set(codes)
     scope = Requirement.supplier_id.is_(None) if supplier_id is None else Requirement.supplier_id == supplier_id
     db.session.execute(delete(Requirement).where(Requirement.requested_by_id == tenancy.organisation.id, scope))
     for code in sorted(wanted):

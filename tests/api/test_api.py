@@ -82,6 +82,18 @@ def test_a_key_without_a_name_or_a_right_is_refused_next_to_each_field_and_nothi
         assert db.session.scalar(select(ApiKey)) is None
 
 
+def test_a_key_says_the_last_day_its_owner_chose(app, client, auth, demo):
+    from babel.dates import format_date
+
+    auth.login("constructor@vigie.test")
+    values = form_values(client.get("/settings/api").data, "api-key-form")
+    last = clock.today() + timedelta(days=10)
+    data = {**values, "name": "ERP", "scopes": ["suppliers:read"], "expires_on": last.isoformat()}
+    assert client.post("/settings/api", data=data).status_code == 303
+    page = client.get("/settings/api").get_data(as_text=True)
+    assert f"Active jusqu'au {format_date(last, 'long', locale='fr')}" in page
+
+
 def test_only_owners_manage_keys_and_a_revoked_key_stops_at_once(app, client, auth, demo):
     secret = make_key(app, CABINET, ["suppliers:read"])
     auth.login("collaboratrice@vigie.test")  # a collaborator of the same firm
@@ -184,7 +196,7 @@ def test_suppliers_lists_accepted_partners_with_the_status_the_client_sees(app, 
     assert martin["expiring_within_days"] == 30 and martin["status_changed_at"].endswith("+00:00")
     with app.app_context():
         expiring = db.session.scalar(select(Partnership.expiring_count).where(Partnership.status == "accepted"))
-    assert martin["expiring_documents"] == expiring
+    assert martin["expiring_documents"] == expiring == 1  # the demo's RC Pro, as the dashboard shows it
     assert client.get("/api/v1/suppliers?status=compliant", headers=bearer(secret)).get_json()["data"] == []
     assert len(client.get("/api/v1/suppliers?siren=812345676", headers=bearer(secret)).get_json()["data"]) == 1
     later = (utcnow() + timedelta(hours=1)).isoformat() + "Z"
@@ -200,6 +212,17 @@ def test_bad_filters_get_one_french_message_per_field(app, client, demo):
     fields = {error["field"]: error["message"] for error in body["errors"]}
     assert set(fields) == {"limit", "status", "siren", "updated_since", "cursor"}
     assert "Une date et heure ISO 8601 est attendue" in fields["updated_since"]
+    assert (fields["limit"], fields["status"], fields["siren"]) == (
+        "Entre 1 et 100.",
+        "Valeurs permises : compliant, incomplete, expired, in_review.",
+        "9 chiffres.",
+    )
+    naive = _problem(client.get("/api/v1/suppliers?updated_since=2026-12-01T08:00:00", headers=bearer(secret)), 422)
+    assert naive["errors"] == [
+        {"field": "updated_since", "message": "Indiquez le fuseau horaire (2026-12-01T08:00:00Z ou +01:00)."}
+    ]
+    zero = _problem(client.get("/api/v1/suppliers?limit=0", headers=bearer(secret, **{"Accept-Language": "en"})), 422)
+    assert zero["errors"] == [{"field": "limit", "message": "Between 1 and 100."}]
     body = _problem(client.get(f"/api/v1/suppliers?cursor={2**70}", headers=bearer(secret)), 422)
     assert [e["field"] for e in body["errors"]] == ["cursor"]
     english = _problem(

@@ -46,6 +46,14 @@ def test_bad_requirements_are_refused_with_nothing_saved_and_need_their_scope(ap
     )
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Requirement)) == 2
+    auth_page = client.application.test_client()  # the portal's form, changed by hand, says so too
+    from tests.support.http import AuthActions, post
+
+    AuthActions(auth_page).login("constructor@vigie.test")
+    answer = post(auth_page, "/partners/requirements", {"types": ["RC_PRO", "NOPE"]}, follow_redirects=True)
+    assert "Types de document inconnus : NOPE." in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Requirement)) == 2
     reader = make_key(app, CONSTRUCTOR, ["suppliers:read"])
     assert client.get("/api/v1/requirements", headers=bearer(reader)).status_code == 200
     _problem(client.put("/api/v1/requirements", json={"types": []}, headers=bearer(reader)), 403)

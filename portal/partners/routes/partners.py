@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.core import tenancy
+from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.core.labels import de
@@ -149,6 +150,15 @@ def _codes() -> list[str]:
     return request.form.getlist("types")
 
 
+def _save_requirements(current, supplier_id: int | None, done: str) -> None:
+    try:
+        requirements.save(current, current_user, supplier_id, _codes())
+    except InvalidInput as exc:  # only a form changed by hand sends a code the catalogue lacks
+        flash(str(exc.errors["types"]), "warning")
+    else:
+        flash(done, "success")
+
+
 @bp.route("/requirements", methods=["GET", "POST"])
 @login_required
 def requirements_page():
@@ -156,8 +166,7 @@ def requirements_page():
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
-        requirements.save(current, current_user, None, _codes())
-        flash(_("Documents exigés de tous vos fournisseurs enregistrés."), "success")
+        _save_requirements(current, None, _("Documents exigés de tous vos fournisseurs enregistrés."))
         return redirect_to(url_for("partners.requirements_page"))
     return render(
         "partners/requirements.html",
@@ -172,8 +181,7 @@ def requirements_page():
 def company_requirements(organisation_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    requirements.save(tenancy.current(), current_user, organisation_id, _codes())
-    flash(_("Documents exigés de ce fournisseur enregistrés."), "success")
+    _save_requirements(tenancy.current(), organisation_id, _("Documents exigés de ce fournisseur enregistrés."))
     return redirect_to(url_for("partners.company", organisation_id=organisation_id))
 
 
