@@ -7,6 +7,7 @@ owner is no longer an owner of the company.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -15,13 +16,14 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import contains_eager
 
 from portal.core import audit, clock
 from portal.core import tenancy as tenancy_rules
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
-from portal.models import API_SCOPES, ApiKey, Membership, Organisation, User
+from portal.models import API_SCOPES, ApiKey, Membership, User
 
 PREFIX_BYTES, SECRET_BYTES = 6, 32
 # Writing last_used_at on every request would make each read a write: once a minute is enough.
@@ -103,76 +105,93 @@ def revoke(tenancy: Tenancy, user: User, key_id: int) -> ApiKey:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who an API request acts for: the key and the tenancy of its creator's membership."""
+    """Who an API request acts for: a valid key, as plain values read with it, and (loaded when a
+    use-case needs them) the tenancy and user of its creator's membership."""
 
-    key: ApiKey
-    tenancy: Tenancy
-    user: User
+    key_id: int
+    organisation_id: int
+    user_id: int
+    membership_id: int
+    scopes: tuple[str, ...]
+    last_used_at: datetime | None
 
     def allows(self, scope: str) -> bool:
-        return scope in self.key.scopes
+        return scope in self.scopes
+
+    @functools.cached_property
+    def tenancy(self) -> Tenancy:
+        membership = db.session.scalars(
+            select(Membership)
+            .join(Membership.organisation)
+            .join(Membership.user)
+            .options(contains_eager(Membership.organisation), contains_eager(Membership.user))
+            .where(Membership.id == self.membership_id)
+        ).one()
+        return Tenancy(membership=membership, memberships=[membership])
+
+    @property
+    def user(self) -> User:
+        return self.tenancy.membership.user
 
 
+# Plain columns, not entities: this runs on every API request, and most answer from the key alone.
 KEY_WITH_OWNER = (
-    select(ApiKey, Membership, User, Organisation)
+    select(
+        ApiKey.id,
+        ApiKey.organisation_id,
+        ApiKey.created_by_id,
+        ApiKey.key_hash,
+        ApiKey.scopes,
+        ApiKey.expires_at,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        Membership.id.label("membership_id"),
+    )
     .join(
         Membership,
         (Membership.user_id == ApiKey.created_by_id)
         & (Membership.organisation_id == ApiKey.organisation_id)
         & (Membership.role == "owner"),
     )
-    .join(User, User.id == ApiKey.created_by_id)
-    .join(Organisation, Organisation.id == ApiKey.organisation_id)
+    .join(User, (User.id == ApiKey.created_by_id) & User.active)
     .where(ApiKey.prefix == bindparam("prefix"))
 )
 
 
 def authenticate(presented: str) -> Caller | None:
-    """The caller a bearer key names, or None (unknown, wrong, revoked, expired, owner gone): one query."""
+    """The caller a bearer key names, or None (unknown, wrong, revoked, expired, owner gone or
+    deactivated): one query."""
     parts = presented.split("_")
     if len(parts) < 3 or parts[0] != "vk" or len(parts[1]) != PREFIX_BYTES * 2:
         return None
-    row = db.session.execute(KEY_WITH_OWNER, {"prefix": parts[1]}).first()
-    if row is None:
-        return None
-    key, membership, user, organisation = row
-    if not hmac.compare_digest(key.key_hash, _hash(presented)) or not user.active:
+    row = db.session.connection().execute(KEY_WITH_OWNER, {"prefix": parts[1]}).first()
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(presented)):
         return None
     now = clock.stored_now()
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    membership.organisation = organisation
-    membership.user = user
-    return Caller(key=key, tenancy=Tenancy(membership=membership, memberships=[membership]), user=user)
+    return Caller(
+        key_id=row.id,
+        organisation_id=row.organisation_id,
+        user_id=row.created_by_id,
+        membership_id=row.membership_id,
+        scopes=tuple(row.scopes),
+        last_used_at=row.last_used_at,
+    )
 
 
-@dataclass(frozen=True)
-class Use:
-    """What the audit row of a request needs, read while the request's objects were loaded."""
-
-    key_id: int
-    user_id: int
-    organisation_id: int
-    last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, caller: Caller) -> Use:
-        key = caller.key
-        return cls(key.id, caller.user.id, key.organisation_id, key.last_used_at)
-
-
-def record_use(use: Use, method: str, path: str, status: int) -> None:
+def record_use(caller: Caller, method: str, path: str, status: int) -> None:
     """Every use in the audit log; last_used_at at most once a minute. Commits."""
     now = clock.stored_now()
     audit.record_now(
         "api.request",
-        user_id=use.user_id,
-        organisation_id=use.organisation_id,
-        key_id=use.key_id,
+        user_id=caller.user_id,
+        organisation_id=caller.organisation_id,
+        key_id=caller.key_id,
         method=method,
         path=path[:300],
         status=status,
     )
-    if use.last_used_at is None or use.last_used_at < now - LAST_USED_EVERY:
-        db.session.execute(update(ApiKey).where(ApiKey.id == use.key_id).values(last_used_at=now))
+    if caller.last_used_at is None or caller.last_used_at < now - LAST_USED_EVERY:
+        db.session.execute(update(ApiKey).where(ApiKey.id == caller.key_id).values(last_used_at=now))
     db.session.commit()

@@ -128,7 +128,7 @@ def test_without_a_valid_key_the_answer_is_a_401_problem_in_french_or_english(ap
     _problem(client.get("/api/v1/no-such-thing", headers=bearer(secret)), 404)
 
 
-def test_an_expired_key_and_a_key_whose_creator_is_no_longer_owner_stop_working(app, client, demo):
+def test_an_expired_key_and_a_key_whose_creator_is_no_longer_owner_or_active_stop_working(app, client, demo):
     expiring = make_key(app, CONSTRUCTOR, expires_on=clock.today() + timedelta(days=1))
     assert client.get("/api/v1/suppliers", headers=bearer(expiring)).status_code == 200
     with app.app_context():
@@ -146,6 +146,13 @@ def test_an_expired_key_and_a_key_whose_creator_is_no_longer_owner_stop_working(
         membership.role = "member"
         db.session.commit()
     _problem(client.get("/api/v1/suppliers", headers=bearer(secret)), 401)
+    deactivated = make_key(app, DEMOLITOR)  # its creator's account then switched off
+    assert client.get("/api/v1/suppliers", headers=bearer(deactivated)).status_code == 200
+    with app.app_context():
+        creator = db.session.scalar(select(ApiKey).order_by(ApiKey.id.desc())).created_by_id
+        db.session.get(User, creator).active = False
+        db.session.commit()
+    _problem(client.get("/api/v1/suppliers", headers=bearer(deactivated)), 401)
 
 
 def test_a_key_without_the_scope_gets_403_and_every_use_is_audited(app, client, demo_file):
