@@ -116,6 +116,10 @@ def load(instance_path: str) -> dict:
         "EXPIRY_WARNING_DAYS": int(os.environ.get("EXPIRY_WARNING_DAYS", "30")),
         "EXPIRY_REMINDER_DAYS": [int(d) for d in os.environ.get("EXPIRY_REMINDER_DAYS", "30,7,0").split(",")],
         "EXPIRED_REMINDER_EVERY_DAYS": int(os.environ.get("EXPIRED_REMINDER_EVERY_DAYS", "7")),
+        # The duty of vigilance (L8222-1, D8222-1): from this amount HT, engagements with one
+        # supplier in twelve months; suppliers reminded this many days before a checkpoint.
+        "VIGILANCE_THRESHOLD_EUROS": int(os.environ.get("VIGILANCE_THRESHOLD_EUROS", "5000")),
+        "VIGILANCE_REMIND_DAYS": int(os.environ.get("VIGILANCE_REMIND_DAYS", "30")),
         "EXPIRY_SWEEP_TIMES": os.environ.get("EXPIRY_SWEEP_TIMES", "06:00").split(","),
         # After the sweep: the day's compliance of every partnership, for the clients' 12-month curve.
         "COMPLIANCE_SNAPSHOT_TIMES": os.environ.get("COMPLIANCE_SNAPSHOT_TIMES", "06:30").split(","),

@@ -295,10 +295,14 @@ def stored_files() -> list[tuple[str, int | None, str | None]]:
     from sqlalchemy import literal, select, union_all
 
     from portal.core.extensions import db
-    from portal.models import DocumentVersion, FolderDocument, Mandate
+    from portal.models import DocumentVersion, FolderDocument, Mandate, ProofFile
 
     query = union_all(
-        select(DocumentVersion.storage_key, DocumentVersion.size, DocumentVersion.sha256),
+        # A version whose file the retention job removed names no file any more.
+        select(DocumentVersion.storage_key, DocumentVersion.size, DocumentVersion.sha256).where(
+            DocumentVersion.file_removed_at.is_(None)
+        ),
+        select(ProofFile.storage_key, ProofFile.size, ProofFile.sha256).where(ProofFile.storage_key.is_not(None)),
         select(FolderDocument.storage_key, FolderDocument.size, FolderDocument.sha256),
         select(Mandate.signed_storage_key, literal(None), literal(None)).where(Mandate.signed_storage_key.is_not(None)),
     )

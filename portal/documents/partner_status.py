@@ -11,9 +11,11 @@ from portal.core.extensions import db
 from portal.documents import compliance
 from portal.messaging import webhooks
 from portal.models import Organisation, Partnership, utcnow
+from portal.partners import vigilance
 
 
 def refresh(partnership: Partnership, supplier: Organisation) -> None:
+    vigilance.refresh(partnership, supplier)
     file = compliance.load(supplier, for_client=partnership.requester_id)
     summary = compliance.summary(file)
     # The time of the last change (the API's ``updated_since`` reads it), not of the last look.

@@ -14,6 +14,7 @@ from portal.models.contracts import (
     SignatureSyncRun,
 )
 from portal.models.documents import (
+    LEGAL_BASIS,
     Document,
     DocumentType,
     DocumentVersion,
@@ -46,9 +47,14 @@ from portal.models.outbox import Message, OutboxJob
 from portal.models.partners import LIVE_STATUSES, ComplianceSnapshot, Partnership
 from portal.models.platforms import PlatformConnection, PlatformSyncRun
 from portal.models.users import ROLES, Invitation, Membership, User, UserSession, normalise_email, to_e164
+from portal.models.vigilance import CheckpointReminder, Engagement, ProofFile
 from portal.models.webhooks import WEBHOOK_EVENTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "LEGAL_BASIS",
+    "CheckpointReminder",
+    "Engagement",
+    "ProofFile",
     "WEBHOOK_EVENTS",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -14,6 +14,19 @@ VALIDITY_RULES = ("months_from_issue", "printed_end_date", "end_of_year")
 VERSION_STATUSES = ("submitted", "valid", "refused", "expiring", "expired", "archived")
 
 
+# The documents the law asks of a co-contractor (Code du travail L8222-1), with their article.
+# Every other type is a client's own requirement: binding on a supplier only through a contract.
+LEGAL_BASIS = {
+    "URSSAF_VIGILANCE": "D8222-5 1°",
+    "KBIS": "D8222-5 2°",
+    "RNE_CERT": "D8222-5 2°",
+    "LNTE": "D8254-2",
+    "FOREIGN_VAT": "D8222-7",
+    "FOREIGN_SOCIAL": "D8222-7",
+    "FOREIGN_REGISTRATION": "D8222-7",
+}
+
+
 class DocumentType(Base):
     __tablename__ = "document_type"
 
@@ -32,9 +45,17 @@ class DocumentType(Base):
     sort_order: Mapped[int] = mapped_column(default=100)
     # Operators may let Vigie validate on its own a native PDF whose every fact the reader is sure of.
     auto_validate: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Years a version's file is kept after it stops being valid; then the file is removed and its
+    # metadata and SHA-256 kept (portal.documents.retention).
+    retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
 
     def label(self, language: str) -> str:
         return self.label_en if language == "en" else self.label_fr
+
+    @property
+    def legal_basis(self) -> str | None:
+        """The article that makes it a legal obligation, None for a client's own requirement."""
+        return LEGAL_BASIS.get(self.code)
 
 
 class RefusalReason(Base):
@@ -122,6 +143,8 @@ class DocumentVersion(Base):
     fetched_at: Mapped[datetime | None]
     # The date the document certifies (an URSSAF attestation's situation date), when known.
     certified_on: Mapped[date | None]
+    # Set when the retention job removed the file: what it was (name, size, hash) stays.
+    file_removed_at: Mapped[datetime | None]
 
     document: Mapped[Document] = relationship(back_populates="versions", lazy="raise")
     refusal_reason: Mapped[RefusalReason | None] = relationship(lazy="raise")

@@ -34,6 +34,11 @@ class Partnership(Base):
     compliance_status: Mapped[str] = mapped_column(String(12), default="incomplete", server_default="incomplete")
     expiring_count: Mapped[int] = mapped_column(default=0, server_default="0")
     status_updated_at: Mapped[datetime | None]
+    # The legal duty of vigilance as the requester's engagements make it (portal.partners.vigilance):
+    # None when no engagement makes it apply, "met", "checking" or "missed" at the latest checkpoint,
+    # and the next checkpoint's day (the dashboard's filters read them).
+    vigilance_status: Mapped[str | None] = mapped_column(String(10))
+    next_checkpoint_on: Mapped[date | None]
 
     requester: Mapped[Organisation] = relationship(foreign_keys=[requester_id], lazy="raise")
     target: Mapped[Organisation] = relationship(foreign_keys=[target_id], lazy="raise")

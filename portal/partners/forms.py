@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -46,4 +46,27 @@ class LinkForm(FlaskForm):
         validate_choice=False,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+    )
+
+
+class EngagementForm(FlaskForm):
+    """An engagement with a supplier: the use-case checks the amount and the dates again."""
+
+    reference = StringField(
+        _l("Référence du contrat ou de la commande"),
+        validators=[DataRequired(message=_l("Indiquez la référence du contrat ou de la commande.")), Length(max=80)],
+    )
+    amount = StringField(
+        _l("Montant HT (€)"),
+        validators=[DataRequired(message=_l("Indiquez le montant hors taxes en euros."))],
+        description=_l("Hors taxes. Plusieurs engagements avec ce fournisseur sur douze mois s'additionnent."),
+    )
+    starts_on = DateField(
+        _l("Date de conclusion"),
+        validators=[DataRequired(message=_l("Indiquez la date de conclusion (jj/mm/aaaa)."))],
+    )
+    ends_on = DateField(
+        _l("Fin de l'exécution"),
+        validators=[Optional()],
+        description=_l("Laissez vide si l'engagement est en cours."),
     )

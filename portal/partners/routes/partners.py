@@ -8,13 +8,13 @@ from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
-from portal.core.labels import de
+from portal.core.labels import current_locale, de
 from portal.core.responses import attachment
 from portal.core.validators import page_number, whole_number
 from portal.documents import compliance, versions
 from portal.partners import compliance_dashboard as supplier_dashboard
-from portal.partners import links, partnerships, requirements
-from portal.partners.forms import InviteCompanyForm, RequestForm
+from portal.partners import links, partnerships, requirements, vigilance
+from portal.partners.forms import EngagementForm, InviteCompanyForm, RequestForm
 from portal.partners.routes.answers import answered
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -124,18 +124,63 @@ def change(partnership_id: int, action: str):
 @bp.get("/companies/<int:organisation_id>")
 @login_required
 def company(organisation_id: int):
+    return _company_page(organisation_id, EngagementForm(formdata=None))
+
+
+def _company_page(organisation_id: int, engagement_form: EngagementForm, status: int = 200):
     current = tenancy.current()
     organisation = partnerships.shared_with(current, organisation_id)
+    types = requirements.types()
     return render(
         "partners/company.html",
+        "partners/_vigilance.html",
+        status=status,
         organisation=organisation,
         file=compliance.load(organisation),
         figures=partnerships.declared_figures(current, organisation_id),
-        types=requirements.types(),
+        types=types,
+        type_labels={t.code: t.label(current_locale()) for t in types},
         chosen=requirements.chosen(current, organisation_id),
         for_all=requirements.chosen(current, None),
         action_form=EmptyForm(),
+        engagements=vigilance.timeline(current, organisation_id),
+        engagement_form=engagement_form,
+        threshold=vigilance.threshold_cents() // 100,
     )
+
+
+@bp.post("/companies/<int:organisation_id>/engagements")
+@login_required
+def record_engagement(organisation_id: int):
+    current = tenancy.current()
+    form = EngagementForm()
+    if form.validate_on_submit():
+        try:
+            vigilance.record(
+                current,
+                current_user,
+                organisation_id,
+                reference=form.reference.data,
+                amount_cents=vigilance.parse_amount(form.amount.data),
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+            )
+        except InvalidInput as exc:
+            exc.attach_to(form)
+        else:
+            flash(_("Engagement « %(reference)s » enregistré.", reference=form.reference.data.strip()), "success")
+            return redirect_to(url_for("partners.company", organisation_id=organisation_id) + "#vigilance")
+    return _company_page(organisation_id, form, status=422)
+
+
+@bp.post("/companies/<int:organisation_id>/engagements/<int:engagement_id>/delete")
+@login_required
+def remove_engagement(organisation_id: int, engagement_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    vigilance.remove(tenancy.current(), current_user, engagement_id)
+    flash(_("Engagement supprimé."), "success")
+    return redirect_to(url_for("partners.company", organisation_id=organisation_id) + "#vigilance")
 
 
 @bp.get("/companies/<int:organisation_id>/versions/<int:version_id>/download")

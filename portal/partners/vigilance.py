@@ -1,0 +1,391 @@
+"""The legal duty of vigilance: what the law asked a client about a supplier, at each date.
+
+Code du travail L8222-1 and D8222-5: a client that concludes a contract of 5 000 € HT or more
+(D8222-1; several contracts with one supplier add up) must obtain the supplier's documents at its
+conclusion and every six months until the end of its performance. Vigie records the client's
+engagements, computes those **checkpoints**, and says at each one whether the client held each
+document the law asks, which version, received when and checked by whom:
+
+- the URSSAF (or MSA) attestation of vigilance (D8222-5 1°), checked;
+- the registration proof: Kbis or its alternative, the RNE attestation (D8222-5 2°);
+- the list of foreign workers for an employer (D8254-2).
+
+A document is *held* on a day when a validated version covering that day (from the date it
+certifies to its end of validity) had been received by the end of it. A checkpoint whose documents
+came afterwards is *late*; one still waiting for an operator's check is *checking* (Vigie does not
+know yet); one without them is *missed*. The foreign set (D8222-7) has no checkpoint: every company
+on Vigie has a SIREN, so none is established abroad as far as Vigie knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import NotFound
+
+from portal.core import audit, clock
+from portal.core.exceptions import InvalidInput
+from portal.core.extensions import db
+from portal.core.tenancy import Tenancy
+from portal.models import (
+    LEGAL_BASIS,
+    Document,
+    DocumentType,
+    DocumentVersion,
+    Engagement,
+    Organisation,
+    Partnership,
+    User,
+)
+
+CHECK_EVERY_MONTHS = 6
+MAX_CENTS = 10**13  # 100 billion euros: beyond, a typing slip
+VALIDATED = ("valid", "expiring", "expired")
+
+
+@dataclass(frozen=True)
+class Need:
+    """One document the law asks at a checkpoint: any of ``codes`` will do."""
+
+    codes: tuple[str, ...]
+    article: str
+
+
+def needs(supplier: Organisation) -> list[Need]:
+    found = [
+        Need(("URSSAF_VIGILANCE",), LEGAL_BASIS["URSSAF_VIGILANCE"]),
+        Need(("KBIS", "RNE_CERT"), LEGAL_BASIS["KBIS"]),
+    ]
+    if supplier.has_employees:
+        found.append(Need(("LNTE",), LEGAL_BASIS["LNTE"]))
+    return found
+
+
+@dataclass
+class Held:
+    """One need at one checkpoint: ``held``, ``late``, ``checking``, ``missing``; for an upcoming
+    checkpoint ``covered`` (today's version covers it) or ``to_renew``."""
+
+    need: Need
+    state: str
+    version: DocumentVersion | None = None
+    received_on: date | None = None
+
+
+@dataclass
+class Checkpoint:
+    day: date
+    conclusion: bool
+    items: list[Held]
+    upcoming: bool = False
+
+    @property
+    def state(self) -> str:
+        """met, late, checking, missed (past); upcoming or at_risk (to come)."""
+        states = {item.state for item in self.items}
+        if self.upcoming:
+            return "at_risk" if "to_renew" in states else "upcoming"
+        for worst, state in (("missing", "missed"), ("checking", "checking"), ("late", "late")):
+            if worst in states:
+                return state
+        return "met"
+
+
+@dataclass
+class EngagementView:
+    engagement: Engagement
+    cumulative_cents: int
+    applies: bool
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+    @property
+    def in_progress(self) -> bool:
+        today = clock.today()
+        return self.engagement.starts_on <= today and (
+            self.engagement.ends_on is None or self.engagement.ends_on >= today
+        )
+
+    @property
+    def latest(self) -> Checkpoint | None:
+        past = [c for c in self.checkpoints if not c.upcoming]
+        return past[-1] if past else None
+
+    @property
+    def next(self) -> Checkpoint | None:
+        return next((c for c in self.checkpoints if c.upcoming), None)
+
+
+def threshold_cents() -> int:
+    return int(current_app.config["VIGILANCE_THRESHOLD_EUROS"]) * 100
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _versions(supplier_id: int) -> dict[str, list[DocumentVersion]]:
+    """The supplier's versions of the legal types, newest first, by type code (one query)."""
+    rows = db.session.execute(
+        select(DocumentVersion, DocumentType.code)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .join(DocumentType, DocumentType.id == Document.document_type_id)
+        .options(joinedload(DocumentVersion.reviewed_by))
+        .where(DocumentVersion.organisation_id == supplier_id, DocumentType.code.in_(tuple(LEGAL_BASIS)))
+        .order_by(DocumentVersion.id.desc())
+    ).all()
+    found: dict[str, list[DocumentVersion]] = {}
+    for version, code in rows:
+        found.setdefault(code, []).append(version)
+    return found
+
+
+def was_validated(version: DocumentVersion) -> bool:
+    """Validated, even if replaced since (an archived version that had not been refused)."""
+    if version.status in VALIDATED:
+        return True
+    return version.status == "archived" and version.reviewed_at is not None and version.refusal_reason_id is None
+
+
+def covers(version: DocumentVersion, day: date) -> bool:
+    start = version.certified_on or version.issued_on
+    return start <= day and (version.valid_until is None or day <= version.valid_until)
+
+
+def received_on(version: DocumentVersion) -> date:
+    return clock.paris_date(version.uploaded_at)
+
+
+def _judge(need: Need, versions: dict[str, list[DocumentVersion]], day: date, until: date) -> Held:
+    """Whether the client held ``need`` on ``day``; else whether it came late (by ``until``)."""
+    candidates = [v for code in need.codes for v in versions.get(code, [])]
+    candidates.sort(key=lambda v: v.uploaded_at)
+    held = [v for v in candidates if was_validated(v) and covers(v, day) and received_on(v) <= day]
+    if held:
+        return Held(need, "held", held[-1], received_on(held[-1]))
+    waiting = [v for v in candidates if v.status == "submitted" and covers(v, day) and received_on(v) <= day]
+    if waiting:
+        return Held(need, "checking", waiting[-1], received_on(waiting[-1]))
+    late = [v for v in candidates if was_validated(v) and day < received_on(v) <= until and covers(v, received_on(v))]
+    if late:
+        return Held(need, "late", late[0], received_on(late[0]))
+    waiting_late = [v for v in candidates if v.status == "submitted" and day < received_on(v) <= until]
+    if waiting_late:
+        return Held(need, "checking", waiting_late[0], received_on(waiting_late[0]))
+    return Held(need, "missing")
+
+
+def _ahead(need: Need, versions: dict[str, list[DocumentVersion]], day: date) -> Held:
+    """For a checkpoint to come: does a version the client holds today already cover it?"""
+    current = [v for code in need.codes for v in versions.get(code, []) if v.status in VALIDATED and covers(v, day)]
+    if current:
+        return Held(need, "covered", current[0], received_on(current[0]))
+    return Held(need, "to_renew")
+
+
+def checkpoint_days(engagement: Engagement, today: date) -> list[tuple[date, bool]]:
+    """The conclusion, then every six months until the end; for one still running, the next one to
+    come too. Each day with ``True`` when it is yet to come."""
+    days, k = [], 0
+    while True:
+        day = clock.add_months(engagement.starts_on, CHECK_EVERY_MONTHS * k)
+        if engagement.ends_on is not None and day > engagement.ends_on:
+            break
+        days.append((day, day > today))
+        if day > today:
+            break
+        k += 1
+    return days
+
+
+def cumulative(engagement: Engagement, all_of_pair: list[Engagement]) -> int:
+    """This engagement's amount and those of the others with the supplier concluded in the twelve
+    months up to its conclusion (D8222-1: several contracts add up)."""
+    since = engagement.starts_on - timedelta(days=365)
+    return sum(e.amount_cents for e in all_of_pair if since < e.starts_on <= engagement.starts_on)
+
+
+def views(client_id: int, supplier: Organisation, today: date | None = None) -> list[EngagementView]:
+    """The client's engagements with the supplier, newest first, with their checkpoints (2 queries)."""
+    today = today or clock.today()
+    engagements = list(
+        db.session.scalars(
+            select(Engagement)
+            .where(Engagement.client_id == client_id, Engagement.supplier_id == supplier.id)
+            .order_by(Engagement.starts_on.desc(), Engagement.id.desc())
+        )
+    )
+    if not engagements:
+        return []
+    versions = _versions(supplier.id)
+    found = []
+    for engagement in engagements:
+        total = cumulative(engagement, engagements)
+        view = EngagementView(engagement, total, total >= threshold_cents())
+        if view.applies:
+            days = checkpoint_days(engagement, today)
+            for index, (day, upcoming) in enumerate(days):
+                if upcoming:
+                    items = [_ahead(need, versions, day) for need in needs(supplier)]
+                else:
+                    following = days[index + 1][0] - timedelta(days=1) if index + 1 < len(days) else today
+                    until = min(following, today)
+                    items = [_judge(need, versions, day, until) for need in needs(supplier)]
+                view.checkpoints.append(Checkpoint(day, index == 0, items, upcoming))
+        found.append(view)
+    return found
+
+
+def summary(found: list[EngagementView]) -> tuple[str | None, date | None]:
+    """What the dashboard keeps: the worst state at the latest checkpoint of the engagements in
+    progress (None: the duty applies to none), and the next checkpoint's day."""
+    running = [view for view in found if view.applies and view.in_progress]
+    states = {view.latest.state for view in running if view.latest is not None}
+    status = None
+    if running:
+        status = next((s for s in ("missed", "checking") if s in states), "met")
+    upcoming = [view.next.day for view in running if view.next is not None]
+    return status, min(upcoming) if upcoming else None
+
+
+def refresh(partnership: Partnership, supplier: Organisation) -> None:
+    """Keep the partnership's vigilance summary up to date (called with its compliance status)."""
+    status, next_on = summary(views(partnership.requester_id, supplier))
+    partnership.vigilance_status, partnership.next_checkpoint_on = status, next_on
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+
+def _find(tenancy: Tenancy, supplier_id: int) -> tuple[Partnership, Organisation] | None:
+    """The client's own accepted (or suspended) partnership with that supplier."""
+    row = db.session.execute(
+        select(Partnership, Organisation)
+        .join(Organisation, Organisation.id == Partnership.target_id)
+        .where(
+            Partnership.requester_id == tenancy.organisation.id,
+            Partnership.target_id == supplier_id,
+            Partnership.status.in_(("accepted", "suspended")),
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def _partnership(tenancy: Tenancy, supplier_id: int) -> tuple[Partnership, Organisation]:
+    found = _find(tenancy, supplier_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def parse_amount(text: str) -> int | None:
+    """Euros as people type them ("12 500,50", "12500.5", "12 500 €") in cents; None if unreadable."""
+    cleaned = (text or "").replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "")
+    cleaned = cleaned.replace(",", ".")
+    if not cleaned or cleaned.count(".") > 1:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        return None
+    return int(value * 100)
+
+
+def _checked(reference: str, amount_cents: int | None, starts_on: date | None, ends_on: date | None) -> dict:
+    errors = {}
+    if not reference:
+        errors["reference"] = _l("Indiquez la référence du contrat ou de la commande.")
+    elif len(reference) > 80:
+        errors["reference"] = _l("80 caractères au plus.")
+    if amount_cents is None:
+        errors["amount"] = _l("Indiquez le montant hors taxes en euros (par exemple 12 500 ou 12 500,50).")
+    elif amount_cents <= 0 or amount_cents >= MAX_CENTS:
+        errors["amount"] = _l("Le montant doit être positif (et inférieur à 100 milliards d'euros).")
+    if starts_on is None:
+        errors["starts_on"] = _l("Indiquez la date de conclusion.")
+    elif starts_on.year < 2000 or starts_on > clock.today() + timedelta(days=366 * 5):
+        errors["starts_on"] = _l("Cette date n'est pas plausible.")
+    if ends_on is not None and starts_on is not None and ends_on < starts_on:
+        errors["ends_on"] = _l("La fin ne peut pas précéder la conclusion.")
+    return errors
+
+
+def record(
+    tenancy: Tenancy,
+    user: User,
+    supplier_id: int,
+    *,
+    reference: str,
+    amount_cents: int | None,
+    starts_on: date | None,
+    ends_on: date | None,
+) -> Engagement:
+    tenancy.require_role("owner", "member", "collaborator")
+    partnership, supplier = _partnership(tenancy, supplier_id)
+    reference = (reference or "").strip()
+    errors = _checked(reference, amount_cents, starts_on, ends_on)
+    if errors:
+        raise InvalidInput(errors)
+    engagement = Engagement(
+        client_id=tenancy.organisation.id,
+        supplier_id=supplier.id,
+        reference=reference,
+        amount_cents=amount_cents,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by_id=user.id,
+    )
+    db.session.add(engagement)
+    db.session.flush()
+    refresh(partnership, supplier)
+    audit.record(
+        "engagement.recorded",
+        user_id=user.id,
+        organisation_id=tenancy.organisation.id,
+        engagement_id=engagement.id,
+        supplier_id=supplier.id,
+        reference=reference,
+        amount_cents=amount_cents,
+        starts_on=starts_on.isoformat(),
+        ends_on=ends_on.isoformat() if ends_on else None,
+    )
+    db.session.commit()
+    return engagement
+
+
+def own_engagement(tenancy: Tenancy, engagement_id: int) -> Engagement:
+    engagement = db.session.get(Engagement, engagement_id) if 0 < engagement_id < 2**31 else None
+    if engagement is None or engagement.client_id != tenancy.organisation.id:
+        raise NotFound()
+    return engagement
+
+
+def remove(tenancy: Tenancy, user: User, engagement_id: int) -> None:
+    tenancy.require_role("owner", "member", "collaborator")
+    engagement = own_engagement(tenancy, engagement_id)
+    partnership, supplier = _partnership(tenancy, engagement.supplier_id)
+    audit.record(
+        "engagement.removed",
+        user_id=user.id,
+        organisation_id=tenancy.organisation.id,
+        engagement_id=engagement.id,
+        supplier_id=supplier.id,
+        reference=engagement.reference,
+    )
+    db.session.delete(engagement)
+    db.session.flush()
+    refresh(partnership, supplier)
+    db.session.commit()
+
+
+def timeline(tenancy: Tenancy, supplier_id: int) -> list[EngagementView] | None:
+    """What the supplier's page shows the client; None when the client did not ask this company
+    itself (it reads the file of a company that asked it: no engagement to record)."""
+    found = _find(tenancy, supplier_id)
+    return views(tenancy.organisation.id, found[1]) if found is not None else None

@@ -1,0 +1,302 @@
+"""The legal duty of vigilance: engagements, their checkpoints, and what the client held at each.
+
+The expected checkpoints and states below are written out by hand from the law's rule (conclusion,
+then every six months until the end; 5 000 € HT, adding up over twelve months), never computed with
+the code under test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.core import clock
+from portal.core.extensions import db
+from portal.models import (
+    AuditEvent,
+    Document,
+    DocumentType,
+    DocumentVersion,
+    Engagement,
+    Organisation,
+    Partnership,
+    User,
+)
+from tests.api.support import CONSTRUCTOR, DEMOLITOR, MARTIN, accept_all_requests_to
+from tests.support.http import HTMX, post
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def freeze(monkeypatch, day: date) -> None:
+    monkeypatch.setattr(clock, "now", lambda: datetime.combine(day, time(10, 0), tzinfo=PARIS))
+
+
+def org_id(app, siren: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Organisation.id).where(Organisation.siren == siren))
+
+
+def version(
+    app,
+    code: str,
+    certified_on: date,
+    valid_until: date,
+    received_on: date,
+    *,
+    status: str = "valid",
+    reviewer: str | None = "operateur@vigie.test",
+    code_printed: str | None = None,
+) -> int:
+    """A version of Menuiserie Martin's file, received and checked on the given days."""
+    with app.app_context():
+        martin = db.session.scalar(select(Organisation).where(Organisation.siren == MARTIN))
+        kind = db.session.scalar(select(DocumentType).where(DocumentType.code == code))
+        document = db.session.scalar(
+            select(Document).where(Document.organisation_id == martin.id, Document.document_type_id == kind.id)
+        )
+        if document is None:
+            document = Document(organisation_id=martin.id, document_type_id=kind.id)
+            db.session.add(document)
+            db.session.flush()
+        received = datetime.combine(received_on, time(9, 0))
+        reviewed_by = db.session.scalar(select(User.id).where(User.email == reviewer)) if reviewer else None
+        row = DocumentVersion(
+            document_id=document.id,
+            organisation_id=martin.id,
+            status=status,
+            storage_key="0" * 32,
+            original_filename=f"{code}.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+            issued_on=certified_on,
+            certified_on=certified_on,
+            valid_until=valid_until,
+            verification_code=code_printed,
+            uploaded_at=received,
+            reviewed_at=received if status != "submitted" else None,
+            reviewed_by_id=reviewed_by if status != "submitted" else None,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+@pytest.fixture
+def partners(app, demo):
+    """Constructor SA and Demolitor SAS (one owner for both) are accepted partners of Martin."""
+    from portal.partners import partnerships
+
+    with app.test_request_context():
+        organisations = {o.siren: o for o in db.session.scalars(select(Organisation))}
+        owner = db.session.scalar(select(User).where(User.email == "constructor@vigie.test"))
+        partnerships.ask_unless_related(organisations[DEMOLITOR], organisations[MARTIN], owner)
+        db.session.commit()
+    accept_all_requests_to(app, MARTIN)
+    return {"martin": org_id(app, MARTIN), "constructor": org_id(app, CONSTRUCTOR)}
+
+
+def engage(client, martin: int, reference: str, amount: str, starts: str, ends: str = "", **extra):
+    return post(
+        client,
+        f"/partners/companies/{martin}/engagements",
+        {"reference": reference, "amount": amount, "starts_on": starts, "ends_on": ends},
+        **extra,
+    )
+
+
+def section(client, martin: int) -> str:
+    page = client.get(f"/partners/companies/{martin}").get_data(as_text=True)
+    return page[page.index('id="vigilance"') :]
+
+
+def checkpoints(page: str, engagement_id: int) -> list[tuple[str, str]]:
+    """(day, state) of each checkpoint of one engagement, as the page lists them."""
+    block = page[page.index(f'id="engagement-{engagement_id}"') :]
+    block = block[: block.index("</article>")]
+    return re.findall(rf'class="checkpoint checkpoint-(\w+)" id="checkpoint-{engagement_id}-([\d-]+)"', block)
+
+
+def engagement_ids(app) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(Engagement.id).order_by(Engagement.id)))
+
+
+def test_an_engagement_is_recorded_and_bad_input_is_refused_next_to_each_field(
+    app, client, auth, partners, monkeypatch
+):
+    freeze(monkeypatch, date(2026, 12, 1))
+    martin = partners["martin"]
+    auth.login("constructor@vigie.test")
+    answer = engage(client, martin, "", "douze", "", "", headers=HTMX)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "Indiquez la référence du contrat ou de la commande." in html
+    assert "Indiquez la date de conclusion" in html
+    answer = engage(client, martin, "CMD-1", "-5", "2026-11-02", "2026-10-01")
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "Le montant doit être positif" in html and "La fin ne peut pas précéder la conclusion." in html
+    answer = engage(client, martin, "CMD-1", "12,5,0", "2026-11-02")
+    assert "Indiquez le montant hors taxes en euros (par exemple 12 500 ou 12 500,50)." in answer.get_data(as_text=True)
+    assert engagement_ids(app) == []
+    answer = engage(client, martin, "  CMD-1 ", "12 500,50 €", "2026-11-02")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("#vigilance")
+    with app.app_context():
+        saved = db.session.scalar(select(Engagement))
+        assert (saved.reference, saved.amount_cents, saved.starts_on, saved.ends_on) == (
+            "CMD-1",
+            1_250_050,
+            date(2026, 11, 2),
+            None,
+        )
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "engagement.recorded"))
+        assert event.details["amount_cents"] == 1_250_050
+    page = section(client, martin)
+    assert "CMD-1" in page and "en cours" in page and "12\u202f500,50\xa0€" in page
+
+
+def test_the_threshold_and_engagements_adding_up_over_twelve_months(app, client, auth, partners, monkeypatch):
+    freeze(monkeypatch, date(2026, 12, 1))
+    martin = partners["martin"]
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "OLD", "4 000", "2025-09-01", "2025-09-30")  # 15 months before the last one
+    engage(client, martin, "A", "3 000", "2026-01-10", "2026-01-31")
+    engage(client, martin, "B", "2 500", "2026-03-01", "2026-03-31")
+    engage(client, martin, "SMALL", "4 999,99", "2022-06-01", "2022-06-30")
+    old, first, second, small = engagement_ids(app)
+    page = section(client, martin)
+    # OLD: 4 000 alone in its twelve months. A: 4 000 + 3 000 (OLD was 4 months before) = 7 000.
+    # B: 3 000 + 2 500 + 4 000 (OLD, 6 months before) = 9 500. SMALL: alone, one cent under.
+    assert checkpoints(page, old) == []
+    assert checkpoints(page, small) == []
+    assert [day for _state, day in checkpoints(page, first)] == ["2026-01-10"]
+    assert [day for _state, day in checkpoints(page, second)] == ["2026-03-01"]
+    assert "Sous le seuil légal : 4\u202f999,99\xa0€ HT" in page
+    assert "Obligation légale : 9\u202f500,00\xa0€ HT avec ce fournisseur" in page
+
+
+def test_checkpoints_every_six_months_and_what_was_held_at_each(app, client, auth, partners, monkeypatch):
+    martin = partners["martin"]
+    # Held: URSSAF certified 2026-01-05 (valid to 07-05), received 01-08; a second one certified
+    # 07-01, received 07-20 (after the 07-15 checkpoint: late). Kbis received 01-09, valid to 04-09;
+    # a new Kbis arrives 2026-12-20 (after the 2027-01-15 checkpoint? no: before it).
+    version(app, "URSSAF_VIGILANCE", date(2026, 1, 5), date(2026, 7, 5), date(2026, 1, 8), code_printed="ABC123")
+    version(app, "KBIS", date(2026, 1, 2), date(2026, 4, 2), date(2026, 1, 9))
+    version(app, "LNTE", date(2026, 1, 2), date(2027, 7, 2), date(2026, 1, 9))
+    freeze(monkeypatch, date(2026, 1, 15))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "MARCHE-2026", "80 000", "2026-01-15")
+    (engagement,) = engagement_ids(app)
+    # On the day of conclusion: all three held, the next one (07-15) not covered by the Kbis.
+    assert checkpoints(section(client, martin), engagement) == [("met", "2026-01-15"), ("at_risk", "2026-07-15")]
+    page = section(client, martin)
+    assert "code ABC123" in page and "vérifié par" in page and "art. D8222-5 1°" in page
+    version(app, "URSSAF_VIGILANCE", date(2026, 7, 1), date(2027, 1, 1), date(2026, 7, 20), status="submitted")
+    freeze(monkeypatch, date(2026, 7, 25))
+    # 07-15: no URSSAF covering it was received by then; one came on 07-20 but is not checked yet,
+    # and no Kbis covers 07-15 at all.
+    assert checkpoints(section(client, martin), engagement) == [
+        ("met", "2026-01-15"),
+        ("missed", "2026-07-15"),
+        ("at_risk", "2027-01-15"),
+    ]
+    with app.app_context():
+        pending = db.session.scalar(select(DocumentVersion).where(DocumentVersion.status == "submitted"))
+        pending.status, pending.reviewed_at = "valid", datetime(2026, 7, 21, 8)
+        db.session.commit()
+    version(app, "KBIS", date(2026, 7, 22), date(2026, 10, 22), date(2026, 7, 23))
+    # Both came after the checkpoint and before the next one: late, no longer missing.
+    assert checkpoints(section(client, martin), engagement)[1] == ("late", "2026-07-15")
+    freeze(monkeypatch, date(2027, 3, 1))
+    # 2027-01-15: the URSSAF ended 2027-01-01 and the Kbis 2026-10-22: missed; the next one to come.
+    assert checkpoints(section(client, martin), engagement) == [
+        ("met", "2026-01-15"),
+        ("late", "2026-07-15"),
+        ("missed", "2027-01-15"),
+        ("at_risk", "2027-07-15"),
+    ]
+
+
+def test_an_ended_engagement_stops_at_its_end_and_an_open_one_shows_the_next(app, client, auth, partners, monkeypatch):
+    martin = partners["martin"]
+    freeze(monkeypatch, date(2027, 6, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "ENDED", "10 000", "2025-08-31", "2026-09-01")
+    engage(client, martin, "OPEN", "10 000", "2026-08-31")
+    ended, open_ = engagement_ids(app)
+    page = section(client, martin)
+    # 31 August + 6 months is 28 February (the month's last day), then 31 August again.
+    assert [day for _s, day in checkpoints(page, ended)] == ["2025-08-31", "2026-02-28", "2026-08-31"]
+    assert checkpoints(page, open_) == [("missed", "2026-08-31"), ("missed", "2027-02-28"), ("at_risk", "2027-08-31")]
+
+
+def test_another_company_never_records_or_removes_an_engagement_with_martin(app, client, auth, partners):
+    martin = partners["martin"]
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "MINE", "9 000", "2026-01-01")
+    (mine,) = engagement_ids(app)
+    post(client, "/logout")
+    auth.login("cabinet@vigie.test")  # an accounting firm, not a partner of Martin
+    assert engage(client, martin, "THEIRS", "9 000", "2026-01-01").status_code == 404
+    assert post(client, f"/partners/companies/{martin}/engagements/{mine}/delete").status_code == 404
+    assert post(client, f"/partners/companies/{martin}/engagements/{2**62}/delete").status_code == 404
+    post(client, "/logout")
+    auth.login("constructor@vigie.test")
+    post(client, "/organisations/switch", {"organisation_id": org_id(app, DEMOLITOR)})  # Martin's partner too
+    assert post(client, f"/partners/companies/{martin}/engagements/{mine}/delete").status_code == 404
+    assert "MINE" not in section(client, martin)
+    post(client, "/logout")
+    auth.login("constructor@vigie.test")
+    assert post(client, f"/partners/companies/{martin}/engagements/{mine}/delete").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Engagement.id))) == 0
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "engagement.removed")) is not None
+
+
+def test_the_supplier_never_sees_its_clients_engagements(app, client, auth, partners):
+    auth.login("constructor@vigie.test")
+    engage(client, partners["martin"], "SECRET-REF", "9 000", "2026-01-01")
+    post(client, "/logout")
+    auth.login("fournisseur@vigie.test")
+    page = client.get(f"/partners/companies/{partners['constructor']}")
+    assert "SECRET-REF" not in page.get_data(as_text=True)
+
+
+def test_the_partnership_keeps_its_vigilance_summary_for_the_dashboard(app, client, auth, partners, monkeypatch):
+    martin = partners["martin"]
+    freeze(monkeypatch, date(2026, 12, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "M", "9 000", "2026-11-20")
+
+    def summary():
+        with app.app_context():
+            row = db.session.scalar(
+                select(Partnership).where(
+                    Partnership.target_id == martin, Partnership.requester_id == partners["constructor"]
+                )
+            )
+            return row.vigilance_status, row.next_checkpoint_on
+
+    assert summary() == ("missed", date(2027, 5, 20))
+    version(app, "URSSAF_VIGILANCE", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 19))
+    version(app, "KBIS", date(2026, 11, 1), date(2027, 2, 1), date(2026, 11, 19))
+    version(app, "LNTE", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 19))
+    with app.app_context():
+        from portal.documents import partner_status
+
+        partner_status.refresh_supplier(martin)
+        db.session.commit()
+    assert summary() == ("met", date(2027, 5, 20))
+    with app.app_context():  # Demolitor, also a partner, has no engagement: no duty recorded
+        other = db.session.scalar(
+            select(Partnership).where(
+                Partnership.target_id == martin, Partnership.requester_id == org_id(app, DEMOLITOR)
+            )
+        )
+        assert other.vigilance_status is None
