@@ -16,7 +16,7 @@ from portal.core import storage
 from portal.documents import expiry, versions
 from portal.firm import import_run, trees
 from portal.messaging import notifications, webhooks
-from portal.partners import snapshots
+from portal.partners import snapshots, vigilance
 from portal.platforms import sync
 
 
@@ -52,6 +52,12 @@ def sweep_expiries() -> None:
 def snapshot_compliance() -> None:
     """Daily, after the expiry sweep: every accepted partnership's compliance status that day."""
     snapshots.take()
+
+
+def sweep_vigilance() -> None:
+    """Daily, after the expiry sweep: the legal checkpoints of the day and the suppliers' reminders."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        vigilance.sweep()
 
 
 def sweep_stored_files() -> None:
@@ -102,6 +108,7 @@ TASKS = {
         sweep_stored_files,
         sweep_expiries,
         snapshot_compliance,
+        sweep_vigilance,
         build_tree,
         import_clients,
         sync_platforms,

@@ -120,6 +120,7 @@ def load(instance_path: str) -> dict:
         # supplier in twelve months; suppliers reminded this many days before a checkpoint.
         "VIGILANCE_THRESHOLD_EUROS": int(os.environ.get("VIGILANCE_THRESHOLD_EUROS", "5000")),
         "VIGILANCE_REMIND_DAYS": int(os.environ.get("VIGILANCE_REMIND_DAYS", "30")),
+        "VIGILANCE_SWEEP_TIMES": os.environ.get("VIGILANCE_SWEEP_TIMES", "06:15").split(","),
         "EXPIRY_SWEEP_TIMES": os.environ.get("EXPIRY_SWEEP_TIMES", "06:00").split(","),
         # After the sweep: the day's compliance of every partnership, for the clients' 12-month curve.
         "COMPLIANCE_SNAPSHOT_TIMES": os.environ.get("COMPLIANCE_SNAPSHOT_TIMES", "06:30").split(","),

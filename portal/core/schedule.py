@@ -19,6 +19,7 @@ from portal.models import PeriodicRun
 PERIODIC = (
     ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES", True),
     ("compliance-snapshot", "snapshot_compliance", "default", "COMPLIANCE_SNAPSHOT_TIMES", True),
+    ("vigilance-sweep", "sweep_vigilance", "default", "VIGILANCE_SWEEP_TIMES", True),
     ("storage-sweep", "sweep_stored_files", "default", "STORAGE_SWEEP_TIMES", True),
     ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES", True),
     ("platform-sync", "sync_platforms", "sync", "PLATFORM_SYNC_TIMES", False),

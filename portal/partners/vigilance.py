@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
@@ -33,8 +34,10 @@ from portal.core import audit, clock
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
+from portal.messaging import notifications
 from portal.models import (
     LEGAL_BASIS,
+    CheckpointReminder,
     Document,
     DocumentType,
     DocumentVersion,
@@ -389,3 +392,66 @@ def timeline(tenancy: Tenancy, supplier_id: int) -> list[EngagementView] | None:
     itself (it reads the file of a company that asked it: no engagement to record)."""
     found = _find(tenancy, supplier_id)
     return views(tenancy.organisation.id, found[1]) if found is not None else None
+
+
+# --- the daily sweep ----------------------------------------------------------------------------
+
+
+def sweep(on: date | None = None) -> dict[str, int]:
+    """Daily: every partnership with engagements gets its summary for the day (checkpoints move
+    with the calendar), and a supplier whose next checkpoint comes within VIGILANCE_REMIND_DAYS
+    without a document covering it is reminded, once per checkpoint (a unique row says so)."""
+    on = on or clock.today()
+    remind_days = current_app.config["VIGILANCE_REMIND_DAYS"]
+    pairs = db.session.execute(
+        select(Partnership, Organisation)
+        .join(Organisation, Organisation.id == Partnership.target_id)
+        .where(
+            Partnership.status.in_(("accepted", "suspended")),
+            select(Engagement.id)
+            .where(Engagement.client_id == Partnership.requester_id, Engagement.supplier_id == Partnership.target_id)
+            .exists(),
+        )
+    ).all()
+    counts = {"refreshed": 0, "reminders": 0}
+    kinds = {
+        t.code: t for t in db.session.scalars(select(DocumentType).where(DocumentType.code.in_(tuple(LEGAL_BASIS))))
+    }
+    owners = notifications.owners({supplier.id for _, supplier in pairs})
+    clients = {
+        o.id: o
+        for o in db.session.scalars(select(Organisation).where(Organisation.id.in_({p.requester_id for p, _ in pairs})))
+    }
+    for partnership, supplier in pairs:
+        found = views(partnership.requester_id, supplier, on)
+        partnership.vigilance_status, partnership.next_checkpoint_on = summary(found)
+        counts["refreshed"] += 1
+        db.session.commit()
+        for view in found:
+            upcoming = view.next
+            if not view.applies or upcoming is None or (upcoming.day - on).days > remind_days:
+                continue
+            missing = [item for item in upcoming.items if item.state == "to_renew"]
+            if not missing or partnership.status != "accepted":
+                continue
+            try:
+                db.session.add(CheckpointReminder(engagement_id=view.engagement.id, checkpoint_on=upcoming.day))
+                db.session.flush()
+            except IntegrityError:
+                db.session.rollback()
+                continue
+            for user in owners.get(supplier.id, []):
+                notifications.queue_email(
+                    user.email,
+                    "vigilance_checkpoint",
+                    language=user.language,
+                    organisation_id=supplier.id,
+                    user=user,
+                    client=clients[partnership.requester_id],
+                    day=upcoming.day,
+                    kinds=[kinds[item.need.codes[0]] for item in missing],
+                    link=url_for("documents.pending", _external=True),
+                )
+            db.session.commit()
+            counts["reminders"] += 1
+    return counts

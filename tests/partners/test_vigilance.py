@@ -300,3 +300,117 @@ def test_the_partnership_keeps_its_vigilance_summary_for_the_dashboard(app, clie
             )
         )
         assert other.vigilance_status is None
+
+
+def test_each_required_document_says_whether_the_law_or_the_client_asks_it(app, client, auth, partners):
+    auth.login("constructor@vigie.test")
+    answer = post(client, "/partners/requirements", {"types": ["RC_PRO"]}, follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert "Ces documents ne sont pas exigés par la loi : Attestation d&#39;assurance RC professionnelle" in page or (
+        "Ces documents ne sont pas exigés par la loi : Attestation d'assurance RC professionnelle" in page
+    )
+    choices = page[page.index('id="requirements-form"') :]
+    rc_pro = choices[choices.index('value="RC_PRO"') :][:600]
+    assert "Votre exigence" in rc_pro and "ne lie le fournisseur que si votre contrat la prévoit" in rc_pro
+    post(client, "/logout")
+    auth.login("fournisseur@vigie.test")
+    tab = client.get("/documents").get_data(as_text=True)
+    urssaf = tab[tab.index('id="pending-URSSAF_VIGILANCE"') :][:1500]
+    assert "Obligation légale" in urssaf and "art. D8222-5 1° du Code du travail" in urssaf
+    kbis = tab[tab.index('id="pending-KBIS"') :][:1500]
+    assert "art. D8222-5 2° du Code du travail" in kbis
+    lnte = tab[tab.index('id="pending-LNTE"') :][:1500]
+    assert "art. D8254-2 du Code du travail" in lnte
+    rc = tab[tab.index('id="pending-RC_PRO"') :][:1500]
+    assert "Exigence de votre client" in rc and "Obligation légale" not in rc and "Demandé par Constructor SA" in rc
+
+
+def test_a_legal_requirement_alone_brings_no_notice(app, client, auth, partners):
+    auth.login("constructor@vigie.test")
+    page = post(client, "/partners/requirements", {"types": []}, follow_redirects=True).get_data(as_text=True)
+    assert "ne sont pas exigés par la loi" not in page
+
+
+def test_the_dashboard_filters_suppliers_in_default_and_with_a_checkpoint_within_30_days(
+    app, client, auth, partners, monkeypatch
+):
+    martin = partners["martin"]
+    freeze(monkeypatch, date(2026, 12, 1))
+    auth.login("constructor@vigie.test")
+
+    def listed(query: str) -> bool:
+        return f'id="supplier-{martin}"' in client.get(f"/partners/compliance?{query}").get_data(as_text=True)
+
+    assert listed("") and not listed("vigilance=missed") and not listed("vigilance=due")
+    engage(client, martin, "M", "9 000", "2026-06-20")  # checkpoints 2026-06-20 (missed), 2026-12-20
+    assert listed("vigilance=missed") and listed("vigilance=due")
+    page = client.get("/partners/compliance?vigilance=missed").get_data(as_text=True)
+    assert "En défaut" in page and "prochaine échéance le 20/12/2026" in page
+    csv = client.get("/partners/compliance.csv?vigilance=missed").get_data(as_text=True)
+    assert "Menuiserie Martin" in csv and "En défaut;20/12/2026" in csv
+    freeze(monkeypatch, date(2026, 12, 21))  # the daily job moves the next checkpoint on
+    with app.app_context():
+        from portal.documents import partner_status
+
+        partner_status.refresh_client(partners["constructor"])
+        db.session.commit()
+    assert listed("vigilance=missed") and not listed("vigilance=due")
+
+
+def _sweep(app, monkeypatch, day: date) -> dict:
+    from portal.partners import vigilance
+
+    freeze(monkeypatch, day)
+    with app.test_request_context():
+        return vigilance.sweep(day)
+
+
+def _checkpoint_mails(app) -> list[tuple[str, str]]:
+    from portal.models import Message
+
+    with app.app_context():
+        return [
+            (m.recipient, m.subject)
+            for m in db.session.scalars(
+                select(Message).where(Message.template == "vigilance_checkpoint").order_by(Message.id)
+            )
+        ]
+
+
+def test_a_supplier_is_reminded_once_ahead_of_a_checkpoint_its_documents_will_not_cover(
+    app, client, auth, partners, monkeypatch
+):
+    martin = partners["martin"]
+    version(app, "URSSAF_VIGILANCE", date(2026, 1, 5), date(2026, 7, 5), date(2026, 1, 8))
+    version(app, "KBIS", date(2026, 1, 2), date(2026, 12, 31), date(2026, 1, 9))
+    version(app, "LNTE", date(2026, 1, 2), date(2027, 7, 2), date(2026, 1, 9))
+    freeze(monkeypatch, date(2026, 1, 15))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "MARCHE", "80 000", "2026-01-15")  # next checkpoint 2026-07-15
+    _sweep(app, monkeypatch, date(2026, 6, 14))  # 31 days before: not yet
+    assert _checkpoint_mails(app) == []
+    _sweep(app, monkeypatch, date(2026, 6, 15))
+    _sweep(app, monkeypatch, date(2026, 6, 15))  # the same day again
+    _sweep(app, monkeypatch, date(2026, 7, 1))  # and later: once per checkpoint
+    assert _checkpoint_mails(app) == [
+        ("fournisseur@vigie.test", "Constructor SA doit recevoir vos documents à jour avant le 15 juillet 2026")
+    ]
+    with app.app_context():
+        from portal.models import Message
+
+        body = db.session.scalar(select(Message.body_text).where(Message.template == "vigilance_checkpoint"))
+    assert "Attestation de vigilance URSSAF / MSA" in body and "Extrait Kbis" not in body  # the Kbis covers it
+    # The next checkpoint (2027-01-15) is covered by nothing either: one more reminder, in December.
+    _sweep(app, monkeypatch, date(2026, 12, 16))
+    assert len(_checkpoint_mails(app)) == 2
+
+
+def test_no_reminder_when_the_documents_already_cover_the_next_checkpoint(app, client, auth, partners, monkeypatch):
+    version(app, "URSSAF_VIGILANCE", date(2026, 6, 1), date(2026, 12, 1), date(2026, 6, 2))
+    version(app, "KBIS", date(2026, 6, 1), date(2026, 9, 1), date(2026, 6, 2))
+    version(app, "LNTE", date(2026, 6, 1), date(2026, 12, 1), date(2026, 6, 2))
+    freeze(monkeypatch, date(2026, 6, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, partners["martin"], "M", "9 000", "2026-02-01")  # checkpoints 02-01, 08-01
+    _sweep(app, monkeypatch, date(2026, 7, 10))
+    assert _checkpoint_mails(app) == []

@@ -197,11 +197,21 @@ def _codes() -> list[str]:
 
 def _save_requirements(current, supplier_id: int | None, done: str) -> None:
     try:
-        requirements.save(current, current_user, supplier_id, _codes())
+        saved = requirements.save(current, current_user, supplier_id, _codes())
     except InvalidInput as exc:  # only a form changed by hand sends a code the catalogue lacks
         flash(str(exc.errors["types"]), "warning")
     else:
         flash(done, "success")
+        contractual = [t.label(current_locale()) for t in requirements.types() if t.code in saved and not t.legal_basis]
+        if contractual:
+            flash(
+                _(
+                    "Ces documents ne sont pas exigés par la loi : %(names)s. Ils ne lient vos fournisseurs "
+                    "que si vos contrats les prévoient ; vos fournisseurs le voient.",
+                    names=", ".join(contractual),
+                ),
+                "info",
+            )
 
 
 @bp.route("/requirements", methods=["GET", "POST"])
@@ -237,12 +247,15 @@ def compliance_dashboard():
     status = request.args.get("status") or None
     search = (request.args.get("q") or "").strip() or None
     expiring = request.args.get("expiring") == "1"
+    legal = request.args.get("vigilance") or None
+    legal = legal if legal in supplier_dashboard.VIGILANCE_FILTERS else None
     result = supplier_dashboard.page(
         current,
         status=status,
         search=search,
         number=request.args.get("page", 1, type=page_number),
         expiring=expiring,
+        vigilance=legal,
     )
     return render(
         "partners/compliance.html",
@@ -252,6 +265,7 @@ def compliance_dashboard():
         search=search or "",
         statuses=supplier_dashboard.STATUSES,
         expiring=expiring,
+        vigilance_filter=legal,
     )
 
 
@@ -264,5 +278,6 @@ def compliance_csv():
         status=request.args.get("status") or None,
         search=(request.args.get("q") or "").strip() or None,
         expiring=request.args.get("expiring") == "1",
+        vigilance=request.args.get("vigilance") or None,
     )
     return attachment(data.encode(), f"conformite-fournisseurs-{current.organisation.siren}.csv", "text/csv")
