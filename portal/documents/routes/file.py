@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import Forbidden
@@ -11,7 +11,7 @@ from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.labels import current_locale
 from portal.core.responses import attachment
-from portal.documents import auto_validation, compliance, quitus, versions
+from portal.documents import auto_validation, compliance, exports, quitus, versions
 from portal.documents.forms import AddDocumentForm, UploadForm
 from portal.documents.routes.blueprints import bp
 from portal.platforms import connections
@@ -164,6 +164,18 @@ def download(version_id: int):
     version = versions.own_version(supplier().organisation, version_id)
     data, name = versions.file_of(version)
     return attachment(data, name, version.content_type, version.size)
+
+
+@bp.post("/documents/export")
+@login_required
+def export():
+    """ "Exporter mon dossier": every version ever sent, with its manifest (a POST: it is audited)."""
+    current = supplier()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    current.require_role("owner", "member")
+    data, name = exports.own_file(current.organisation, current_user)
+    return attachment(stream_with_context(data), name, "application/zip")
 
 
 @bp.post("/documents/versions/<int:version_id>/withdraw")
