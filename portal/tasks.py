@@ -16,7 +16,7 @@ from portal.core import storage
 from portal.documents import expiry, versions
 from portal.firm import import_run, trees
 from portal.messaging import notifications, webhooks
-from portal.partners import snapshots, vigilance
+from portal.partners import proof, snapshots, vigilance
 from portal.platforms import sync
 
 
@@ -58,6 +58,11 @@ def sweep_vigilance() -> None:
     """Daily, after the expiry sweep: the legal checkpoints of the day and the suppliers' reminders."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         vigilance.sweep()
+
+
+def build_proof(proof_id: int) -> None:
+    """A client's proof file (ZIP) for one supplier; a ready one is left as it is."""
+    proof.build(proof_id)
 
 
 def sweep_stored_files() -> None:
@@ -109,6 +114,7 @@ TASKS = {
         sweep_expiries,
         snapshot_compliance,
         sweep_vigilance,
+        build_proof,
         build_tree,
         import_clients,
         sync_platforms,

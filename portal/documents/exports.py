@@ -55,7 +55,7 @@ def version_facts(kind: DocumentType, version: DocumentVersion, users: dict[int,
         "decided_by": "Vigie (automatique)"
         if version.validated_automatically
         else (reviewer.full_name if reviewer else None),
-        "refusal_reason": version.refusal_reason.label_fr if version.refusal_reason else None,
+        "refusal_reason": version.refusal_reason.label_fr if version.refusal_reason_id else None,
         "refusal_comment": version.refusal_comment,
         "archived_at": _iso(version.archived_at),
         "source_platform": version.source_platform,

@@ -70,3 +70,10 @@ class EngagementForm(FlaskForm):
         validators=[Optional()],
         description=_l("Laissez vide si l'engagement est en cours."),
     )
+
+
+class PeriodForm(FlaskForm):
+    """A period for a proof file or the URSSAF export (the use-case checks it)."""
+
+    start = DateField(_l("Du"), validators=[Optional()])
+    end = DateField(_l("Au"), validators=[Optional()])

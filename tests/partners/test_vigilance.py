@@ -7,7 +7,11 @@ the code under test.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import re
+import zipfile
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -16,6 +20,7 @@ from sqlalchemy import func, select
 
 from portal.core import clock
 from portal.core.extensions import db
+from portal.core.storage import storage
 from portal.models import (
     AuditEvent,
     Document,
@@ -24,9 +29,11 @@ from portal.models import (
     Engagement,
     Organisation,
     Partnership,
+    ProofFile,
     User,
 )
 from tests.api.support import CONSTRUCTOR, DEMOLITOR, MARTIN, accept_all_requests_to
+from tests.support.data import drain
 from tests.support.http import HTMX, post
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -65,15 +72,17 @@ def version(
             db.session.flush()
         received = datetime.combine(received_on, time(9, 0))
         reviewed_by = db.session.scalar(select(User.id).where(User.email == reviewer)) if reviewer else None
+        data = f"%PDF-1.4 {code} {certified_on}".encode()
+        stored = storage().save(data)
         row = DocumentVersion(
             document_id=document.id,
             organisation_id=martin.id,
             status=status,
-            storage_key="0" * 32,
+            storage_key=stored.key,
             original_filename=f"{code}.pdf",
             content_type="application/pdf",
-            size=10,
-            sha256="0" * 64,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
             issued_on=certified_on,
             certified_on=certified_on,
             valid_until=valid_until,
@@ -414,3 +423,94 @@ def test_no_reminder_when_the_documents_already_cover_the_next_checkpoint(app, c
     engage(client, partners["martin"], "M", "9 000", "2026-02-01")  # checkpoints 02-01, 08-01
     _sweep(app, monkeypatch, date(2026, 7, 10))
     assert _checkpoint_mails(app) == []
+
+
+def test_the_proof_file_holds_every_cited_document_with_matching_hashes_and_says_the_gaps(
+    app, client, auth, partners, monkeypatch
+):
+    martin = partners["martin"]
+    urssaf = version(app, "URSSAF_VIGILANCE", date(2026, 1, 5), date(2026, 7, 5), date(2026, 1, 8), code_printed="XYZ9")
+    version(app, "KBIS", date(2026, 1, 2), date(2026, 4, 2), date(2026, 1, 9))
+    version(app, "LNTE", date(2026, 1, 2), date(2027, 7, 2), date(2026, 1, 9))
+    freeze(monkeypatch, date(2026, 8, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "MARCHE-2026", "80 000", "2026-01-15")  # 01-15 met, 07-15 missed
+    answer = post(client, f"/partners/companies/{martin}/proofs", {"start": "2026-01-01", "end": "2026-07-31"})
+    assert answer.status_code == 303
+    page = section(client, martin)
+    assert "En préparation" in page and "<progress" in page
+    drain(app)
+    page = section(client, martin)
+    with app.app_context():
+        built = db.session.scalar(select(ProofFile))
+        assert built.status == "ready" and built.progress == 100
+    assert built.sha256 in page and "Télécharger le dossier de preuve" in page
+    download = client.get(f"/partners/proofs/{built.id}/download")
+    data = download.get_data()
+    assert download.status_code == 200 and hashlib.sha256(data).hexdigest() == built.sha256
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [(c["day"], c["state"]) for c in manifest["checkpoints"]] == [
+        ("2026-01-15", "met"),
+        ("2026-07-15", "missed"),
+    ]
+    gap = manifest["checkpoints"][1]["documents"]
+    assert [(d["accepted_types"], d["state"]) for d in gap] == [
+        (["URSSAF_VIGILANCE"], "missing"),
+        (["KBIS", "RNE_CERT"], "missing"),
+        (["LNTE"], "held"),
+    ]
+    files = {f["file"]: f for f in manifest["files"]}
+    assert len(files) == 3 and urssaf in {f["version_id"] for f in files.values()}
+    for name, facts in files.items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == facts["sha256"]
+    summary = archive.read("synthese.pdf")
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(summary)).pages)
+    assert "EN DÉFAUT" in text and "MANQUANT" in text and "XYZ9" in text and "Menuiserie Martin" in text
+    events = json.loads(archive.read("audit.json"))
+    assert "engagement.recorded" in {e["action"] for e in events}
+    drain(app)  # a second run of the job changes nothing
+    with app.app_context():
+        assert db.session.get(ProofFile, built.id).sha256 == built.sha256
+
+
+def test_a_proof_file_is_only_ever_the_requesting_clients(app, client, auth, partners, monkeypatch):
+    martin = partners["martin"]
+    freeze(monkeypatch, date(2026, 8, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "M", "80 000", "2026-01-15")
+    answer = post(client, f"/partners/companies/{martin}/proofs", {"start": "2026-07-31", "end": "2026-01-01"})
+    assert answer.status_code == 422 and "La fin de la période ne peut pas précéder son début." in answer.get_data(
+        as_text=True
+    )
+    post(client, f"/partners/companies/{martin}/proofs", {"engagement_id": str(engagement_ids(app)[0])})
+    drain(app)
+    with app.app_context():
+        built = db.session.scalar(select(ProofFile))
+        assert (built.period_start, built.period_end) == (date(2026, 1, 15), date(2026, 8, 1))
+    post(client, "/organisations/switch", {"organisation_id": org_id(app, DEMOLITOR)})
+    assert client.get(f"/partners/proofs/{built.id}/download").status_code == 404
+    assert client.get(f"/partners/proofs/{built.id}").status_code == 404
+    assert (
+        post(client, f"/partners/companies/{martin}/proofs", {"engagement_id": str(engagement_ids(app)[0])}).status_code
+        == 404
+    )
+
+
+def test_the_urssaf_export_streams_every_supplier_with_engagements(app, client, auth, partners, monkeypatch):
+    martin = partners["martin"]
+    version(app, "URSSAF_VIGILANCE", date(2026, 1, 5), date(2026, 7, 5), date(2026, 1, 8))
+    freeze(monkeypatch, date(2026, 8, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "M", "80 000", "2026-01-15")
+    answer = post(client, "/partners/compliance/urssaf-export", {"start": "2026-01-01", "end": "2026-07-31"})
+    assert answer.status_code == 200 and answer.is_streamed
+    archive = zipfile.ZipFile(io.BytesIO(answer.get_data()))
+    index = json.loads(archive.read("index.json"))
+    assert [(s["siren"], s["checkpoints"]["missed"]) for s in index["suppliers"]] == [(MARTIN, 2)]
+    folder = index["suppliers"][0]["folder"]
+    manifest = json.loads(archive.read(folder + "manifest.json"))
+    for facts in manifest["files"]:
+        assert hashlib.sha256(archive.read(folder + facts["file"])).hexdigest() == facts["sha256"]

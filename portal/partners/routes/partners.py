@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,8 +13,8 @@ from portal.core.responses import attachment
 from portal.core.validators import page_number, whole_number
 from portal.documents import compliance, versions
 from portal.partners import compliance_dashboard as supplier_dashboard
-from portal.partners import links, partnerships, requirements, vigilance
-from portal.partners.forms import EngagementForm, InviteCompanyForm, RequestForm
+from portal.partners import links, partnerships, proof, requirements, vigilance
+from portal.partners.forms import EngagementForm, InviteCompanyForm, PeriodForm, RequestForm
 from portal.partners.routes.answers import answered
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -127,7 +127,16 @@ def company(organisation_id: int):
     return _company_page(organisation_id, EngagementForm(formdata=None))
 
 
-def _company_page(organisation_id: int, engagement_form: EngagementForm, status: int = 200):
+def _period_form(form: PeriodForm | None = None) -> PeriodForm:
+    if form is None:
+        form = PeriodForm(formdata=None)
+        form.start.data, form.end.data = proof.default_period()
+    return form
+
+
+def _company_page(
+    organisation_id: int, engagement_form: EngagementForm, status: int = 200, period_form: PeriodForm | None = None
+):
     current = tenancy.current()
     organisation = partnerships.shared_with(current, organisation_id)
     types = requirements.types()
@@ -143,8 +152,10 @@ def _company_page(organisation_id: int, engagement_form: EngagementForm, status:
         chosen=requirements.chosen(current, organisation_id),
         for_all=requirements.chosen(current, None),
         action_form=EmptyForm(),
-        engagements=vigilance.timeline(current, organisation_id),
+        engagements=(engagements := vigilance.timeline(current, organisation_id)),
         engagement_form=engagement_form,
+        proofs=proof.listed(current, organisation_id) if engagements is not None else [],
+        period_form=_period_form(period_form),
         threshold=vigilance.threshold_cents() // 100,
     )
 
@@ -181,6 +192,62 @@ def remove_engagement(organisation_id: int, engagement_id: int):
     vigilance.remove(tenancy.current(), current_user, engagement_id)
     flash(_("Engagement supprimé."), "success")
     return redirect_to(url_for("partners.company", organisation_id=organisation_id) + "#vigilance")
+
+
+@bp.post("/companies/<int:organisation_id>/proofs")
+@login_required
+def request_proof(organisation_id: int):
+    """"Dossier de preuve": for the period given, or for one engagement (``engagement_id``)."""
+    current = tenancy.current()
+    form = PeriodForm()
+    if not form.validate_on_submit():
+        return _company_page(organisation_id, EngagementForm(formdata=None), 422, form)
+    engagement_id = whole_number(request.form.get("engagement_id"))
+    try:
+        proof.request(
+            current,
+            current_user,
+            organisation_id,
+            start=form.start.data,
+            end=form.end.data,
+            engagement_id=engagement_id,
+        )
+    except InvalidInput as exc:
+        exc.attach_to(form)
+        return _company_page(organisation_id, EngagementForm(formdata=None), 422, form)
+    flash(_("Dossier de preuve en préparation : il apparaît ci-dessous dès qu'il est prêt."), "success")
+    return redirect_to(url_for("partners.company", organisation_id=organisation_id) + "#proofs")
+
+
+@bp.get("/proofs/<int:proof_id>")
+@login_required
+def proof_row(proof_id: int):
+    """One proof file's line (htmx polls it while the job builds it)."""
+    return render("partners/_proof_row.html", proof_file=proof.own(tenancy.current(), proof_id))
+
+
+@bp.get("/proofs/<int:proof_id>/download")
+@login_required
+def proof_download(proof_id: int):
+    data, name, size = proof.file_of(tenancy.current(), proof_id)
+    return attachment(data, name, "application/zip", size)
+
+
+@bp.post("/compliance/urssaf-export")
+@login_required
+def urssaf_export():
+    """"Export contrôle URSSAF": every supplier's proof over a period, streamed as it is written."""
+    current = tenancy.current()
+    form = PeriodForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data, name = proof.urssaf_export(current, current_user, form.start.data, form.end.data)
+    except InvalidInput as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect_to(url_for("partners.compliance_dashboard"))
+    return attachment(stream_with_context(data), name, "application/zip")
 
 
 @bp.get("/companies/<int:organisation_id>/versions/<int:version_id>/download")
@@ -266,6 +333,7 @@ def compliance_dashboard():
         statuses=supplier_dashboard.STATUSES,
         expiring=expiring,
         vigilance_filter=legal,
+        period_form=_period_form(),
     )
 
 
