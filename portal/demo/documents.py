@@ -269,3 +269,43 @@ def seed_constructor_suppliers(count: int = 50) -> None:
     db.session.flush()
     partner_status.refresh_client(constructor.id)
     db.session.commit()
+
+
+def seed_engagements() -> None:
+    """Constructor SA's engagements with some of its suppliers: checkpoints met (green), missed
+    (red), late and to come, for the "Vigilance légale" timeline and the dashboard's filters."""
+    from portal.models import Engagement, Partnership
+
+    constructor = _company("521087437")
+    if constructor is None or db.session.scalar(select(Engagement.id).where(Engagement.client_id == constructor.id)):
+        return
+    owner = db.session.scalar(select(User.id).where(User.email == "constructor@vigie.test"))
+    suppliers = db.session.scalars(
+        select(Partnership.target_id)
+        .where(Partnership.requester_id == constructor.id, Partnership.status == "accepted")
+        .order_by(Partnership.id)
+    ).all()
+    today = clock.today()
+    # (supplier index: profile = index % 5, reference, amount HT in cents, concluded days ago, ends)
+    plan = (
+        (0, "MARCHE-2026-014", 4_800_000, 10, None),  # compliant: met at conclusion
+        (2, "CMD-2026-203", 1_250_000, 10, None),  # URSSAF expired: missed
+        (5, "MARCHE-2025-118", 9_600_000, 240, None),  # missed, then late, then to come
+        (10, "CMD-2026-077", 320_000, 30, today + timedelta(days=60)),  # under the threshold
+    )
+    for index, reference, cents, days_ago, ends in plan:
+        if index < len(suppliers):
+            db.session.add(
+                Engagement(
+                    client_id=constructor.id,
+                    supplier_id=suppliers[index],
+                    reference=reference,
+                    amount_cents=cents,
+                    starts_on=today - timedelta(days=days_ago),
+                    ends_on=ends,
+                    created_by_id=owner,
+                )
+            )
+    db.session.flush()
+    partner_status.refresh_client(constructor.id)
+    db.session.commit()

@@ -165,6 +165,7 @@ def seed_demo(
         seed_batie_file,
         seed_constructor_suppliers,
         seed_demolitor,
+        seed_engagements,
         seed_menuiserie_martin,
     )
     from portal.documents.catalogue import ensure_catalogue
@@ -202,6 +203,7 @@ def seed_demo(
         seed_platform_connections()
     if with_crowd:
         seed_constructor_suppliers()
+        seed_engagements()
         from portal.demo.history import seed_compliance_history
 
         seed_compliance_history()

@@ -35,7 +35,7 @@ class Partnership(Base):
     expiring_count: Mapped[int] = mapped_column(default=0, server_default="0")
     status_updated_at: Mapped[datetime | None]
     # The legal duty of vigilance as the requester's engagements make it (portal.partners.vigilance):
-    # None when no engagement makes it apply, "met", "checking" or "missed" at the latest checkpoint,
+    # None when no engagement makes it apply, "met", "late", "checking" or "missed" at the latest checkpoint,
     # and the next checkpoint's day (the dashboard's filters read them).
     vigilance_status: Mapped[str | None] = mapped_column(String(10))
     next_checkpoint_on: Mapped[date | None]

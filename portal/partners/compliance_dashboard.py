@@ -20,7 +20,12 @@ PER_PAGE = 50
 # the next DUE_DAYS days).
 VIGILANCE_FILTERS = ("missed", "due")
 DUE_DAYS = 30
-VIGILANCE_LABELS_FR = {"met": "Respectée", "checking": "Vérification en cours", "missed": "En défaut"}
+VIGILANCE_LABELS_FR = {
+    "met": "Respectée",
+    "late": "Documents obtenus en retard",
+    "checking": "Vérification en cours",
+    "missed": "En défaut",
+}
 
 
 @dataclass(frozen=True)

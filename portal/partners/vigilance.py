@@ -250,7 +250,7 @@ def summary(found: list[EngagementView]) -> tuple[str | None, date | None]:
     states = {view.latest.state for view in running if view.latest is not None}
     status = None
     if running:
-        status = next((s for s in ("missed", "checking") if s in states), "met")
+        status = next((s for s in ("missed", "checking", "late") if s in states), "met")
     upcoming = [view.next.day for view in running if view.next is not None]
     return status, min(upcoming) if upcoming else None
 

@@ -514,3 +514,24 @@ def test_the_urssaf_export_streams_every_supplier_with_engagements(app, client, 
     manifest = json.loads(archive.read(folder + "manifest.json"))
     for facts in manifest["files"]:
         assert hashlib.sha256(archive.read(folder + facts["file"])).hexdigest() == facts["sha256"]
+
+
+def test_the_demo_world_has_engagements_with_green_and_red_checkpoints(app, client, auth):
+    from portal.demo.seed import seed_demo
+
+    with app.app_context():
+        seed_demo(with_documents=True, with_crowd=True)
+        seed_demo(with_documents=True, with_crowd=True)  # idempotent
+        assert db.session.scalar(select(func.count(Engagement.id))) == 4
+        pairs = db.session.execute(select(Engagement.supplier_id, Engagement.reference)).all()
+    auth.login("constructor@vigie.test")
+    pages = {reference: section(client, supplier) for supplier, reference in pairs}
+    assert 'class="checkpoint checkpoint-met"' in pages["MARCHE-2026-014"]
+    assert 'class="checkpoint checkpoint-missed"' in pages["CMD-2026-203"]
+    older = pages["MARCHE-2025-118"]
+    assert "checkpoint-missed" in older and "checkpoint-late" in older and "checkpoint-at_risk" in older
+    assert "Sous le seuil légal" in pages["CMD-2026-077"]
+    dashboard = client.get("/partners/compliance?vigilance=missed").get_data(as_text=True)
+    assert dashboard.count('<tr id="supplier-') == 1 and "En défaut" in dashboard
+    everyone = client.get("/partners/compliance?q=&page=1").get_data(as_text=True)
+    assert "Documents obtenus en retard" in everyone or "Respectée" in everyone

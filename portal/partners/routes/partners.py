@@ -197,7 +197,7 @@ def remove_engagement(organisation_id: int, engagement_id: int):
 @bp.post("/companies/<int:organisation_id>/proofs")
 @login_required
 def request_proof(organisation_id: int):
-    """"Dossier de preuve": for the period given, or for one engagement (``engagement_id``)."""
+    """ "Dossier de preuve": for the period given, or for one engagement (``engagement_id``)."""
     current = tenancy.current()
     form = PeriodForm()
     if not form.validate_on_submit():
@@ -236,7 +236,7 @@ def proof_download(proof_id: int):
 @bp.post("/compliance/urssaf-export")
 @login_required
 def urssaf_export():
-    """"Export contrôle URSSAF": every supplier's proof over a period, streamed as it is written."""
+    """ "Export contrôle URSSAF": every supplier's proof over a period, streamed as it is written."""
     current = tenancy.current()
     form = PeriodForm()
     if not form.validate_on_submit():
