@@ -64,8 +64,12 @@ def test_csv_export_for_a_french_spreadsheet(app, client, auth, demo_file):
     assert response.headers["Content-Disposition"].startswith("attachment;")
     text = response.data.decode("utf-8-sig")
     lines = text.strip().splitlines()
-    assert lines[0] == "Raison sociale;SIREN;Ville;Statut;Documents expirant sous 30 jours;Partenaire depuis"
+    assert lines[0] == (
+        "Raison sociale;SIREN;Ville;Statut;Documents expirant sous 30 jours;Partenaire depuis;"
+        "Vigilance légale;Prochaine échéance légale"
+    )
     assert lines[1].startswith("Menuiserie Martin;812345676;Lyon;Expiré;1;")
+    assert lines[1].endswith(";Non applicable;")  # no engagement recorded: the legal duty is not known to apply
     assert len(client.get("/partners/compliance.csv?status=compliant").data.decode("utf-8-sig").splitlines()) == 1
 
 
