@@ -13,7 +13,7 @@ from flask import current_app
 
 from portal.contracts import campaigns, signature_sync
 from portal.core import storage
-from portal.documents import expiry, versions
+from portal.documents import expiry, retention, versions
 from portal.firm import import_run, trees
 from portal.messaging import notifications, webhooks
 from portal.partners import proof, snapshots, vigilance
@@ -58,6 +58,11 @@ def sweep_vigilance() -> None:
     """Daily, after the expiry sweep: the legal checkpoints of the day and the suppliers' reminders."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         vigilance.sweep()
+
+
+def sweep_retention() -> None:
+    """Daily: the files past their retention are removed; their rows and hashes stay."""
+    retention.sweep()
 
 
 def build_proof(proof_id: int) -> None:
@@ -115,6 +120,7 @@ TASKS = {
         snapshot_compliance,
         sweep_vigilance,
         build_proof,
+        sweep_retention,
         build_tree,
         import_clients,
         sync_platforms,

@@ -131,6 +131,8 @@ def load(instance_path: str) -> dict:
         "STORAGE_URL": os.environ.get("STORAGE_URL") or None,
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "STORAGE_SWEEP_TIMES": os.environ.get("STORAGE_SWEEP_TIMES", "04:00").split(","),
+        # Files past their type's retention (document_type.retention_years) are removed then.
+        "RETENTION_SWEEP_TIMES": os.environ.get("RETENTION_SWEEP_TIMES", "03:30").split(","),
         "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5")),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND") or ("smtp" if os.environ.get("MAIL_SERVER") else "outbox"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

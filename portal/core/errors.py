@@ -23,6 +23,7 @@ MESSAGES = {
     403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour cette page ou cette action.")),
     404: (_l("Page introuvable"), _l("Cette page n'existe pas ou ne vous est pas accessible.")),
     405: (_l("Action impossible"), _l("Cette action n'est pas possible à cette adresse.")),
+    410: (_l("Fichier supprimé"), _l("Ce fichier n'existe plus.")),
     # Past the server's limit on a whole request; each form says its own, lower limit next to its field.
     413: (
         _l("Fichier trop volumineux"),

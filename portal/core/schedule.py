@@ -21,6 +21,7 @@ PERIODIC = (
     ("compliance-snapshot", "snapshot_compliance", "default", "COMPLIANCE_SNAPSHOT_TIMES", True),
     ("vigilance-sweep", "sweep_vigilance", "default", "VIGILANCE_SWEEP_TIMES", True),
     ("storage-sweep", "sweep_stored_files", "default", "STORAGE_SWEEP_TIMES", True),
+    ("retention-sweep", "sweep_retention", "default", "RETENTION_SWEEP_TIMES", True),
     ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES", True),
     ("platform-sync", "sync_platforms", "sync", "PLATFORM_SYNC_TIMES", False),
 )

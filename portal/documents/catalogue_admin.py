@@ -10,7 +10,7 @@ from portal.core.tenancy import Tenancy
 from portal.models import DocumentType, RefusalReason, User
 
 TYPE_FIELDS = ("label_fr", "label_en", "issuer", "validity_rule", "validity_months", "has_verification_code",
-               "collectable", "active", "auto_validate")  # fmt: skip
+               "collectable", "active", "auto_validate", "retention_years")  # fmt: skip
 REASON_FIELDS = ("label_fr", "label_en", "active")
 
 

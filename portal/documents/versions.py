@@ -10,7 +10,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Gone, NotFound
 
 from portal.core import audit, clock, outbox, tenancy, uploads
 from portal.core.exceptions import InvalidInput
@@ -299,8 +299,21 @@ def own_version(organisation: Organisation, version_id: int) -> DocumentVersion:
     return tenancy.owned(DocumentVersion, version_id, organisation.id)
 
 
+class FileRemoved(Gone):
+    """410: the retention job removed the file; what it was (dates, states, SHA-256) stays."""
+
+    def __init__(self):
+        super().__init__()
+        self.explanation = _l(
+            "Ce fichier a été supprimé à la fin de sa durée de conservation ; ses dates et son empreinte restent."
+        )
+
+
 def file_of(version: DocumentVersion) -> tuple[Iterator[bytes], str]:
-    """The file's chunks, streamed and checked against its size and sha256, and its download name."""
+    """The file's chunks, streamed and checked against its size and sha256, and its download name
+    (410 when its retention has passed: the file is gone, what it was stays)."""
+    if version.file_removed_at is not None:
+        raise FileRemoved()
     kind = db.session.scalar(
         select(DocumentType)
         .join(Document, Document.document_type_id == DocumentType.id)

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.labels import VALIDITY_RULE_LABELS
 
@@ -45,6 +45,18 @@ class DocumentTypeForm(FlaskForm):
             "Un PDF natif dont le lecteur est sûr de chaque information (entreprise, type, dates, code) est "
             "validé sans opérateur, et dit « validé automatiquement » ; une part tirée au sort reste vérifiée "
             "par un opérateur."
+        ),
+    )
+
+    retention_years = IntegerField(
+        _l("Conservation des fichiers (années)"),
+        validators=[
+            InputRequired(message=_l("Indiquez la durée de conservation en années.")),
+            NumberRange(min=1, max=50, message=_l("Entre 1 et 50 ans.")),
+        ],
+        description=_l(
+            "Après qu'une version a cessé d'être valide, son fichier est supprimé au bout de cette durée ; "
+            "ses dates, son état et son empreinte SHA-256 restent."
         ),
     )
 
