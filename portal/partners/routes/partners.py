@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from portal.core import tenancy
 from portal.core.exceptions import InvalidInput
 from portal.core.forms import EmptyForm
-from portal.core.htmx import redirect_to, render
+from portal.core.htmx import redirect_to, render, wants_fragment
 from portal.core.labels import current_locale, de
 from portal.core.responses import attachment
 from portal.core.validators import page_number, whole_number
@@ -180,6 +180,10 @@ def record_engagement(organisation_id: int):
             exc.attach_to(form)
         else:
             flash(_("Engagement « %(reference)s » enregistré.", reference=form.reference.data.strip()), "success")
+            if (
+                wants_fragment()
+            ):  # the section redrawn in place (a redirect to the same page's #anchor would not reload)
+                return _company_page(organisation_id, EngagementForm(formdata=None))
             return redirect_to(url_for("partners.company", organisation_id=organisation_id) + "#vigilance")
     return _company_page(organisation_id, form, status=422)
 
