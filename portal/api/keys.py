@@ -35,6 +35,7 @@ SCOPE_LABELS = {
     "requirements:write": _l("Modifier les documents demandés"),
     "partners:write": _l("Envoyer des demandes de mise en relation"),
     "webhooks:write": _l("Gérer les webhooks"),
+    "engagements:write": _l("Enregistrer mes engagements (contrats, commandes)"),
 }
 
 

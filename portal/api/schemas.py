@@ -206,3 +206,49 @@ class NewWebhook(Webhook):
 
 class WebhookList(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(Webhook), required=True)
+
+
+class EngagementBody(ma.Schema):
+    reference = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=80, error=N_("De 1 à 80 caractères."))
+    )
+    amount_ht = ma.fields.Decimal(
+        required=True,
+        metadata={"description": "euros excluding VAT, at most two decimals (number or string)"},
+    )
+    starts_on = ma.fields.Date(required=True, metadata={"description": "the conclusion date"})
+    ends_on = ma.fields.Date(load_default=None, allow_none=True, metadata={"description": "null: ongoing"})
+
+
+class CheckpointDocument(ma.Schema):
+    accepted_types = ma.fields.List(ma.fields.String(), required=True)
+    article = ma.fields.String(required=True, metadata={"description": "Code du travail article"})
+    state = ma.fields.String(
+        required=True, metadata={"description": "held, late, checking, missing; to come: covered, to_renew"}
+    )
+    version_id = ma.fields.Integer(allow_none=True, required=True)
+    received_on = ma.fields.Date(allow_none=True, required=True)
+
+
+class Checkpoint(ma.Schema):
+    day = ma.fields.Date(required=True)
+    kind = ma.fields.String(required=True, metadata={"description": "conclusion or six-monthly"})
+    state = ma.fields.String(
+        required=True, metadata={"description": "met, late, checking, missed; to come: upcoming, at_risk"}
+    )
+    documents = ma.fields.List(ma.fields.Nested(CheckpointDocument), required=True)
+
+
+class Engagement(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    reference = ma.fields.String(required=True)
+    amount_ht = ma.fields.String(required=True, metadata={"description": "euros excluding VAT, e.g. 12500.50"})
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(allow_none=True, required=True)
+    cumulative_12_months_ht = ma.fields.String(required=True)
+    legal_duty = ma.fields.Boolean(required=True, metadata={"description": "the 5 000 € HT threshold is reached"})
+    checkpoints = ma.fields.List(ma.fields.Nested(Checkpoint), required=True)
+
+
+class EngagementList(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(Engagement), required=True)

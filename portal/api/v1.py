@@ -30,7 +30,7 @@ from portal.core.labels import current_locale
 from portal.core.responses import attachment
 from portal.documents import auto_validation, compliance, issuer_links, versions, warning_text
 from portal.models import DocumentVersion, Organisation, Partnership
-from portal.partners import partnerships, requirements
+from portal.partners import partnerships, requirements, vigilance
 
 
 class _Parser(FlaskParser):
@@ -465,6 +465,76 @@ def partnership_request(body):
         "status": partnership.status,
         "invited_email": partnership.invited_email,
     }
+
+
+def _cents(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _engagement(view: vigilance.EngagementView) -> dict:
+    e = view.engagement
+    return {
+        "id": e.id,
+        "reference": e.reference,
+        "amount_ht": _cents(e.amount_cents),
+        "starts_on": e.starts_on,
+        "ends_on": e.ends_on,
+        "cumulative_12_months_ht": _cents(view.cumulative_cents),
+        "legal_duty": view.applies,
+        "checkpoints": [
+            {
+                "day": c.day,
+                "kind": "conclusion" if c.conclusion else "six-monthly",
+                "state": c.state,
+                "documents": [
+                    {
+                        "accepted_types": list(item.need.codes),
+                        "article": item.need.article,
+                        "state": item.state,
+                        "version_id": item.version.id if item.version else None,
+                        "received_on": item.received_on,
+                    }
+                    for item in c.items
+                ],
+            }
+            for c in view.checkpoints
+        ],
+    }
+
+
+@bp.get("/suppliers/<siren>/engagements")
+@bp.response(200, schemas.EngagementList)
+def engagements(siren: str):
+    """The company's engagements with that partner and their legal checkpoints (the supplier's page)."""
+    found = need("suppliers:read")
+    views = vigilance.timeline(found.tenancy, _supplier(siren).id)
+    if views is None:  # a file read the other way round: the company did not ask this one
+        abort(404)
+    return {"data": [_engagement(view) for view in views]}
+
+
+@bp.post("/suppliers/<siren>/engagements")
+@bp.arguments(schemas.EngagementBody, as_kwargs=True)
+@bp.response(201, schemas.Engagement)
+def record_engagement(siren: str, reference, amount_ht, starts_on, ends_on):
+    """Record a contract or an order with that partner (the "Vigilance légale" form)."""
+    found = need("engagements:write")
+    supplier = _supplier(siren)
+    try:
+        engagement = vigilance.record(
+            found.tenancy,
+            found.user,
+            supplier.id,
+            reference=reference,
+            amount_cents=vigilance.parse_amount(str(amount_ht)),
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+    except InvalidInput as exc:  # the use-case's field names, as this body names them
+        renamed = {"amount": "amount_ht"}
+        raise InvalidInput({renamed.get(name, name): message for name, message in exc.errors.items()}) from None
+    views = vigilance.timeline(found.tenancy, supplier.id) or []
+    return _engagement(next(view for view in views if view.engagement.id == engagement.id))
 
 
 @bp.post("/me/documents/<code>/versions")

@@ -34,6 +34,8 @@ TITLES = {
 FIELD_MESSAGES = {
     "Missing data for required field.": N_("Champ obligatoire."),
     "Not a valid integer.": N_("Un nombre entier est attendu."),
+    "Not a valid number.": N_("Un nombre est attendu (12500 ou 12500.50)."),
+    "Special numeric values (nan or infinity) are not permitted.": N_("Un nombre fini est attendu."),
     "Not a valid string.": N_("Un texte est attendu."),
     "Not a valid datetime.": N_("Une date et heure ISO 8601 est attendue (2026-12-01T08:00:00Z)."),
     "Not a valid aware datetime.": N_("Indiquez le fuseau horaire (2026-12-01T08:00:00Z ou +01:00)."),

@@ -17,6 +17,7 @@ API_SCOPES = (
     "requirements:write",
     "partners:write",
     "webhooks:write",
+    "engagements:write",
 )
 
 

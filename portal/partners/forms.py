@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DateField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -77,3 +78,7 @@ class PeriodForm(FlaskForm):
 
     start = DateField(_l("Du"), validators=[Optional()])
     end = DateField(_l("Au"), validators=[Optional()])
+
+
+class EngagementImportForm(FlaskForm):
+    file = FileField(_l("Fichier CSV ou XLSX des engagements"))

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
-from portal.core import audit, clock
+from portal.core import audit, clock, spreadsheets
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
@@ -293,9 +293,13 @@ def parse_amount(text: str) -> int | None:
         return None
     try:
         value = Decimal(cleaned)
+        if not value.is_finite():
+            return None
+        if abs(value) * 100 >= MAX_CENTS:  # refused as too large, not as unreadable
+            return MAX_CENTS
+        if value != value.quantize(Decimal("0.01")):
+            return None
     except InvalidOperation:
-        return None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
         return None
     return int(value * 100)
 
@@ -455,3 +459,86 @@ def sweep(on: date | None = None) -> dict[str, int]:
             db.session.commit()
             counts["reminders"] += 1
     return counts
+
+
+# --- importing engagements ----------------------------------------------------------------------
+
+IMPORT_COLUMNS = (
+    ("siren", True, _l("SIREN (9 chiffres) ou SIRET du fournisseur, partenaire accepté")),
+    ("reference", True, _l("Référence du contrat ou de la commande")),
+    ("montant_ht", True, _l("Montant hors taxes en euros (12 500 ou 12 500,50)")),
+    ("date_conclusion", True, _l("Date de conclusion, JJ/MM/AAAA")),
+    ("date_fin", False, _l("Fin de l'exécution, JJ/MM/AAAA (vide : en cours)")),
+)
+IMPORT_SAMPLE = (("812345676", "MARCHE-2026-12", "48 000", "02/03/2026", ""),)
+
+
+class ImportRejected(InvalidInput):
+    """Lines with errors: nothing of the file was saved."""
+
+    def __init__(self, lines: list[tuple[int, list[str]]]):
+        super().__init__({"file": _l("Rien n'a été importé : corrigez les lignes signalées.")})
+        self.lines = lines
+
+
+def import_template() -> str:
+    return spreadsheets.csv_text([name for name, _r, _h in IMPORT_COLUMNS], IMPORT_SAMPLE)
+
+
+def import_file(tenancy: Tenancy, user: User, filename: str, data: bytes) -> int:
+    """Every line of the file becomes an engagement, or none does (the errors by line)."""
+    tenancy.require_role("owner", "member", "collaborator")
+    rows = spreadsheets.read_rows(filename, data, IMPORT_COLUMNS)
+    partners = dict(
+        db.session.execute(
+            select(Organisation.siren, Organisation.id)
+            .join(Partnership, Partnership.target_id == Organisation.id)
+            .where(
+                Partnership.requester_id == tenancy.organisation.id,
+                Partnership.status.in_(("accepted", "suspended")),
+            )
+        ).all()
+    )
+    problems, engagements = [], []
+    for row in rows:
+        digits = "".join(row["siren"].split())[:9]
+        starts_on, ends_on = spreadsheets.parse_date(row["date_conclusion"]), spreadsheets.parse_date(row["date_fin"])
+        reference = row["reference"].strip()
+        amount = parse_amount(row["montant_ht"])
+        errors = [str(message) for message in _checked(reference, amount, starts_on, ends_on).values()]
+        if row["date_conclusion"].strip() and starts_on is None:
+            errors.append(str(_l("Date de conclusion illisible (JJ/MM/AAAA).")))
+        if row["date_fin"].strip() and ends_on is None:
+            errors.append(str(_l("Date de fin illisible (JJ/MM/AAAA).")))
+        if digits not in partners:
+            errors.append(str(_l("%(siren)s n'est pas un de vos fournisseurs partenaires.", siren=digits or "—")))
+        if errors:
+            problems.append((row["line"], errors))
+            continue
+        engagements.append(
+            Engagement(
+                client_id=tenancy.organisation.id,
+                supplier_id=partners[digits],
+                reference=reference,
+                amount_cents=amount,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                created_by_id=user.id,
+            )
+        )
+    if problems:
+        raise ImportRejected(problems)
+    db.session.add_all(engagements)
+    db.session.flush()
+    for supplier_id in {e.supplier_id for e in engagements}:
+        partnership, supplier = _partnership(tenancy, supplier_id)
+        refresh(partnership, supplier)
+    audit.record(
+        "engagement.imported",
+        user_id=user.id,
+        organisation_id=tenancy.organisation.id,
+        filename=(filename or "")[:255],
+        engagements=len(engagements),
+    )
+    db.session.commit()
+    return len(engagements)

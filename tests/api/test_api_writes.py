@@ -124,3 +124,54 @@ def test_a_supplier_sends_a_new_version_with_the_portals_checks_and_reads_what_w
         )
     _problem(_send(client, make_key(app, CONSTRUCTOR), issued_on=issued), 403)
     _problem(_send(client, make_key(app, MARTIN, ["documents:read"]), issued_on=issued), 403)
+
+
+def test_engagements_are_recorded_and_read_with_their_checkpoints(app, client, demo_file, monkeypatch):
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from portal.models import Engagement
+
+    monkeypatch.setattr(clock, "now", lambda: datetime.combine(date(2026, 12, 2), time(10), ZoneInfo("Europe/Paris")))
+    secret = make_key(app, CONSTRUCTOR)
+    body = {"reference": "ERP-77", "amount_ht": "48000.00", "starts_on": "2026-06-02"}
+    _problem(client.post(f"/api/v1/suppliers/{MARTIN}/engagements", json=body, headers=bearer(secret)), 404)
+    accept_all_requests_to(app, MARTIN)
+    bad = _problem(
+        client.post(
+            f"/api/v1/suppliers/{MARTIN}/engagements",
+            json={**body, "amount_ht": "12.345", "ends_on": "2026-01-01"},
+            headers=bearer(secret),
+        ),
+        422,
+    )
+    assert {e["field"]: e["message"] for e in bad["errors"]} == {
+        "amount_ht": "Indiquez le montant hors taxes en euros (par exemple 12 500 ou 12 500,50).",
+        "ends_on": "La fin ne peut pas précéder la conclusion.",
+    }
+    not_a_number = _problem(
+        client.post(
+            f"/api/v1/suppliers/{MARTIN}/engagements", json={**body, "amount_ht": "douze"}, headers=bearer(secret)
+        ),
+        422,
+    )
+    assert not_a_number["errors"][0]["message"] == "Un nombre est attendu (12500 ou 12500.50)."
+    created = client.post(f"/api/v1/suppliers/{MARTIN}/engagements", json=body, headers=bearer(secret))
+    assert created.status_code == 201
+    answer = created.get_json()
+    assert (answer["amount_ht"], answer["legal_duty"], answer["ends_on"]) == ("48000.00", True, None)
+    assert [(c["day"], c["kind"]) for c in answer["checkpoints"]] == [
+        ("2026-06-02", "conclusion"),
+        ("2026-12-02", "six-monthly"),
+        ("2027-06-02", "six-monthly"),
+    ]
+    listed = client.get(f"/api/v1/suppliers/{MARTIN}/engagements", headers=bearer(secret)).get_json()
+    assert [e["reference"] for e in listed["data"]] == ["ERP-77"]
+    read_only = make_key(app, CONSTRUCTOR, ["suppliers:read"])
+    _problem(client.post(f"/api/v1/suppliers/{MARTIN}/engagements", json=body, headers=bearer(read_only)), 403)
+    for other in (BATIE, MARTIN):  # an agency without the partnership; the supplier itself
+        key = make_key(app, other)
+        _problem(client.get(f"/api/v1/suppliers/{MARTIN}/engagements", headers=bearer(key)), 404)
+    _problem(client.get(f"/api/v1/suppliers/{CONSTRUCTOR}/engagements", headers=bearer(make_key(app, MARTIN))), 404)
+    with app.app_context():
+        assert db.session.query(Engagement).count() == 1

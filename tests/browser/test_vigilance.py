@@ -1,6 +1,7 @@
 """The duty of vigilance in a real Chromium: Constructor SA records an engagement with Menuiserie
 Martin and sees a red checkpoint (its URSSAF attestation has expired, its foreign-worker list was
-refused); Martin sends both, an operator validates them, the checkpoint turns green, and Constructor downloads the proof file."""
+refused); Martin sends both, an operator validates them, the checkpoint turns green, and
+Constructor downloads the proof file."""
 
 from __future__ import annotations
 

@@ -535,3 +535,63 @@ def test_the_demo_world_has_engagements_with_green_and_red_checkpoints(app, clie
     assert dashboard.count('<tr id="supplier-') == 1 and "En défaut" in dashboard
     everyone = client.get("/partners/compliance?q=&page=1").get_data(as_text=True)
     assert "Documents obtenus en retard" in everyone or "Respectée" in everyone
+
+
+def _import(client, data: bytes, name: str = "engagements.csv", **extra):
+    from tests.support.http import token_for
+
+    token = token_for(client, "/partners/compliance")
+    return client.post(
+        "/partners/engagements/import",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        **extra,
+    )
+
+
+def test_engagements_are_imported_from_a_file_all_or_none(app, client, auth, partners, monkeypatch):
+    freeze(monkeypatch, date(2026, 12, 1))
+    auth.login("constructor@vigie.test")
+    template = client.get("/partners/engagements/template.csv").get_data(as_text=True)
+    assert template.lstrip("\ufeff").startswith("siren;reference;montant_ht;date_conclusion;date_fin")
+    bad = (
+        "siren;reference;montant_ht;date_conclusion;date_fin\n"
+        f"{MARTIN};A-1;12 000;02/03/2026;\n"
+        f"{MARTIN};;douze;31/02/2026;\n"
+        "443278908;B-2;9 000;01/01/2026;\n"
+    ).encode()
+    answer = _import(client, bad, headers=HTMX)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "Rien n&#39;a été importé" in html or "Rien n'a été importé" in html
+    assert "Ligne 3 :" in html and "Indiquez la référence du contrat ou de la commande." in html
+    assert "Date de conclusion illisible" in html
+    assert "Ligne 4 :" in html and "443278908 n&#39;est pas un de vos fournisseurs partenaires." in html
+    assert "Ligne 2 :" not in html
+    assert engagement_ids(app) == []
+    good = (
+        "SIREN,Reference,Montant HT,Date conclusion,Date fin\n"
+        f"{MARTIN}00012,A-1,12 000,02/03/2026,\n"
+        f'{MARTIN},A-2,"2 500,50",2026-04-01,30/06/2026\n'
+    ).encode("cp1252")
+    answer = _import(client, good)
+    assert answer.status_code == 303
+    with app.app_context():
+        rows = db.session.execute(select(Engagement.reference, Engagement.amount_cents, Engagement.ends_on)).all()
+        assert sorted(rows) == [("A-1", 1_200_000, None), ("A-2", 250_050, date(2026, 6, 30))]
+    assert _import(client, b"%PDF-1.7 not a table").status_code == 422
+
+
+def test_engagements_import_from_a_workbook(app, client, auth, partners, monkeypatch):
+    from openpyxl import Workbook
+
+    freeze(monkeypatch, date(2026, 12, 1))
+    book = Workbook()
+    book.active.append(["siren", "reference", "montant_ht", "date_conclusion", "date_fin"])
+    book.active.append([MARTIN, "XL-1", 30000, date(2026, 5, 4), None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    auth.login("constructor@vigie.test")
+    assert _import(client, buffer.getvalue(), "engagements.xlsx").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Engagement.amount_cents)) == 3_000_000

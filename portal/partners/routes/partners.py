@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal.core import tenancy
@@ -14,7 +15,7 @@ from portal.core.validators import page_number, whole_number
 from portal.documents import compliance, versions
 from portal.partners import compliance_dashboard as supplier_dashboard
 from portal.partners import links, partnerships, proof, requirements, vigilance
-from portal.partners.forms import EngagementForm, InviteCompanyForm, PeriodForm, RequestForm
+from portal.partners.forms import EngagementForm, EngagementImportForm, InviteCompanyForm, PeriodForm, RequestForm
 from portal.partners.routes.answers import answered
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -237,6 +238,36 @@ def proof_download(proof_id: int):
     return attachment(data, name, "application/zip", size)
 
 
+@bp.post("/engagements/import")
+@login_required
+def import_engagements():
+    """Engagements from a CSV or XLSX file: all of them, or none with the errors by line."""
+    current = tenancy.current()
+    form = EngagementImportForm()
+    rejected = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            if not upload or not upload.filename:
+                raise InvalidInput({"file": _("Choisissez un fichier CSV ou XLSX.")})
+            count = vigilance.import_file(current, current_user, upload.filename, upload.read())
+        except vigilance.ImportRejected as exc:
+            exc.attach_to(form)
+            rejected = exc.lines
+        except InvalidInput as exc:
+            exc.attach_to(form)
+        else:
+            flash(ngettext("%(num)d engagement importé.", "%(num)d engagements importés.", count), "success")
+            return redirect_to(url_for("partners.compliance_dashboard") + "#engagement-import")
+    return _dashboard(status=422, import_form=form, rejected=rejected)
+
+
+@bp.get("/engagements/template.csv")
+@login_required
+def engagements_template():
+    return attachment(("\ufeff" + vigilance.import_template()).encode(), "modele-engagements.csv", "text/csv")
+
+
 @bp.post("/compliance/urssaf-export")
 @login_required
 def urssaf_export():
@@ -314,15 +345,19 @@ def company_requirements(organisation_id: int):
 @bp.get("/compliance")
 @login_required
 def compliance_dashboard():
+    return _dashboard()
+
+
+def _dashboard(status: int = 200, import_form: EngagementImportForm | None = None, rejected=None):
     current = tenancy.current()
-    status = request.args.get("status") or None
+    compliance_status = request.args.get("status") or None
     search = (request.args.get("q") or "").strip() or None
     expiring = request.args.get("expiring") == "1"
     legal = request.args.get("vigilance") or None
     legal = legal if legal in supplier_dashboard.VIGILANCE_FILTERS else None
     result = supplier_dashboard.page(
         current,
-        status=status,
+        status=compliance_status,
         search=search,
         number=request.args.get("page", 1, type=page_number),
         expiring=expiring,
@@ -330,14 +365,18 @@ def compliance_dashboard():
     )
     return render(
         "partners/compliance.html",
-        "partners/_compliance_table.html",
+        "partners/_compliance_table.html" if status == 200 else "partners/_engagement_import.html",
+        status=status,
         result=result,
-        status_filter=status,
+        status_filter=compliance_status,
         search=search or "",
         statuses=supplier_dashboard.STATUSES,
         expiring=expiring,
         vigilance_filter=legal,
         period_form=_period_form(),
+        import_form=import_form or EngagementImportForm(formdata=None),
+        rejected=rejected,
+        import_columns=vigilance.IMPORT_COLUMNS,
     )
 
 
