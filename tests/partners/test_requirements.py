@@ -30,6 +30,7 @@ def test_requirements_apply_once_the_partnership_is_accepted(app, client, auth, 
         in home
         or "Elle exige aussi : Attestation d'assurance RC professionnelle, Attestation d'assurance décennale" in home
     )
+    assert "des exigences de ce client, pas des obligations légales" in home  # said before accepting
     page = client.get("/documents").get_data(as_text=True)
     assert _badge(page) == 3 and 'id="pending-DECENNALE"' not in page
     post(client, "/logout")
