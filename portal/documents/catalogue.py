@@ -167,6 +167,8 @@ VERIFICATION_CODE_HINTS = {
 DEFAULT_VERIFICATION_CODE_HINT = _l("Le code imprimé sur le document qui permet d'en vérifier l'authenticité.")
 
 DEFAULT_REQUIRED = ("URSSAF_VIGILANCE", "KBIS")
+# D8222-7: what the law asks instead of a supplier established abroad.
+ABROAD_REQUIRED = ("FOREIGN_VAT", "FOREIGN_SOCIAL", "FOREIGN_REGISTRATION")
 EMPLOYER_REQUIRED = ("LNTE",)
 
 

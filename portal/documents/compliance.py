@@ -19,7 +19,7 @@ from sqlalchemy.orm import defer, joinedload
 
 from portal.core import clock
 from portal.core.extensions import db
-from portal.documents.catalogue import DEFAULT_REQUIRED, EMPLOYER_REQUIRED
+from portal.documents.catalogue import ABROAD_REQUIRED, DEFAULT_REQUIRED, EMPLOYER_REQUIRED
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, Partnership, Requirement
 
 # state: when (archived versions aside)
@@ -205,7 +205,8 @@ def load(organisation: Organisation, on: date | None = None, *, for_client: int 
     ).all()
     rows = {t.code: row_for(t, document, on, window) for t, document in pairs}
 
-    required: dict[str, list[str]] = {code: ["Vigie"] for code in DEFAULT_REQUIRED}
+    legal = ABROAD_REQUIRED if organisation.established_abroad else DEFAULT_REQUIRED
+    required: dict[str, list[str]] = {code: ["Vigie"] for code in legal}
     if organisation.has_employees:
         required.update({code: ["Vigie"] for code in EMPLOYER_REQUIRED})
     code_by_id = {t.id: t.code for t in types}

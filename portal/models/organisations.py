@@ -28,6 +28,9 @@ class Organisation(Base):
     is_operator: Mapped[bool] = mapped_column(default=False)
     # Employers must provide the list of foreign workers (LNTE).
     has_employees: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Established abroad without an establishment in France (Code du travail D8222-7): the law then
+    # asks its foreign documents instead of the URSSAF attestation and the Kbis. Said by the company.
+    established_abroad: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Paid option "Relances par Mail ou SMS", switched on by a platform operator.
     reminders_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,13 +8,14 @@ document the law asks, which version, received when and checked by whom:
 
 - the URSSAF (or MSA) attestation of vigilance (D8222-5 1°), checked;
 - the registration proof: Kbis or its alternative, the RNE attestation (D8222-5 2°);
-- the list of foreign workers for an employer (D8254-2).
+- the list of foreign workers for an employer (D8254-2);
+- for a company established abroad (it says so in "Mes préférences"), instead of the first two:
+  its VAT identification, its social cover (A1) and its registration (D8222-7).
 
 A document is *held* on a day when a validated version covering that day (from the date it
 certifies to its end of validity) had been received by the end of it. A checkpoint whose documents
 came afterwards is *late*; one still waiting for an operator's check is *checking* (Vigie does not
-know yet); one without them is *missed*. The foreign set (D8222-7) has no checkpoint: every company
-on Vigie has a SIREN, so none is established abroad as far as Vigie knows.
+know yet); one without them is *missed*.
 """
 
 from __future__ import annotations
@@ -61,10 +62,14 @@ class Need:
 
 
 def needs(supplier: Organisation) -> list[Need]:
-    found = [
-        Need(("URSSAF_VIGILANCE",), LEGAL_BASIS["URSSAF_VIGILANCE"]),
-        Need(("KBIS", "RNE_CERT"), LEGAL_BASIS["KBIS"]),
-    ]
+    if supplier.established_abroad:  # D8222-7: its VAT number, its social cover (A1), its registration
+        codes = ("FOREIGN_VAT", "FOREIGN_SOCIAL", "FOREIGN_REGISTRATION")
+        found = [Need((code,), LEGAL_BASIS[code]) for code in codes]
+    else:
+        found = [
+            Need(("URSSAF_VIGILANCE",), LEGAL_BASIS["URSSAF_VIGILANCE"]),
+            Need(("KBIS", "RNE_CERT"), LEGAL_BASIS["KBIS"]),
+        ]
     if supplier.has_employees:
         found.append(Need(("LNTE",), LEGAL_BASIS["LNTE"]))
     return found

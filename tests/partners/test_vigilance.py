@@ -595,3 +595,36 @@ def test_engagements_import_from_a_workbook(app, client, auth, partners, monkeyp
     assert _import(client, buffer.getvalue(), "engagements.xlsx").status_code == 303
     with app.app_context():
         assert db.session.scalar(select(Engagement.amount_cents)) == 3_000_000
+
+
+def test_a_supplier_established_abroad_is_checked_on_the_d8222_7_documents(app, client, auth, partners, monkeypatch):
+    martin = partners["martin"]
+    freeze(monkeypatch, date(2026, 12, 1))
+    version(app, "URSSAF_VIGILANCE", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 2))
+    version(app, "KBIS", date(2026, 11, 1), date(2027, 2, 1), date(2026, 11, 2))
+    version(app, "LNTE", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 2))
+    auth.login("fournisseur@vigie.test")
+    page = client.get("/preferences").get_data(as_text=True)
+    assert "Mon entreprise est établie à l&#39;étranger" in page or "Mon entreprise est établie à l'étranger" in page
+    answer = post(client, "/preferences/establishment", {"established_abroad": "y"}, follow_redirects=True)
+    assert "vos clients vous demandent les documents" in answer.get_data(as_text=True)
+    tab = client.get("/documents").get_data(as_text=True)
+    assert 'id="pending-FOREIGN_VAT"' in tab and "art. D8222-7 du Code du travail" in tab
+    assert 'id="pending-URSSAF_VIGILANCE"' not in tab
+    post(client, "/logout")
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "EU-1", "20 000", "2026-11-20")
+    (engagement,) = engagement_ids(app)
+    page = section(client, martin)
+    # The URSSAF attestation and the Kbis it holds are not what the law asks of it now.
+    assert checkpoints(page, engagement)[0] == ("missed", "2026-11-20")
+    block = page[page.index(f'id="engagement-{engagement}"') :]
+    block = block[: block.index("</article>")]
+    assert "art. D8222-7" in block and "art. D8222-5 1°" not in block
+    version(app, "FOREIGN_VAT", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 2))
+    version(app, "FOREIGN_SOCIAL", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 2))
+    version(app, "FOREIGN_REGISTRATION", date(2026, 11, 1), date(2027, 5, 1), date(2026, 11, 2))
+    assert checkpoints(section(client, martin), engagement)[0] == ("met", "2026-11-20")
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.established_abroad"))
+        assert event.details == {"abroad": True}

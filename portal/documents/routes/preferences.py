@@ -1,4 +1,4 @@
-"""« Mes préférences » : the collection mandate."""
+"""« Mes préférences » : the collection mandate, and whether the company is established abroad."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from portal.core.forms import EmptyForm
 from portal.core.htmx import redirect_to, render
 from portal.core.labels import current_locale
 from portal.core.responses import attachment
-from portal.documents import mandates
+from portal.documents import mandates, profile
 from portal.documents.forms import MandateForm, SignedMandateForm
 from portal.documents.routes.blueprints import bp
 from portal.documents.routes.file import supplier
@@ -51,6 +51,26 @@ def preferences():
         flash(_("Mandat préparé : téléchargez-le, signez-le, puis envoyez-le signé."), "success")
         return redirect_to(url_for("documents.preferences", _anchor=f"mandate-{mandate.id}"))
     return _page(form, SignedMandateForm())
+
+
+@bp.post("/preferences/establishment")
+@login_required
+def establishment():
+    current = supplier()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    abroad = request.form.get("established_abroad") == "y"
+    if profile.set_established_abroad(current, current_user, abroad):
+        flash(
+            _(
+                "Noté : votre entreprise est établie à l'étranger ; vos clients vous demandent les documents "
+                "de l'article D8222-7."
+            )
+            if abroad
+            else _("Noté : votre entreprise est établie en France."),
+            "success",
+        )
+    return redirect_to(url_for("documents.preferences", _anchor="establishment"))
 
 
 @bp.get("/preferences/mandates/<int:mandate_id>.pdf")
