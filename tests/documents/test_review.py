@@ -178,6 +178,7 @@ def test_operators_edit_document_types_and_refusal_reasons(app, client, auth, de
             "validity_months": "3",
             "has_verification_code": "y",
             "active": "y",
+            "retention_years": "10",  # the form always sends it (tests/documents/test_retention.py)
         },
     )
     assert good.status_code == 303
