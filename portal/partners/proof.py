@@ -22,7 +22,7 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit, clock, outbox, pdf, zips
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.storage import storage
+from portal.core.storage import CorruptFile, storage
 from portal.core.tenancy import Tenancy
 from portal.documents import exports
 from portal.models import (
@@ -369,7 +369,14 @@ def build(proof_id: int) -> None:
 
     proof.progress = 10
     db.session.commit()
-    data = b"".join(zips.stream(contents.members(progress=progress)))
+    try:
+        data = b"".join(zips.stream(contents.members(progress=progress)))
+    except CorruptFile as exc:  # a cited file no longer matches its hash: said, never shipped
+        db.session.rollback()
+        proof.status, proof.error, proof.finished_at = "failed", str(exc)[:300], utcnow()
+        audit.record("proof.failed", organisation_id=proof.client_id, proof_id=proof.id, error=proof.error)
+        db.session.commit()
+        return
     stored = storage().save(data)
     proof.storage_key, proof.size, proof.sha256 = stored.key, len(data), hashlib.sha256(data).hexdigest()
     proof.status, proof.progress, proof.finished_at = "ready", 100, utcnow()

@@ -628,3 +628,23 @@ def test_a_supplier_established_abroad_is_checked_on_the_d8222_7_documents(app, 
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.established_abroad"))
         assert event.details == {"abroad": True}
+
+
+def test_a_proof_file_citing_a_file_that_no_longer_matches_its_hash_fails_and_says_so(
+    app, client, auth, partners, monkeypatch
+):
+    martin = partners["martin"]
+    urssaf = version(app, "URSSAF_VIGILANCE", date(2026, 1, 5), date(2026, 7, 5), date(2026, 1, 8))
+    with app.app_context():
+        row = db.session.get(DocumentVersion, urssaf)
+        storage().save(b"%PDF-1.4 tampered", key=row.storage_key)  # same key, other bytes
+    freeze(monkeypatch, date(2026, 2, 1))
+    auth.login("constructor@vigie.test")
+    engage(client, martin, "M", "80 000", "2026-01-15")
+    post(client, f"/partners/companies/{martin}/proofs", {"start": "2026-01-01", "end": "2026-01-31"})
+    drain(app)
+    with app.app_context():
+        built = db.session.scalar(select(ProofFile))
+        assert built.status == "failed" and built.storage_key is None
+    assert "ne correspond plus à son empreinte" in section(client, martin)
+    assert client.get(f"/partners/proofs/{built.id}/download").status_code == 404
