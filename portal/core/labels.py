@@ -42,6 +42,16 @@ MESSAGE_STATUS_LABELS = {
     "failed": _l("Échec"),
     "unknown": _l("Issue inconnue"),
 }
+# A legal checkpoint's state (portal.partners.vigilance), and a partnership's at its latest one.
+CHECKPOINT_STATE_LABELS = {
+    "met": _l("Respectée"),
+    "late": _l("Documents obtenus en retard"),
+    "checking": _l("Vérification en cours"),
+    "missed": _l("En défaut"),
+    "upcoming": _l("À venir"),
+    "at_risk": _l("À venir : document à renouveler"),
+}
+
 DOCUMENT_STATE_LABELS = {
     "missing": _l("Manquant"),
     "refused": _l("Refusé"),
@@ -176,6 +186,7 @@ def template_globals() -> dict:
         "kind_labels": KIND_LABELS,
         "message_status_labels": MESSAGE_STATUS_LABELS,
         "document_state_labels": DOCUMENT_STATE_LABELS,
+        "checkpoint_state_labels": CHECKPOINT_STATE_LABELS,
         "version_status_labels": VERSION_STATUS_LABELS,
         "mandate_status_labels": MANDATE_STATUS_LABELS,
         "validity_rule_labels": VALIDITY_RULE_LABELS,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from portal.core import audit, clock, zips
 from portal.core.extensions import db
 from portal.core.storage import storage
+from portal.core.tenancy import Tenancy
 from portal.core.uploads import EXTENSIONS
 from portal.models import Document, DocumentType, DocumentVersion, Organisation, User
 
@@ -102,8 +103,11 @@ def file_members(stored: list[StoredMember]) -> Iterator[zips.Member]:
         yield name, store.stream(key, size=size, sha256=sha256)
 
 
-def own_file(organisation: Organisation, user: User) -> tuple[Iterator[bytes], str]:
-    """The ZIP's bytes as they are written, and its name; the export is audited."""
+def own_file(tenancy: Tenancy, user: User) -> tuple[Iterator[bytes], str]:
+    """The active company's ZIP, its bytes as they are written, and its name; audited. Its owners
+    and members export it."""
+    tenancy.require_role("owner", "member")
+    organisation = tenancy.organisation
     rows = everything(organisation)
     users = users_of([v for _, v in rows])
     manifest = {

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal.core import audit, clock, outbox, pdf, zips
@@ -27,12 +27,9 @@ from portal.core.tenancy import Tenancy
 from portal.documents import exports
 from portal.models import (
     AuditEvent,
-    Document,
     DocumentType,
-    DocumentVersion,
     Engagement,
     Organisation,
-    Partnership,
     ProofFile,
     User,
     utcnow,
@@ -86,19 +83,12 @@ class Contents:
                     cited[item.version.id] = item.version
         self.versions = sorted(cited.values(), key=lambda v: v.id)
         self.users = exports.users_of(self.versions)
-        by_id = {t.id: t for t in self.types.values()}
-        type_of = (
-            dict(
-                db.session.execute(
-                    select(DocumentVersion.id, Document.document_type_id)
-                    .join(Document, Document.id == DocumentVersion.document_id)
-                    .where(DocumentVersion.id.in_([v.id for v in self.versions]))
-                ).all()
-            )
-            if self.versions
-            else {}
-        )
-        self.kind_of = {v.id: by_id[type_of[v.id]] for v in self.versions}
+        self.kind_of = {
+            item.version.id: self.types[item.code]
+            for _view, checkpoint in self.checkpoints
+            for item in checkpoint.items
+            if item.version is not None
+        }
 
     def file_name(self, version) -> str:
         return exports.member_name(self.kind_of[version.id], version)
@@ -161,13 +151,8 @@ class Contents:
         engagement_ids = {view.engagement.id for view in self.views}
         rows = db.session.scalars(
             select(AuditEvent)
-            .where(
-                or_(
-                    AuditEvent.organisation_id.in_((self.client.id, self.supplier.id)),
-                    AuditEvent.organisation_id.is_(None),
-                )
-            )
-            .where(AuditEvent.action.like("engagement.%") | AuditEvent.action.like("document%"))
+            .where(AuditEvent.organisation_id.in_((self.client.id, self.supplier.id)))
+            .where(AuditEvent.action.like("engagement.%") | AuditEvent.action.like("document.%"))
             .order_by(AuditEvent.id)
         )
         found = []
@@ -278,18 +263,9 @@ class Contents:
 
 
 def _supplier_of_client(tenancy: Tenancy, supplier_id: int) -> Organisation:
-    found = db.session.execute(
-        select(Organisation)
-        .join(Partnership, Partnership.target_id == Organisation.id)
-        .where(
-            Partnership.requester_id == tenancy.organisation.id,
-            Partnership.target_id == supplier_id,
-            Partnership.status.in_(("accepted", "suspended", "ended")),
-        )
-    ).scalar()
-    if found is None:
-        raise NotFound()
-    return found
+    """A supplier the client asked itself, partner now or in the past (a proof outlives the
+    partnership), or 404."""
+    return vigilance.client_partnership(tenancy, supplier_id, (*vigilance.LIVE, "ended"))[1]
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:

@@ -84,6 +84,12 @@ class Held:
     state: str
     version: DocumentVersion | None = None
     received_on: date | None = None
+    code: str | None = None  # the version's type: one of need.codes
+
+
+def _held(need: Need, state: str, version: DocumentVersion, versions: dict[str, list[DocumentVersion]]) -> Held:
+    code = next(code for code in need.codes if version in versions.get(code, ()))
+    return Held(need, state, version, received_on(version), code)
 
 
 @dataclass
@@ -174,16 +180,16 @@ def _judge(need: Need, versions: dict[str, list[DocumentVersion]], day: date, un
     candidates.sort(key=lambda v: v.uploaded_at)
     held = [v for v in candidates if was_validated(v) and covers(v, day) and received_on(v) <= day]
     if held:
-        return Held(need, "held", held[-1], received_on(held[-1]))
+        return _held(need, "held", held[-1], versions)
     waiting = [v for v in candidates if v.status == "submitted" and covers(v, day) and received_on(v) <= day]
     if waiting:
-        return Held(need, "checking", waiting[-1], received_on(waiting[-1]))
+        return _held(need, "checking", waiting[-1], versions)
     late = [v for v in candidates if was_validated(v) and day < received_on(v) <= until and covers(v, received_on(v))]
     if late:
-        return Held(need, "late", late[0], received_on(late[0]))
+        return _held(need, "late", late[0], versions)
     waiting_late = [v for v in candidates if v.status == "submitted" and day < received_on(v) <= until]
     if waiting_late:
-        return Held(need, "checking", waiting_late[0], received_on(waiting_late[0]))
+        return _held(need, "checking", waiting_late[0], versions)
     return Held(need, "missing")
 
 
@@ -191,7 +197,7 @@ def _ahead(need: Need, versions: dict[str, list[DocumentVersion]], day: date) ->
     """For a checkpoint to come: does a version the client holds today already cover it?"""
     current = [v for code in need.codes for v in versions.get(code, []) if v.status in VALIDATED and covers(v, day)]
     if current:
-        return Held(need, "covered", current[0], received_on(current[0]))
+        return _held(need, "covered", current[0], versions)
     return Held(need, "to_renew")
 
 
@@ -269,22 +275,27 @@ def refresh(partnership: Partnership, supplier: Organisation) -> None:
 # --- recording ----------------------------------------------------------------------------------
 
 
-def _find(tenancy: Tenancy, supplier_id: int) -> tuple[Partnership, Organisation] | None:
-    """The client's own accepted (or suspended) partnership with that supplier."""
+LIVE = ("accepted", "suspended")
+
+
+def _find(tenancy: Tenancy, supplier_id: int, statuses=LIVE) -> tuple[Partnership, Organisation] | None:
+    """The client's own partnership with that supplier (accepted or suspended unless told)."""
     row = db.session.execute(
         select(Partnership, Organisation)
         .join(Organisation, Organisation.id == Partnership.target_id)
         .where(
             Partnership.requester_id == tenancy.organisation.id,
             Partnership.target_id == supplier_id,
-            Partnership.status.in_(("accepted", "suspended")),
+            Partnership.status.in_(statuses),
         )
+        .order_by(Partnership.id.desc())
+        .limit(1)
     ).first()
     return (row[0], row[1]) if row is not None else None
 
 
-def _partnership(tenancy: Tenancy, supplier_id: int) -> tuple[Partnership, Organisation]:
-    found = _find(tenancy, supplier_id)
+def client_partnership(tenancy: Tenancy, supplier_id: int, statuses=LIVE) -> tuple[Partnership, Organisation]:
+    found = _find(tenancy, supplier_id, statuses)
     if found is None:
         raise NotFound()
     return found
@@ -339,7 +350,7 @@ def record(
     ends_on: date | None,
 ) -> Engagement:
     tenancy.require_role("owner", "member", "collaborator")
-    partnership, supplier = _partnership(tenancy, supplier_id)
+    partnership, supplier = client_partnership(tenancy, supplier_id)
     reference = (reference or "").strip()
     errors = _checked(reference, amount_cents, starts_on, ends_on)
     if errors:
@@ -381,7 +392,7 @@ def own_engagement(tenancy: Tenancy, engagement_id: int) -> Engagement:
 def remove(tenancy: Tenancy, user: User, engagement_id: int) -> None:
     tenancy.require_role("owner", "member", "collaborator")
     engagement = own_engagement(tenancy, engagement_id)
-    partnership, supplier = _partnership(tenancy, engagement.supplier_id)
+    partnership, supplier = client_partnership(tenancy, engagement.supplier_id)
     audit.record(
         "engagement.removed",
         user_id=user.id,
@@ -536,7 +547,7 @@ def import_file(tenancy: Tenancy, user: User, filename: str, data: bytes) -> int
     db.session.add_all(engagements)
     db.session.flush()
     for supplier_id in {e.supplier_id for e in engagements}:
-        partnership, supplier = _partnership(tenancy, supplier_id)
+        partnership, supplier = client_partnership(tenancy, supplier_id)
         refresh(partnership, supplier)
     audit.record(
         "engagement.imported",

@@ -124,3 +124,12 @@ def test_a_red_checkpoint_turns_green_and_the_proof_file_is_downloaded(page, che
     manifest = json.loads(archive.read("manifest.json"))
     assert [c["state"] for c in manifest["checkpoints"]] == ["met"]
     assert {"synthese.pdf", "manifest.json", "audit.json"} <= set(archive.namelist())
+    cited = {d["version_id"] for c in manifest["checkpoints"] for d in c["documents"]}
+    decided = {
+        e["details"]["version_id"]
+        for e in json.loads(archive.read("audit.json"))
+        if e["action"] == "document.validated"
+    }
+    assert {"engagement.recorded"} <= {e["action"] for e in json.loads(archive.read("audit.json"))}
+    # the two versions the operator validated are cited, and the audit holds his decisions on them
+    assert len(decided) == 2 and decided <= cited

@@ -193,8 +193,8 @@ def test_the_threshold_and_engagements_adding_up_over_twelve_months(app, client,
 def test_checkpoints_every_six_months_and_what_was_held_at_each(app, client, auth, partners, monkeypatch):
     martin = partners["martin"]
     # Held: URSSAF certified 2026-01-05 (valid to 07-05), received 01-08; a second one certified
-    # 07-01, received 07-20 (after the 07-15 checkpoint: late). Kbis received 01-09, valid to 04-09;
-    # a new Kbis arrives 2026-12-20 (after the 2027-01-15 checkpoint? no: before it).
+    # 07-01, received 07-20 (after the 07-15 checkpoint: late). Kbis valid to 04-02; a new one
+    # received 07-23 (late too), valid to 10-22, so nothing covers the 2027-01-15 checkpoint.
     version(app, "URSSAF_VIGILANCE", date(2026, 1, 5), date(2026, 7, 5), date(2026, 1, 8), code_printed="ABC123")
     version(app, "KBIS", date(2026, 1, 2), date(2026, 4, 2), date(2026, 1, 9))
     version(app, "LNTE", date(2026, 1, 2), date(2027, 7, 2), date(2026, 1, 9))
@@ -533,8 +533,20 @@ def test_the_demo_world_has_engagements_with_green_and_red_checkpoints(app, clie
     assert "Sous le seuil légal" in pages["CMD-2026-077"]
     dashboard = client.get("/partners/compliance?vigilance=missed").get_data(as_text=True)
     assert dashboard.count('<tr id="supplier-') == 1 and "En défaut" in dashboard
-    everyone = client.get("/partners/compliance?q=&page=1").get_data(as_text=True)
-    assert "Documents obtenus en retard" in everyone or "Respectée" in everyone
+    by_reference = dict((reference, supplier) for supplier, reference in pairs)
+
+    def shown(reference: str) -> str:
+        """The supplier's row on the dashboard, found by its SIREN."""
+        with app.app_context():
+            siren = db.session.get(Organisation, by_reference[reference]).siren
+        page = client.get(f"/partners/compliance?q={siren}").get_data(as_text=True)
+        row = page[page.index(f'<tr id="supplier-{by_reference[reference]}"') :]
+        return row[: row.index("</tr>")]
+
+    assert "Respectée" in shown("MARCHE-2026-014")
+    assert "En défaut" in shown("CMD-2026-203")
+    assert "Documents obtenus en retard" in shown("MARCHE-2025-118")  # its latest checkpoint came late
+    assert "—" in shown("CMD-2026-077") and "Respectée" not in shown("CMD-2026-077")  # under the threshold
 
 
 def _import(client, data: bytes, name: str = "engagements.csv", **extra):

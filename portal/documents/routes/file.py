@@ -173,8 +173,7 @@ def export():
     current = supplier()
     if not EmptyForm().validate_on_submit():
         abort(400)
-    current.require_role("owner", "member")
-    data, name = exports.own_file(current.organisation, current_user)
+    data, name = exports.own_file(current, current_user)
     return attachment(stream_with_context(data), name, "application/zip")
 
 
