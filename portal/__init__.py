@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.documents import routes as documents
     from portal.firm import routes as firm
     from portal.main import routes as main
+    from portal.notifications import routes as notifications
     from portal.operations import routes as operations
     from portal.partners import routes as partners
     from portal.platforms import routes as platforms
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         firm.BLUEPRINTS,
         contracts.BLUEPRINTS,
         operations.BLUEPRINTS,
+        (notifications.bp,),
         (webhooks.bp,),
     ):
         for blueprint in blueprints:

@@ -9,14 +9,17 @@ to run twice. ``create_app`` hands ``TASKS`` to the queue: nothing else imports 
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 
 from portal.contracts import campaigns, signature_sync
 from portal.core import storage
 from portal.documents import expiry, retention, versions
 from portal.firm import import_run, trees
-from portal.messaging import notifications, webhooks
-from portal.partners import proof, snapshots, vigilance
+from portal.messaging import notices, notifications, webhooks
+from portal.notifications import follow_ups
+from portal.partners import proof, requirements, snapshots, vigilance
 from portal.platforms import sync
 
 
@@ -63,6 +66,30 @@ def sweep_vigilance() -> None:
 def sweep_retention() -> None:
     """Daily: the files past their retention are removed; their rows and hashes stay."""
     retention.sweep()
+
+
+def send_digests() -> None:
+    """Daily, 08:00 Paris: one chunk job per batch of users with notices waiting (Mondays: the
+    weekly ones too)."""
+    notices.run()
+
+
+def send_digest_chunk(user_ids: str, day: str) -> None:
+    """One digest per user of the batch, then their delivery (safe to run twice)."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        notices.send_chunk([int(i) for i in user_ids.split(",") if i], date.fromisoformat(day))
+
+
+def sweep_follow_ups() -> None:
+    """Daily: the invitations not accepted yet are reminded on their company's cadence, or stop."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        follow_ups.sweep()
+
+
+def tell_new_requirements(client_id: int, supplier_id: int, codes: str) -> None:
+    """After a client saves new requirements: its suppliers' notices."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        requirements.tell_new(client_id, supplier_id, codes.split(","))
 
 
 def build_proof(proof_id: int) -> None:
@@ -120,6 +147,10 @@ TASKS = {
         snapshot_compliance,
         sweep_vigilance,
         build_proof,
+        send_digests,
+        send_digest_chunk,
+        sweep_follow_ups,
+        tell_new_requirements,
         sweep_retention,
         build_tree,
         import_clients,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, session, url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
 
 from portal.accounts.sessions import find_user, log_in
@@ -13,7 +13,7 @@ from portal.core import audit, tokens
 from portal.core.extensions import db
 from portal.core.tenancy import SESSION_KEY, Tenancy
 from portal.messaging import notifications
-from portal.models import Invitation, Membership, Organisation, User, utcnow
+from portal.models import FollowUp, Invitation, Membership, Organisation, User, utcnow
 
 
 class InvitationError(Exception):
@@ -79,11 +79,18 @@ def send_invitation(
     inviter: User,
     requester: Organisation | None = None,
     firm: Organisation | None = None,
+    reminder: int = 0,
 ) -> None:
     """Email the invitation link; ``requester`` is the company asking to connect, for a new company;
-    ``firm`` the accounting firm inviting its client's executive."""
+    ``firm`` the accounting firm inviting its client's executive; ``reminder``: its follow-up step.
+    Those two say who invited and carry a link to refuse ("je ne connais pas cette entreprise")."""
     token = tokens.make("invitation", {"iid": invitation.id})
     template = "executive_invitation" if firm else "partner_invitation" if requester else "invitation"
+    decline = (
+        url_for("notifications.decline", token=tokens.make("decline", {"iid": invitation.id}), _external=True)
+        if firm or requester
+        else None
+    )
     notifications.queue_email(
         invitation.email,
         template,
@@ -95,6 +102,8 @@ def send_invitation(
         invitation=invitation,
         link=url_for("auth.accept_invitation", token=token, _external=True),
         days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+        reminder=reminder,
+        decline=decline,
     )
 
 
@@ -143,6 +152,14 @@ def accept_invitation(token: str, password: str, *, first_name: str = "", last_n
     if already is None:
         db.session.add(Membership(user_id=user.id, organisation_id=invitation.organisation_id, role=invitation.role))
     invitation.accepted_at = utcnow()
+    # An executive's invitation stops following up now (a partner request goes on until answered).
+    db.session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.invitation_id == invitation.id, FollowUp.partnership_id.is_(None), FollowUp.stopped_at.is_(None)
+        )
+        .values(stopped_at=utcnow(), stop_reason="accepted", next_on=None)
+    )
     audit.record(
         "invitation.accepted", user_id=user.id, organisation_id=invitation.organisation_id, invitation_id=invitation.id
     )

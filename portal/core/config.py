@@ -121,6 +121,12 @@ def load(instance_path: str) -> dict:
         "VIGILANCE_THRESHOLD_EUROS": int(os.environ.get("VIGILANCE_THRESHOLD_EUROS", "5000")),
         "VIGILANCE_REMIND_DAYS": int(os.environ.get("VIGILANCE_REMIND_DAYS", "30")),
         "VIGILANCE_SWEEP_TIMES": os.environ.get("VIGILANCE_SWEEP_TIMES", "06:15").split(","),
+        # One digest a day at most per user (08:00 Paris; Mondays also the weekly notices), in jobs
+        # of this many users; invitations not accepted are reminded these days after (per company).
+        "DIGEST_TIMES": os.environ.get("DIGEST_TIMES", "08:00").split(","),
+        "DIGEST_CHUNK_USERS": int(os.environ.get("DIGEST_CHUNK_USERS", "250")),
+        "FOLLOW_UP_DAYS": os.environ.get("FOLLOW_UP_DAYS", "2,4,6,20,30,60,90"),
+        "FOLLOW_UP_SWEEP_TIMES": os.environ.get("FOLLOW_UP_SWEEP_TIMES", "07:30").split(","),
         "EXPIRY_SWEEP_TIMES": os.environ.get("EXPIRY_SWEEP_TIMES", "06:00").split(","),
         # After the sweep: the day's compliance of every partnership, for the clients' 12-month curve.
         "COMPLIANCE_SNAPSHOT_TIMES": os.environ.get("COMPLIANCE_SNAPSHOT_TIMES", "06:30").split(","),
@@ -151,6 +157,8 @@ def load(instance_path: str) -> dict:
         "SMS_SENDER": sms_sender,
         "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", "10")),
         "SMS_WEBHOOK_TOKEN": os.environ.get("SMS_WEBHOOK_TOKEN") or None,
+        # Brevo's transactional email webhook (hard bounces), sent with "Authorization: Bearer <token>".
+        "MAIL_WEBHOOK_TOKEN": os.environ.get("MAIL_WEBHOOK_TOKEN") or None,
         "SMS_WEBHOOK_URL": os.environ.get("SMS_WEBHOOK_URL") or None,
         # E-signature provider: the bundled simulator unless a Yousign API key is given.
         "ESIGN_BACKEND": os.environ.get("ESIGN_BACKEND")

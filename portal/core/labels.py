@@ -103,6 +103,27 @@ def current_locale() -> str:
     return str(get_locale() or "fr")
 
 
+class Localised:
+    """A catalogue row's label (``label(language)``) read in the language current when shown: a
+    lazy sentence made once for several users says each one's word (``notices.notify``)."""
+
+    def __init__(self, labelled):
+        self.labelled = labelled
+
+    def __str__(self) -> str:
+        return self.labelled.label(current_locale())
+
+
+class Joined:
+    """Several labels, comma-separated, each read when shown (see ``Localised``)."""
+
+    def __init__(self, labelled):
+        self.labelled = list(labelled)
+
+    def __str__(self) -> str:
+        return ", ".join(item.label(current_locale()) for item in self.labelled)
+
+
 # French writes the first day of a month as an ordinal: « 1er décembre », never « 1 décembre ».
 FIRST_OF_MONTH = re.compile(
     r"(?<!\d)1 (?=(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b)"
@@ -171,6 +192,16 @@ def vat(value: str) -> str:
     return value or ""
 
 
+FOLLOW_UP_STOP_LABELS = {
+    "accepted": _l("Acceptée : relances arrêtées"),
+    "refused": _l("Refusée : relances arrêtées"),
+    "bounced": _l("Adresse en erreur : relances arrêtées"),
+    "stopped": _l("Relances arrêtées à votre demande"),
+    "expired": _l("Invitation expirée"),
+    "done": _l("Toutes les relances sont parties"),
+}
+
+
 def client_sheets_label(organisation) -> str:
     """ "Mes clients" (the reference's name) for an agency; a firm also has its "Dossiers clients"
     (accounting files), so its sheets say what they are."""
@@ -191,6 +222,7 @@ def template_globals() -> dict:
         "mandate_status_labels": MANDATE_STATUS_LABELS,
         "validity_rule_labels": VALIDITY_RULE_LABELS,
         "partnership_status_labels": PARTNERSHIP_STATUS_LABELS,
+        "follow_up_stop_labels": FOLLOW_UP_STOP_LABELS,
         "compliance_status_labels": COMPLIANCE_STATUS_LABELS,
         "resolved_status_labels": lambda: {key: str(label) for key, label in COMPLIANCE_STATUS_LABELS.items()},
         "format_date": local_date,

@@ -20,6 +20,8 @@ PERIODIC = (
     ("expiry-sweep", "sweep_expiries", "default", "EXPIRY_SWEEP_TIMES", True),
     ("compliance-snapshot", "snapshot_compliance", "default", "COMPLIANCE_SNAPSHOT_TIMES", True),
     ("vigilance-sweep", "sweep_vigilance", "default", "VIGILANCE_SWEEP_TIMES", True),
+    ("follow-up-sweep", "sweep_follow_ups", "default", "FOLLOW_UP_SWEEP_TIMES", True),
+    ("digest", "send_digests", "email", "DIGEST_TIMES", True),
     ("storage-sweep", "sweep_stored_files", "default", "STORAGE_SWEEP_TIMES", True),
     ("retention-sweep", "sweep_retention", "default", "RETENTION_SWEEP_TIMES", True),
     ("signature-sync", "sync_signatures", "sync", "SIGNATURE_SYNC_TIMES", True),

@@ -5,11 +5,13 @@ refused, the daily expiry sweep, a requirement saved, a partnership accepted."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.documents import compliance
-from portal.messaging import webhooks
+from portal.messaging import notices, notifications, webhooks
 from portal.models import Organisation, Partnership, utcnow
 from portal.partners import vigilance
 
@@ -23,6 +25,12 @@ def refresh(partnership: Partnership, supplier: Organisation) -> None:
         before = partnership.compliance_status if partnership.status_updated_at is not None else None
         partnership.compliance_status, partnership.expiring_count = summary
         partnership.status_updated_at = utcnow()
+        if (
+            before in ("compliant", "in_review")
+            and summary[0] in ("expired", "incomplete")
+            and partnership.status == "accepted"
+        ):
+            _tell_client(partnership, supplier, summary[0])
         if before is not None and before != summary[0] and partnership.status == "accepted":
             webhooks.emit(
                 "supplier.status_changed",
@@ -35,6 +43,22 @@ def refresh(partnership: Partnership, supplier: Organisation) -> None:
                     }
                 },
             )
+
+
+def _tell_client(partnership: Partnership, supplier: Organisation, status: str) -> None:
+    """The client's owners hear that a supplier is no longer in order (their weekly summary)."""
+    client_id = partnership.requester_id
+    notices.notify(
+        notifications.owners({client_id}).get(client_id, []),
+        client_id,
+        "supplier_noncompliant",
+        f"noncompliant:{partnership.id}:{clock.today().isoformat()}",
+        _l("%(org)s n'est plus en règle : documents expirés.", org=supplier.legal_name)
+        if status == "expired"
+        else _l("%(org)s n'est plus en règle : documents manquants ou refusés.", org=supplier.legal_name),
+        action=_l("Voir le fournisseur"),
+        link=notices.url("partners.company", organisation_id=supplier.id),
+    )
 
 
 def refresh_supplier(supplier_id: int) -> None:

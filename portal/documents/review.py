@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
@@ -12,10 +13,10 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
-from portal.core.labels import current_locale
+from portal.core.labels import Localised, current_locale
 from portal.core.tenancy import Tenancy
 from portal.documents import issuer_links, partner_status
-from portal.messaging import notifications, webhooks
+from portal.messaging import notices, notifications, webhooks
 from portal.models import (
     Document,
     DocumentType,
@@ -224,6 +225,28 @@ def _tell_supplier(found: QueueItem, template: str, **context) -> None:
         recipients = [db.session.get(User, version.uploaded_by_id)]
     if not recipients or recipients[0] is None:
         recipients = notifications.owners({version.organisation_id}).get(version.organisation_id, [])
+    if template == "document_refused":  # urgent: at once by default, never repeated in a digest
+        reason = context["reason"]
+        notices.notify(
+            [user for user in recipients if user is not None],
+            version.organisation_id,
+            "document_refused",
+            f"refused:{version.id}",
+            _l(
+                "Votre document « %(label)s » a été refusé : %(reason)s.",
+                label=Localised(found.document_type),
+                reason=Localised(reason),
+            ),
+            asked_by=context.get("comment") or "",
+            action=_l("Mettre à jour"),
+            link=url_for("documents.pending", _external=True),
+            template=template,
+            organisation=found.organisation,
+            document_type=found.document_type,
+            version=version,
+            **context,
+        )
+        return
     for user in recipients:
         notifications.queue_email(
             user.email,

@@ -34,6 +34,7 @@ from portal.models import (
     normalise_email,
     utcnow,
 )
+from portal.notifications import follow_ups
 
 
 def file_for_siren(firm_id: int, siren: str) -> ClientFile | None:
@@ -89,6 +90,7 @@ def invite_executive_now(
     )
     client_file.executive_invitation_id = invitation.id
     invitations.send_invitation(invitation, company, actor, firm=firm_org)
+    follow_ups.start(firm_org, invitation=invitation)
     audit.record(
         "client_file.executive_invited",
         user_id=actor.id,
@@ -208,6 +210,7 @@ def invite_executive(tenancy: Tenancy, user: User, file_id: int, values: dict | 
     check_executive_email(company.siren, email)
     if current is not None:
         current.revoked_at = utcnow()
+        follow_ups.stop_for(invitation_id=current.id, reason="stopped")
     client_file.executive_email = email
     client_file.executive_first_name = (values.get("first_name") or client_file.executive_first_name).strip()[:100]
     client_file.executive_last_name = (values.get("last_name") or client_file.executive_last_name).strip()[:100]

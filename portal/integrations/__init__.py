@@ -10,10 +10,11 @@ class DeliveryError(Exception):
     automatically; the others are, with a backoff.
     """
 
-    def __init__(self, reason: str, *, permanent: bool = False):
+    def __init__(self, reason: str, *, permanent: bool = False, bounced: bool = False):
         super().__init__(reason)
         self.reason = reason
-        self.permanent = permanent
+        self.permanent = permanent or bounced
+        self.bounced = bounced  # the address itself cannot receive mail (hard bounce)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,12 @@ from portal.integrations import DeliveryError, Outgoing, Receipt
 
 
 class OutboxMailer:
+    """The development outbox: keeps every email; an address at a ``.invalid`` domain (RFC 2606)
+    bounces, as a real server refuses an unknown mailbox."""
+
     def send(self, message: Outgoing) -> Receipt:
+        if message.recipient.endswith(".invalid"):
+            raise DeliveryError("550 5.1.1 Adresse inconnue (outbox de développement)", bounced=True)
         return Receipt(provider_id=f"dev-email-{message.id}")
 
 
@@ -54,7 +59,10 @@ class SMTPMailer:
                 smtp.send_message(email)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = ", ".join(f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values())
-            raise DeliveryError(f"Adresse refusée par le serveur SMTP : {codes}", permanent=True) from exc
+            bounced = all(500 <= code < 600 for code, _text in exc.recipients.values())
+            raise DeliveryError(
+                f"Adresse refusée par le serveur SMTP : {codes}", permanent=True, bounced=bounced
+            ) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError("Identifiants SMTP refusés", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -14,7 +14,7 @@ from portal.core.extensions import db
 from portal.integrations import DeliveryError, Outgoing
 from portal.integrations.mail import OutboxMailer, SMTPMailer
 from portal.integrations.sms import WEBHOOK_STATUSES, BrevoSMS, OutboxSMS
-from portal.models import Membership, Message, User, utcnow
+from portal.models import EmailBounce, Membership, Message, User, normalise_email, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +214,10 @@ def _send(message: Message, backend) -> None:
         message.failure_reason = exc.reason
         final = exc.permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
         message.status = "failed" if final else "queued"
+        if exc.bounced and message.channel == "email":  # the server refused the address
+            db.session.add(
+                EmailBounce(email=message.recipient, source="smtp", reason=exc.reason[:300], message_id=message.id)
+            )
         db.session.commit()
         if not final:
             raise
@@ -269,6 +273,31 @@ def record_sms_report(provider_id: str, status: str) -> bool:
         message.failure_reason = reason
     db.session.commit()
     return True
+
+
+BOUNCE_EVENTS = ("hard_bounce", "invalid_email", "blocked", "spam", "unsubscribed")
+
+
+def record_bounce(email: str, source: str, reason: str = "") -> bool:
+    """An address that cannot receive email (a Brevo event): its invitations stop following up."""
+    email = normalise_email(email)
+    if not email or "@" not in email or len(email) > 254:
+        return False
+    db.session.add(EmailBounce(email=email, source=source, reason=reason[:300]))
+    db.session.commit()
+    return True
+
+
+def bounced_since(emails: set[str]) -> dict[str, datetime]:
+    """The first bounce recorded for each of these addresses (one query)."""
+    if not emails:
+        return {}
+    found: dict[str, datetime] = {}
+    for email, at in db.session.execute(
+        select(EmailBounce.email, EmailBounce.recorded_at).where(EmailBounce.email.in_(emails)).order_by(EmailBounce.id)
+    ):
+        found.setdefault(email, at)
+    return found
 
 
 def owners(organisation_ids: set[int]) -> dict[int, list[User]]:

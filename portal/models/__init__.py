@@ -42,6 +42,17 @@ from portal.models.firms import (
     TreeTemplate,
 )
 from portal.models.links import LIVE_LINK, AccountLink, ClientSheet, LinkRequest
+from portal.models.notices import (
+    CADENCES,
+    PAUSE_REASONS,
+    Digest,
+    EmailBounce,
+    FollowUp,
+    FollowUpSend,
+    Notice,
+    NotificationPreference,
+    ReminderPause,
+)
 from portal.models.organisations import Establishment, Organisation
 from portal.models.outbox import Message, OutboxJob
 from portal.models.partners import LIVE_STATUSES, ComplianceSnapshot, Partnership
@@ -51,6 +62,15 @@ from portal.models.vigilance import CheckpointReminder, Engagement, ProofFile
 from portal.models.webhooks import WEBHOOK_EVENTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "CADENCES",
+    "PAUSE_REASONS",
+    "Digest",
+    "EmailBounce",
+    "FollowUp",
+    "FollowUpSend",
+    "Notice",
+    "NotificationPreference",
+    "ReminderPause",
     "LEGAL_BASIS",
     "CheckpointReminder",
     "Engagement",

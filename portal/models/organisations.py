@@ -33,6 +33,8 @@ class Organisation(Base):
     established_abroad: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Paid option "Relances par Mail ou SMS", switched on by a platform operator.
     reminders_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The days after an invitation its reminders go ("2,4,6,20,30,60,90"); empty: Vigie's default.
+    follow_up_days: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     establishments: Mapped[list[Establishment]] = relationship(

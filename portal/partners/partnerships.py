@@ -28,7 +28,7 @@ from portal.core.extensions import db
 from portal.core.tenancy import Tenancy
 from portal.core.validators import checked_email
 from portal.documents import compliance, partner_status
-from portal.messaging import notifications, webhooks
+from portal.messaging import notices, notifications, webhooks
 from portal.models import (
     AccountLink,
     Document,
@@ -41,6 +41,7 @@ from portal.models import (
     normalise_email,
     utcnow,
 )
+from portal.notifications import follow_ups
 
 ASK_AGAIN_AFTER = timedelta(days=30)
 
@@ -132,16 +133,28 @@ def ask(requester: Organisation, target: Organisation, user: User) -> Partnershi
         partnership_id=partnership.id,
         target_id=target.id,
     )
-    for owner in _owners(target.id):
-        notifications.queue_email(
-            owner.email,
-            "partner_request",
-            language=owner.language,
-            organisation_id=target.id,
-            user=owner,
-            requester=requester,
-            link=url_for("main.home", _external=True),
-        )
+    notices.notify(
+        _owners(target.id),
+        target.id,
+        "partner_request",
+        f"partner_request:{partnership.id}",
+        _l(
+            "%(org)s (SIREN %(siren)s) vous demande une mise en relation : acceptée, elle verra vos documents.",
+            org=requester.legal_name,
+            siren=requester.siren,
+        ),
+        asked_by=_l(
+            "Demande de %(person)s (%(org)s) le %(date)s. Vous ne connaissez pas cette entreprise ? Refusez-la.",
+            person=user.full_name,
+            org=requester.legal_name,
+            date=f"{partnership.requested_at:%d/%m/%Y}",
+        ),
+        action=_l("Accepter ou refuser"),
+        link=url_for("notifications.inviters", _external=True),
+        template="partner_request",
+        requester=requester,
+    )
+    follow_ups.start(requester, partnership=partnership)
     return partnership
 
 
@@ -197,6 +210,7 @@ def invite_company(
     db.session.add(partnership)
     db.session.flush()
     invitations.send_invitation(invitation, organisation, user, requester=requester)
+    follow_ups.start(requester, partnership=partnership, invitation=invitation)
     audit.record(
         "partnership.invited",
         user_id=user.id,
@@ -271,6 +285,7 @@ def decide(tenancy: Tenancy, user: User, partnership_id: int, accept: bool) -> P
         answered_from=tenancy.organisation.id,
     )
     notifications.tell_owners(partnership.requester_id, "partner_decision", partner=target, accepted=accept)
+    follow_ups.stop_for(partnership_id=partnership.id, reason="accepted" if accept else "refused")
     if accept:
         partner_status.refresh(partnership, target)
         _tell_endpoints("partnership.accepted", partnership, partnership.requester, target)

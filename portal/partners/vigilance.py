@@ -34,8 +34,9 @@ from werkzeug.exceptions import NotFound
 from portal.core import audit, clock, spreadsheets
 from portal.core.exceptions import InvalidInput
 from portal.core.extensions import db
+from portal.core.labels import Joined
 from portal.core.tenancy import Tenancy
-from portal.messaging import notifications
+from portal.messaging import notices, notifications
 from portal.models import (
     LEGAL_BASIS,
     CheckpointReminder,
@@ -460,18 +461,31 @@ def sweep(on: date | None = None) -> dict[str, int]:
             except IntegrityError:
                 db.session.rollback()
                 continue
-            for user in owners.get(supplier.id, []):
-                notifications.queue_email(
-                    user.email,
-                    "vigilance_checkpoint",
-                    language=user.language,
-                    organisation_id=supplier.id,
-                    user=user,
-                    client=clients[partnership.requester_id],
-                    day=upcoming.day,
-                    kinds=[kinds[item.need.codes[0]] for item in missing],
-                    link=url_for("documents.pending", _external=True),
-                )
+            client = clients[partnership.requester_id]
+            notices.notify(
+                owners.get(supplier.id, []),
+                supplier.id,
+                "vigilance_checkpoint",
+                f"checkpoint:{view.engagement.id}:{upcoming.day.isoformat()}",
+                _l(
+                    "Échéance de vigilance de %(client)s le %(date)s : %(kinds)s à renouveler.",
+                    client=client.legal_name,
+                    date=f"{upcoming.day:%d/%m/%Y}",
+                    kinds=Joined(kinds[item.need.codes[0]] for item in missing),
+                ),
+                asked_by=_l(
+                    "Obligation légale de votre client (Code du travail, L8222-1) : il doit détenir vos documents "
+                    "à jour à cette date."
+                ),
+                action=_l("Mettre à jour"),
+                link=url_for("documents.pending", _external=True),
+                due_on=upcoming.day,
+                for_clients=[client.id],
+                template="vigilance_checkpoint",
+                client=client,
+                day=upcoming.day,
+                kinds=[kinds[item.need.codes[0]] for item in missing],
+            )
             db.session.commit()
             counts["reminders"] += 1
     return counts

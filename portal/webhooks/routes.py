@@ -14,8 +14,8 @@ from portal.messaging import notifications
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
-def _authorised() -> bool:
-    expected = current_app.config["SMS_WEBHOOK_TOKEN"]
+def _authorised(key: str = "SMS_WEBHOOK_TOKEN") -> bool:
+    expected = current_app.config[key]
     if not expected:
         return False
     given = request.headers.get("Authorization", "")
@@ -34,6 +34,24 @@ def brevo_sms_report():
         return {"error": "messageId and msg_status are required"}, 400
     updated = notifications.record_sms_report(str(payload["messageId"]), str(payload["msg_status"]))
     return {"updated": updated}, 200
+
+
+@bp.post("/brevo/email")
+@csrf.exempt
+def brevo_email_event():
+    """Brevo's transactional email events: a hard bounce (or a blocked, invalid address) is
+    recorded, and the invitations to that address stop following up."""
+    if not current_app.config["MAIL_WEBHOOK_TOKEN"]:
+        abort(404)
+    if not _authorised("MAIL_WEBHOOK_TOKEN"):
+        return {"error": "unauthorised"}, 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("email"), str) or "event" not in payload:
+        return {"error": "email and event are required"}, 400
+    if payload["event"] not in notifications.BOUNCE_EVENTS:
+        return {"recorded": False}, 200
+    recorded = notifications.record_bounce(payload["email"], "brevo", str(payload.get("reason") or payload["event"]))
+    return {"recorded": recorded}, 200
 
 
 @bp.post("/yousign")

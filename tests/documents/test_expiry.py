@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.core import clock, schedule
 from portal.core.extensions import db
 from portal.documents import expiry
-from portal.models import DocumentVersion, ExpiryReminder, Message, OutboxJob, PeriodicRun
+from portal.models import DocumentVersion, ExpiryReminder, Notice, OutboxJob, PeriodicRun, User
 from tests.support.data import drain
 
 
@@ -46,11 +46,15 @@ def _kbis(app) -> DocumentVersion:
 
 
 def _reminders(app, about: str = "Extrait Kbis") -> list[str]:
+    """The expiry reminders made for the supplier's owner (they wait for his daily digest)."""
     with app.app_context():
-        subjects = db.session.scalars(
-            select(Message.subject).where(Message.template == "document_expiry").order_by(Message.id)
+        lines = db.session.scalars(
+            select(Notice.line)
+            .join(User, User.id == Notice.user_id)
+            .where(User.email == "fournisseur@vigie.test", Notice.kind.in_(("legal_expiry", "other_expiry")))
+            .order_by(Notice.id)
         )
-        return [subject for subject in subjects if subject.startswith(about)]
+        return [line for line in lines if line.startswith(f"« {about}")]
 
 
 def test_sweep_across_dates_moves_states_and_reminds_once(app, demo_file):
@@ -58,7 +62,8 @@ def test_sweep_across_dates_moves_states_and_reminds_once(app, demo_file):
     start = clock.today()
     _sweep(app, start)
     _sweep(app, start)  # twice the same day: nothing more
-    assert _reminders(app) == ["Extrait Kbis expire dans 10 jours"]
+    until = f"{kbis.valid_until:%d/%m/%Y}"
+    assert _reminders(app) == [f"« Extrait Kbis » expire dans 10 jours, le {until}."]
     _sweep(app, start + timedelta(days=3))  # 7 days left
     _sweep(app, start + timedelta(days=3))
     _sweep(app, start + timedelta(days=10))  # last valid day
@@ -70,9 +75,9 @@ def test_sweep_across_dates_moves_states_and_reminds_once(app, demo_file):
     _sweep(app, start + timedelta(days=17))
     _sweep(app, start + timedelta(days=18))
     assert _reminders(app)[1:] == [
-        "Extrait Kbis expire dans 7 jours",
-        "Extrait Kbis expire aujourd'hui",
-        "Extrait Kbis a expiré : mettez-le à jour",
+        f"« Extrait Kbis » expire dans 7 jours, le {until}.",
+        "« Extrait Kbis » expire aujourd'hui.",
+        f"« Extrait Kbis » a expiré le {until} : vos clients le voient comme expiré.",
     ]
     with app.app_context():
         kinds = db.session.scalars(select(ExpiryReminder.kind).where(ExpiryReminder.version_id == kbis.id)).all()
@@ -98,9 +103,8 @@ def test_no_reminder_while_a_replacement_awaits_review(app, client, auth, demo_f
     _sweep(app, clock.today())
     assert _reminders(app) == []
     # The URSSAF attestation expired 17 days ago and has no replacement: its weekly reminder goes.
-    assert _reminders(app, "Attestation de vigilance") == [
-        "Attestation de vigilance URSSAF / MSA a expiré : mettez-le à jour"
-    ]
+    [line] = _reminders(app, "Attestation de vigilance")
+    assert line.startswith("« Attestation de vigilance URSSAF / MSA » a expiré le ")
 
 
 def test_the_daily_slot_is_enqueued_once_and_the_job_runs(app, demo_file):
@@ -121,4 +125,4 @@ def test_the_daily_slot_is_enqueued_once_and_the_job_runs(app, demo_file):
         )
         assert db.session.scalar(select(OutboxJob.job).where(OutboxJob.job == "sweep_expiries")) == "sweep_expiries"
     assert "done" in drain(app)
-    assert _reminders(app) == ["Extrait Kbis expire dans 10 jours"]
+    assert _reminders(app) == [f"« Extrait Kbis » expire dans 10 jours, le {_kbis(app).valid_until:%d/%m/%Y}."]

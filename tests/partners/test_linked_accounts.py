@@ -23,6 +23,7 @@ from portal.models import (
 )
 from tests.support.data import count_queries, other_company, valid_siren
 from tests.support.http import HTMX, login, post, token_for
+from tests.support.notices import waiting
 
 CONSTRUCTOR_EMAIL = "constructor@vigie.test"
 
@@ -122,8 +123,9 @@ def test_a_sheet_for_a_company_on_vigie_asks_it_to_connect(app, client, auth, de
             )
         )
         assert asked.status == "pending"
-        message = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
-        assert message.recipient == "fournisseur@vigie.test"
+    # The supplier hears of it in its next daily digest (its default for partner requests).
+    [notice] = waiting(app, "fournisseur@vigie.test", "partner_request")
+    assert "Batie Construction" in notice.line and notice.asked_by.startswith("Demande de ")
 
 
 def test_a_sheet_for_a_company_not_on_vigie_invites_its_contact(app, client, auth, demo):

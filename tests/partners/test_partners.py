@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.core import clock
 from portal.core.extensions import db
 from portal.models import AuditEvent, DocumentVersion, Invitation, Message, Organisation, Partnership, utcnow
 from tests.support.data import count_queries
 from tests.support.http import HTMX, login, post, token_for
+from tests.support.notices import send_digests
 
 
 def _request_id(app) -> int:
@@ -92,10 +94,11 @@ def test_search_by_siren_siret_or_name_and_ask(app, client, auth, demo):
     )
     assert response.status_code == 303
     assert "Demande de mise en relation envoyée." in client.get("/partners").get_data(as_text=True)
-    with app.app_context():
-        message = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
-        assert message.recipient == "fournisseur@vigie.test"
-        assert message.subject == "Batie Construction demande à voir votre dossier de vigilance"
+    # Not a mail of its own: the supplier's next daily digest says who asks, and links to the answer.
+    [digest] = send_digests(app, clock.today())
+    assert digest.recipient == "fournisseur@vigie.test"
+    assert "Batie Construction (SIREN " in digest.body_text and "vous demande une mise en relation" in digest.body_text
+    assert "Accepter ou refuser : http://localhost/notifications/inviters" in digest.body_text
 
 
 def test_asking_twice_is_refused(app, client, auth, demo):

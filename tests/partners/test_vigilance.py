@@ -35,6 +35,7 @@ from portal.models import (
 from tests.api.support import CONSTRUCTOR, DEMOLITOR, MARTIN, accept_all_requests_to
 from tests.support.data import drain
 from tests.support.http import HTMX, post
+from tests.support.notices import send_digests, waiting
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -397,21 +398,23 @@ def test_a_supplier_is_reminded_once_ahead_of_a_checkpoint_its_documents_will_no
     auth.login("constructor@vigie.test")
     engage(client, martin, "MARCHE", "80 000", "2026-01-15")  # next checkpoint 2026-07-15
     _sweep(app, monkeypatch, date(2026, 6, 14))  # 31 days before: not yet
-    assert _checkpoint_mails(app) == []
+    assert waiting(app, "fournisseur@vigie.test", "vigilance_checkpoint") == []
     _sweep(app, monkeypatch, date(2026, 6, 15))
     _sweep(app, monkeypatch, date(2026, 6, 15))  # the same day again
+    [notice] = waiting(app, "fournisseur@vigie.test", "vigilance_checkpoint")
+    # It goes with the supplier's daily digest (never as a mail of its own), the day it is due.
+    [digest] = send_digests(app, date(2026, 6, 15))
+    assert digest.recipient == "fournisseur@vigie.test"
+    assert "Échéance de vigilance de Constructor SA le 15/07/2026" in digest.body_text
+    assert "Attestation de vigilance URSSAF / MSA" in digest.body_text and "Extrait Kbis" not in digest.body_text
     _sweep(app, monkeypatch, date(2026, 7, 1))  # and later: once per checkpoint
-    assert _checkpoint_mails(app) == [
-        ("fournisseur@vigie.test", "Constructor SA doit recevoir vos documents à jour avant le 15 juillet 2026")
-    ]
-    with app.app_context():
-        from portal.models import Message
-
-        body = db.session.scalar(select(Message.body_text).where(Message.template == "vigilance_checkpoint"))
-    assert "Attestation de vigilance URSSAF / MSA" in body and "Extrait Kbis" not in body  # the Kbis covers it
+    assert waiting(app, "fournisseur@vigie.test", "vigilance_checkpoint") == []
+    assert send_digests(app, date(2026, 7, 1)) == []
+    assert _checkpoint_mails(app) == []
     # The next checkpoint (2027-01-15) is covered by nothing either: one more reminder, in December.
     _sweep(app, monkeypatch, date(2026, 12, 16))
-    assert len(_checkpoint_mails(app)) == 2
+    [digest] = send_digests(app, date(2026, 12, 16))
+    assert "Échéance de vigilance de Constructor SA le 15/01/2027" in digest.body_text
 
 
 def test_no_reminder_when_the_documents_already_cover_the_next_checkpoint(app, client, auth, partners, monkeypatch):

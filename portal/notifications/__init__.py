@@ -1,0 +1,1 @@
+"""Notifications people want: preferences, the schedule, pauses, who asked, invitation follow-ups."""
