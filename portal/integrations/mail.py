@@ -10,11 +10,12 @@ from portal.integrations import DeliveryError, Outgoing, Receipt
 
 
 class OutboxMailer:
-    """The development outbox: keeps every email; an address at a ``.invalid`` domain (RFC 2606)
-    bounces, as a real server refuses an unknown mailbox."""
+    """The development outbox: keeps every email; an address whose local part is ``bounce`` (or
+    starts with ``bounce+``) bounces, as a real server refuses an unknown mailbox."""
 
     def send(self, message: Outgoing) -> Receipt:
-        if message.recipient.endswith(".invalid"):
+        local = message.recipient.split("@", 1)[0]
+        if local == "bounce" or local.startswith("bounce+"):
             raise DeliveryError("550 5.1.1 Adresse inconnue (outbox de développement)", bounced=True)
         return Receipt(provider_id=f"dev-email-{message.id}")
 

@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
-from portal.core import audit, outbox
+from portal.core import audit, clock, outbox
 from portal.core.extensions import db
 from portal.integrations import DeliveryError, Outgoing
 from portal.integrations.mail import OutboxMailer, SMTPMailer
@@ -283,7 +283,7 @@ def record_bounce(email: str, source: str, reason: str = "") -> bool:
     email = normalise_email(email)
     if not email or "@" not in email or len(email) > 254:
         return False
-    db.session.add(EmailBounce(email=email, source=source, reason=reason[:300]))
+    db.session.add(EmailBounce(email=email, source=source, reason=reason[:300], recorded_at=clock.stored_now()))
     db.session.commit()
     return True
 

@@ -85,7 +85,7 @@ def start(
         partnership_id=partnership.id if partnership else None,
         invitation_id=invitation.id if invitation else None,
         email=invitation.email if invitation else None,
-        started_at=utcnow(),
+        started_at=clock.stored_now(),
     )
     follow_up.next_on = _first_next(follow_up.started_at, days_of(organisation))
     db.session.add(follow_up)
@@ -105,7 +105,7 @@ def stop_for(*, partnership_id: int | None = None, invitation_id: int | None = N
 
 
 def _stop(follow_up: FollowUp, reason: str, user_id: int | None = None) -> None:
-    follow_up.stopped_at, follow_up.stop_reason, follow_up.next_on = utcnow(), reason, None
+    follow_up.stopped_at, follow_up.stop_reason, follow_up.next_on = clock.stored_now(), reason, None
     follow_up.stopped_by_id = user_id
 
 
@@ -226,7 +226,7 @@ def sweep(on: date | None = None) -> dict:
             db.session.rollback()
             continue
         _remind(follow_up, send, inviter, partnership, invitation, organisations)
-        follow_up.sent_count, follow_up.last_sent_at = step, utcnow()
+        follow_up.sent_count, follow_up.last_sent_at = step, clock.stored_now()
         if step < len(days):
             follow_up.next_on = follow_up.started_at.date() + timedelta(days=days[step])
         else:

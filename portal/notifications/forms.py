@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.notifications.pauses import COMMENT_MAX, REASON_LABELS
@@ -12,7 +13,9 @@ class PauseRequestForm(FlaskForm):
     """The supplier's request; the use-case checks the reason and the comment again."""
 
     reason = SelectField(
-        _l("Raison"), choices=[("", _l("Choisissez…"))] + list(REASON_LABELS.items()), validate_choice=False
+        _l("Raison"),
+        choices=[SelectChoice("", _l("Choisissez…"))] + [SelectChoice(k, v) for k, v in REASON_LABELS.items()],
+        validate_choice=False,
     )
     comment = TextAreaField(
         _l("Commentaire pour le client"),
@@ -25,9 +28,9 @@ class PauseDecisionForm(FlaskForm):
     decision = RadioField(
         _l("Votre décision"),
         choices=[
-            ("pause", _l("Mettre les relances en pause jusqu'au…")),
-            ("end", _l("Mettre fin à la relation")),
-            ("refuse", _l("Refuser, avec une réponse")),
+            SelectChoice("pause", _l("Mettre les relances en pause jusqu'au…")),
+            SelectChoice("end", _l("Mettre fin à la relation")),
+            SelectChoice("refuse", _l("Refuser, avec une réponse")),
         ],
         validators=[Optional()],
         validate_choice=False,

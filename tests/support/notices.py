@@ -26,18 +26,14 @@ def waiting(app, email: str, kind: str | None = None) -> list[Notice]:
 
 
 def send_digests(app, day: date) -> list[Message]:
-    """The daily run for ``day`` and its chunk jobs; returns the digests made that day."""
+    """The daily run for ``day`` and its chunk jobs; returns the digests this run made."""
     from portal.messaging import notices
 
+    with app.app_context():
+        before = list(db.session.scalars(select(Digest.id)))
     with app.test_request_context():
         notices.run(day)
     drain(app)
     with app.app_context():
-        return list(
-            db.session.scalars(
-                select(Message)
-                .join(Digest, Digest.message_id == Message.id)
-                .where(Digest.day == day)
-                .order_by(Message.id)
-            )
-        )
+        made = select(Message).join(Digest, Digest.message_id == Message.id).where(Digest.id.not_in(before))
+        return list(db.session.scalars(made.order_by(Message.id)))

@@ -1,0 +1,211 @@
+"""A supplier asks one client to pause its reminders, with a reason; the client decides. Every
+step audited and told; while paused, the reminders sent on that client's behalf are skipped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+
+from portal.core import clock
+from portal.core.extensions import db
+from portal.messaging import notices
+from portal.models import AuditEvent, Message, Notice, Organisation, Partnership, ReminderPause, User
+from tests.api.support import CONSTRUCTOR, DEMOLITOR, MARTIN, accept_all_requests_to
+from tests.support.data import drain
+from tests.support.http import HTMX, post
+
+PARIS = clock.PARIS
+SUPPLIER, CLIENT = "fournisseur@vigie.test", "constructor@vigie.test"
+
+
+def freeze(monkeypatch, day: date) -> None:
+    monkeypatch.setattr(clock, "now", lambda: datetime.combine(day, time(10, 0), tzinfo=PARIS))
+
+
+def org(siren: str) -> int:
+    return db.session.scalar(select(Organisation.id).where(Organisation.siren == siren))
+
+
+def partnership_id(app, client_siren: str = CONSTRUCTOR) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(Partnership.id).where(
+                Partnership.requester_id == org(client_siren),
+                Partnership.target_id == org(MARTIN),
+                Partnership.status == "accepted",
+            )
+        )
+
+
+def connected(app):
+    """Constructor SA and Demolitor SAS (one owner) are Martin's accepted clients."""
+    from portal.partners import partnerships
+
+    with app.test_request_context():
+        owner = db.session.scalar(select(User).where(User.email == CLIENT))
+        demolitor, martin = db.session.get(Organisation, org(DEMOLITOR)), db.session.get(Organisation, org(MARTIN))
+        partnerships.ask_unless_related(demolitor, martin, owner)
+        db.session.commit()
+    accept_all_requests_to(app, MARTIN)
+
+
+def mails_to(app, email: str) -> list[Message]:
+    with app.app_context():
+        return list(db.session.scalars(select(Message).where(Message.recipient == email).order_by(Message.id)))
+
+
+def remind_on_behalf_of(app, *client_sirens: str, key: str) -> Notice:
+    """A reminder to Martin's owner sent for these clients (as a checkpoint or a requirement is)."""
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == SUPPLIER))
+        [notice] = notices.notify(
+            [user],
+            org(MARTIN),
+            "new_requirement",
+            key,
+            "Constructor SA vous demande désormais : RC Pro.",
+            link="http://localhost/documents",
+            for_clients=[org(s) for s in client_sirens],
+        )
+        db.session.commit()
+        return notice
+
+
+def test_a_supplier_asks_a_pause_the_client_grants_it_and_its_reminders_stop(app, client, auth, demo, monkeypatch):
+    freeze(monkeypatch, date(2026, 12, 2))
+    connected(app)
+    pid = partnership_id(app)
+    auth.login(SUPPLIER)
+    page = client.get("/notifications/inviters").get_data(as_text=True)
+    assert "Constructor SA" in page and "Demander une pause des relances" in page
+    form = client.get(f"/notifications/inviters/{pid}/pause")
+    assert form.status_code == 200 and "Contrat terminé" in form.get_data(as_text=True)
+    # A reason is needed; "Autre raison" needs a word; nothing is saved meanwhile.
+    missing = post(client, f"/notifications/inviters/{pid}/pause", {"reason": "", "comment": ""})
+    assert missing.status_code == 422 and "Choisissez une raison." in missing.get_data(as_text=True)
+    other = post(client, f"/notifications/inviters/{pid}/pause", {"reason": "other"}, headers=HTMX)
+    assert other.status_code == 422 and "Dites en quelques mots pourquoi." in other.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ReminderPause.id)) is None
+    asked = post(
+        client,
+        f"/notifications/inviters/{pid}/pause",
+        {"reason": "contract_ended", "comment": "Chantier livré en juin"},
+    )
+    assert asked.status_code == 303
+    again = post(client, f"/notifications/inviters/{pid}/pause", {"reason": "contract_ended"})
+    assert "Une demande de pause attend déjà la décision de ce client." in again.get_data(as_text=True)
+    # The client hears of it at once (its default for pause requests), with the reason and the comment.
+    [told] = [m for m in mails_to(app, CLIENT) if "pause" in m.subject]
+    assert "Menuiserie Martin demande une pause de vos relances : Contrat terminé." in told.body_text
+    assert "Chantier livré en juin" in told.body_text
+    with app.app_context():
+        pause = db.session.scalar(select(ReminderPause))
+    # Nobody else decides: not the supplier, not another company.
+    assert (
+        post(client, f"/notifications/pauses/{pause.id}/decide", {f"p{pause.id}-decision": "pause"}).status_code == 404
+    )
+    auth.logout()
+    auth.login("agence@vigie.test")
+    assert (
+        post(client, f"/notifications/pauses/{pause.id}/decide", {f"p{pause.id}-decision": "pause"}).status_code == 404
+    )
+    assert "Menuiserie Martin" not in client.get("/notifications/pauses").get_data(as_text=True)
+    auth.logout()
+
+    auth.login(CLIENT)
+    listing = client.get("/notifications/pauses").get_data(as_text=True)
+    assert "Menuiserie Martin" in listing and "Chantier livré en juin" in listing
+    no_date = post(client, f"/notifications/pauses/{pause.id}/decide", {f"p{pause.id}-decision": "pause"})
+    assert no_date.status_code == 422 and "Indiquez une date à venir (JJ/MM/AAAA)." in no_date.get_data(as_text=True)
+    no_answer = post(client, f"/notifications/pauses/{pause.id}/decide", {f"p{pause.id}-decision": "refuse"})
+    assert no_answer.status_code == 422
+    assert "Expliquez au fournisseur pourquoi ses relances continuent." in no_answer.get_data(as_text=True)
+    decided = post(
+        client,
+        f"/notifications/pauses/{pause.id}/decide",
+        {f"p{pause.id}-decision": "pause", f"p{pause.id}-until": "2027-01-31"},
+    )
+    assert decided.status_code == 303
+    [answer] = [m for m in mails_to(app, SUPPLIER) if "pause" in m.body_text]
+    assert "Constructor SA met ses relances en pause jusqu'au 31/01/2027." in answer.body_text
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("reminder_pause.%"))).all()
+    assert actions == ["reminder_pause.asked", "reminder_pause.granted"]
+
+    # Reminders sent for Constructor alone are skipped; one also sent for Demolitor still goes.
+    assert remind_on_behalf_of(app, CONSTRUCTOR, key="r1").skipped == "paused"
+    assert remind_on_behalf_of(app, CONSTRUCTOR, DEMOLITOR, key="r2").skipped is None
+    # The real path: Constructor adds a requirement for Martin; its notice is skipped.
+    post(client, f"/partners/companies/{org_in(app, MARTIN)}/requirements", {"types": ["RC_PRO", "QUALIBAT"]})
+    drain(app)
+    with app.app_context():
+        skipped = db.session.scalars(select(Notice.skipped).where(Notice.kind == "new_requirement")).all()
+    assert skipped[-1] == "paused"
+    # When the pause ends, reminders come back.
+    freeze(monkeypatch, date(2027, 2, 1))
+    assert remind_on_behalf_of(app, CONSTRUCTOR, key="r3").skipped is None
+    # And the supplier's page says where it stands.
+    auth.logout()
+    auth.login(SUPPLIER)
+    page = client.get("/notifications/inviters").get_data(as_text=True)
+    assert "Pause refusée" not in page
+
+
+def org_in(app, siren: str) -> int:
+    with app.app_context():
+        return org(siren)
+
+
+def test_the_client_refuses_with_an_answer_or_ends_the_relationship(app, client, auth, demo, monkeypatch):
+    freeze(monkeypatch, date(2026, 12, 2))
+    connected(app)
+    auth.login(SUPPLIER)
+    for siren in (CONSTRUCTOR, DEMOLITOR):
+        assert (
+            post(
+                client, f"/notifications/inviters/{partnership_id(app, siren)}/pause", {"reason": "unknown_client"}
+            ).status_code
+            == 303
+        )
+    auth.logout()
+    auth.login(CLIENT)
+    with app.app_context():
+        first, second = db.session.scalars(select(ReminderPause).order_by(ReminderPause.id)).all()
+    refused = post(
+        client,
+        f"/notifications/pauses/{first.id}/decide",
+        {f"p{first.id}-decision": "refuse", f"p{first.id}-answer": "Le chantier de Lyon est en cours."},
+    )
+    assert refused.status_code == 303
+    # Demolitor's request is answered from Demolitor's account (the owner switches to it).
+    post(client, "/organisations/switch", {"organisation_id": org_in(app, DEMOLITOR)})
+    ended = post(client, f"/notifications/pauses/{second.id}/decide", {f"p{second.id}-decision": "end"})
+    assert ended.status_code == 303
+    with app.app_context():
+        assert db.session.get(ReminderPause, first.id).status == "refused"
+        assert db.session.get(ReminderPause, second.id).status == "ended"
+        assert db.session.get(Partnership, second.partnership_id).status == "ended"
+    bodies = [m.body_text for m in mails_to(app, SUPPLIER)]
+    assert any(
+        "Constructor SA refuse de mettre ses relances en pause." in b and "Le chantier de Lyon" in b for b in bodies
+    )
+    assert any("Demolitor SAS a mis fin à votre relation : ses relances s'arrêtent." in b for b in bodies)
+    auth.logout()
+    auth.login(SUPPLIER)
+    page = client.get("/notifications/inviters").get_data(as_text=True)
+    assert "Pause refusée" in page and "Le chantier de Lyon est en cours." in page
+    assert "Demolitor SAS" not in page  # the relationship ended
+
+
+def test_a_pause_cannot_be_asked_of_a_company_that_is_not_an_accepted_client(app, client, auth, demo):
+    auth.login(SUPPLIER)
+    with app.app_context():
+        pending = db.session.scalar(select(Partnership.id).where(Partnership.target_id == org(MARTIN)))
+        other = db.session.scalar(select(Partnership.id).where(Partnership.target_id != org(MARTIN)))
+    for pid in (pending, other, 2**62):
+        assert post(client, f"/notifications/inviters/{pid}/pause", {"reason": "contract_ended"}).status_code == 404
+    # The pending request shows who asks, with the way to refuse it.
+    page = client.get("/notifications/inviters").get_data(as_text=True)
+    assert "Demande en attente de votre réponse" in page and "Refuser" in page
