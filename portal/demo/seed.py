@@ -197,6 +197,9 @@ def seed_demo(
         seed_menuiserie_martin()
         seed_demolitor()
         seed_batie_file()
+        from portal.demo.notifications import seed_notifications
+
+        seed_notifications()
     if with_documents and with_platforms:
         from portal.demo.platforms import seed_platform_connections
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -290,7 +290,7 @@ def _remind(follow_up, send, inviter, partnership, invitation, organisations) ->
                 siren=inviter.siren,
             ),
             action=_l("Accepter ou refuser"),
-            link=url_for("notifications.inviters", _external=True),
+            link=notices.url("notifications.inviters"),
         )
         if inviter.reminders_enabled:
             when = sms_rules.next_opening(clock.now())
@@ -301,7 +301,7 @@ def _remind(follow_up, send, inviter, partnership, invitation, organisations) ->
                     _l(
                         "Vigie : %(client)s attend votre réponse à sa demande de mise en relation. %(link)s",
                         client=inviter.legal_name[:60],
-                        link=url_for("notifications.inviters", _external=True),
+                        link=notices.url("notifications.inviters"),
                     )
                 )
                 message = notifications.queue_sms(
@@ -323,7 +323,7 @@ def _remind(follow_up, send, inviter, partnership, invitation, organisations) ->
                 ordinal=_ordinal(step),
             ),
             action=_l("Voir les relances"),
-            link=url_for("notifications.follow_ups", _external=True),
+            link=notices.url("notifications.follow_ups"),
         )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -115,7 +114,7 @@ def ask(tenancy: Tenancy, user: User, partnership_id: int, reason: str, comment:
         ),
         asked_by=_l("Commentaire : %(comment)s", comment=comment) if comment else "",
         action=_l("Décider"),
-        link=url_for("notifications.pauses", _external=True, _anchor=f"pause-{pause.id}"),
+        link=notices.url("notifications.pauses", _anchor=f"pause-{pause.id}"),
     )
     db.session.commit()
     return pause
@@ -215,7 +214,7 @@ def decide(
         line,
         asked_by=_l("Réponse : %(answer)s", answer=answer) if answer else "",
         action=_l("Voir mes clients"),
-        link=url_for("notifications.inviters", _external=True),
+        link=notices.url("notifications.inviters"),
     )
     db.session.flush()
     if decision == "end":
