@@ -60,7 +60,7 @@ bench: install translations
 	$(PY) -m tests.bench.api
 
 extract-messages: install
-	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -k N_ -o portal/translations/messages.pot portal templates
+	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -k N_ -k lazy_ngettext:1,2 -o portal/translations/messages.pot portal templates
 	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations
 
 clean:
