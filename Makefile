@@ -58,6 +58,7 @@ bench: install translations
 	$(PY) -m tests.bench.firm
 	$(PY) -m tests.bench.storage
 	$(PY) -m tests.bench.api
+	$(PY) -m tests.bench.digest
 
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F portal/translations/babel.cfg -k _l -k N_ -k lazy_ngettext:1,2 -o portal/translations/messages.pot portal templates

@@ -13,7 +13,8 @@ def test_demo_seed_is_idempotent_and_uses_valid_identifiers(app):
     with app.app_context():
         seed_demo()
         seed_demo()
-        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 6
+        # The six demo companies, and Plâtrerie Nouvelle, invited by Constructor SA (not on Vigie yet).
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 7
         assert db.session.scalar(select(func.count()).select_from(User)) == len(ACCOUNTS)
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 8
         for organisation in db.session.scalars(select(Organisation)):
@@ -37,3 +38,22 @@ def test_invalid_siren_is_refused_by_the_model(app):
 
     with app.app_context(), pytest.raises(ValidationError):
         Organisation(siren="123456789", legal_name="Bad")
+
+
+def test_the_demo_shows_a_pending_pause_and_an_invitation_at_its_third_reminder(app, client, auth):
+    from portal.models import FollowUp, ReminderPause
+
+    with app.app_context():
+        seed_demo()
+        seed_demo()
+        [pause] = db.session.scalars(select(ReminderPause)).all()
+        [follow_up] = db.session.scalars(select(FollowUp)).all()
+        assert pause.status == "pending" and pause.reason == "sent_elsewhere"
+        assert follow_up.sent_count == 3 and follow_up.stopped_at is None
+    auth.login("constructor@vigie.test")
+    page = client.get("/notifications/follow-ups").get_data(as_text=True)
+    assert "contact@platrerie-nouvelle.test" in page and "3e relance envoyée le" in page and "prochaine le" in page
+    auth.logout()
+    auth.login("fournisseur@vigie.test")
+    row = client.get("/notifications/inviters").get_data(as_text=True)
+    assert "Demolitor SAS" in row and "En attente de la décision du client" in row

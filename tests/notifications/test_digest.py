@@ -219,3 +219,47 @@ def test_the_dev_outbox_shows_a_digest_as_its_user_gets_it(app, client, auth, de
     assert "Vigie : 1 chose à faire" in listing
     html = client.get(f"/dev/outbox/{digest.id}/html").get_data(as_text=True)
     assert "Menuiserie Martin" in html and "Mettre à jour</a>" in html
+
+
+def test_a_client_hears_of_a_supplier_no_longer_in_order_in_its_monday_summary(app, demo_file, monkeypatch):
+    """Demolitor SAS reads Martin's file; the status it last saw was "compliant", Martin's file is
+    not: a refresh says so, and Demolitor's owner gets it on Monday (his default), not before."""
+    from portal.documents import partner_status
+    from portal.models import Partnership
+
+    freeze(monkeypatch, date(2026, 12, 2))
+    with app.test_request_context():
+        martin = db.session.scalar(select(Organisation).where(Organisation.siren == MARTIN))
+        partnership = db.session.scalar(
+            select(Partnership).where(Partnership.target_id == martin.id, Partnership.status == "accepted")
+        )
+        partnership.compliance_status = "compliant"
+        partner_status.refresh(partnership, martin)
+        partner_status.refresh(partnership, martin)  # again: told once
+        db.session.commit()
+    [notice] = waiting(app, "constructor@vigie.test", "supplier_noncompliant")
+    assert notice.line.startswith("Menuiserie Martin n'est plus en règle : documents")
+    assert notice.cadence == "weekly"
+    assert [m for m in send_digests(app, date(2026, 12, 2)) if m.recipient == "constructor@vigie.test"] == []
+    [monday] = [m for m in send_digests(app, MONDAY) if m.recipient == "constructor@vigie.test"]
+    assert "Menuiserie Martin n'est plus en règle" in monday.body_text and "Voir le fournisseur" in monday.body_text
+
+
+def test_an_english_user_reads_his_digest_in_english(app, demo, monkeypatch):
+    freeze(monkeypatch, date(2026, 12, 2))
+    from flask_babel import lazy_gettext as _l
+
+    with app.app_context():
+        _user().language = "en"
+        db.session.commit()
+    from portal.core.labels import Localised
+    from portal.models import DocumentType
+
+    with app.app_context():
+        kbis = db.session.scalar(select(DocumentType).where(DocumentType.code == "KBIS"))
+        line = _l("« %(label)s » expire aujourd'hui.", label=Localised(kbis))
+        tell(app, "legal_expiry", "k", line)
+    [digest] = send_digests(app, date(2026, 12, 2))
+    assert digest.subject == "Vigie: 1 thing to do"
+    assert "“Kbis extract” expires today." in digest.body_text
+    assert "Your digest of Wednesday, December 2, 2026, most urgent first:" in digest.body_text

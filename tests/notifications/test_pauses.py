@@ -3,9 +3,9 @@ step audited and told; while paused, the reminders sent on that client's behalf 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.core import clock
 from portal.core.extensions import db
@@ -209,3 +209,86 @@ def test_a_pause_cannot_be_asked_of_a_company_that_is_not_an_accepted_client(app
     # The pending request shows who asks, with the way to refuse it.
     page = client.get("/notifications/inviters").get_data(as_text=True)
     assert "Demande en attente de votre réponse" in page and "Refuser" in page
+
+
+def test_a_paused_client_no_longer_sends_the_expiry_reminders_it_alone_asks_for(app, demo_file, monkeypatch):
+    """Martin's only client is Demolitor in the demo file: once Demolitor grants a pause, the
+    expiry sweep's reminder for Martin's Kbis is kept as skipped, never sent."""
+    from portal.documents import expiry
+    from portal.models import DocumentVersion
+    from portal.notifications import pauses
+
+    today = clock.today()
+    freeze(monkeypatch, today)
+    with app.test_request_context():
+        [pending] = db.session.scalars(select(ReminderPause).where(ReminderPause.status == "pending")).all()
+        partnership = db.session.get(Partnership, pending.partnership_id)
+        from tests.api.support import _owner
+
+        tenancy, owner = _owner(DEMOLITOR)
+        assert partnership.requester_id == tenancy.organisation.id
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Partnership)
+                .where(Partnership.target_id == org(MARTIN), Partnership.status == "accepted")
+            )
+            == 1
+        )
+        pauses.decide(tenancy, owner, pending.id, "pause", until=today + timedelta(days=90), answer="")
+        kbis = db.session.scalar(select(DocumentVersion).where(DocumentVersion.original_filename == "kbis.pdf"))
+        expiry.sweep(kbis.valid_until - timedelta(days=7))
+        notice = db.session.scalar(select(Notice).where(Notice.key == f"expiry:{kbis.id}:before-7"))
+    assert notice.skipped == "paused" and notice.sent_at is None
+    assert "Demolitor SAS" in notice.asked_by  # who it was for
+
+
+def test_the_pages_run_the_same_statements_whatever_their_length(app, client, auth, demo, monkeypatch):
+    """« Qui m'a invité ? » and « Demandes de pause » with two rows, then with twelve more."""
+    from sqlalchemy.orm import joinedload
+
+    from portal.core.tenancy import Tenancy
+    from portal.models import Membership
+    from portal.notifications import pauses
+    from portal.partners import partnerships
+    from tests.support.data import count_queries, other_company
+
+    freeze(monkeypatch, date(2026, 12, 2))
+    connected(app)
+    auth.login(SUPPLIER)
+    for siren in (CONSTRUCTOR, DEMOLITOR):
+        post(client, f"/notifications/inviters/{partnership_id(app, siren)}/pause", {"reason": "contract_ended"})
+    auth.logout()
+
+    def measure(email: str, path: str, rows: str) -> tuple[int, int]:
+        auth.login(email)
+        with count_queries(app) as statements:
+            page = client.get(path).get_data(as_text=True)
+        auth.logout()
+        return len(statements), page.count(rows)
+
+    def pages():
+        return measure(SUPPLIER, "/notifications/inviters", '<tr id="inviter-'), measure(
+            CLIENT, "/notifications/pauses", '<article class="card pause"'
+        )
+
+    before = pages()
+    for n in range(12):
+        supplier_id = other_company(app, f"fournisseur{n}@autres.test", 62000000 + n, f"Fournisseur {n}")
+        client_id = other_company(app, f"client{n}@autres.test", 62100000 + n, f"Client {n}")
+        with app.test_request_context():
+            owner = db.session.scalar(select(User).where(User.email == CLIENT))
+            constructor = db.session.get(Organisation, org(CONSTRUCTOR))
+            supplier, other_client = db.session.get(Organisation, supplier_id), db.session.get(Organisation, client_id)
+            asked = partnerships.ask(constructor, supplier, owner)
+            asked.status = "accepted"
+            partnerships.ask(other_client, db.session.get(Organisation, org(MARTIN)), owner)  # pending for Martin
+            db.session.commit()
+            user = db.session.scalar(select(User).where(User.email == f"fournisseur{n}@autres.test"))
+            membership = db.session.scalar(
+                select(Membership).where(Membership.user_id == user.id).options(joinedload(Membership.organisation))
+            )
+            pauses.ask(Tenancy(membership=membership, memberships=[membership]), user, asked.id, "contract_ended", "")
+    after = pages()
+    assert [rows for _, rows in before] == [2, 1] and [rows for _, rows in after] == [14, 13]
+    assert [count for count, _ in before] == [count for count, _ in after]
