@@ -51,11 +51,22 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def axe_script() -> Path:
+    import fcntl
+
     path = CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if not path.exists():
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Both xdist workers may get here first on a fresh clone: one installs, the other waits.
+    with open(CACHE / ".axe.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            _install_axe()
+    return path
+
+
+def _install_axe() -> None:
+    if True:  # noqa: SIM108 - kept indented as the install was
         if shutil.which("npm") is None:
             pytest.fail("npm is needed to install axe-core for the accessibility checks")
-        CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [
                 "npm",
@@ -70,7 +81,6 @@ def axe_script() -> Path:
             check=True,
             capture_output=True,
         )
-    return path
 
 
 @pytest.fixture(scope="session")
