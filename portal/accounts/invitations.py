@@ -9,11 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
 
 from portal.accounts.sessions import find_user, log_in
-from portal.core import audit, tokens
+from portal.core import audit, clock, tokens
 from portal.core.extensions import db
 from portal.core.tenancy import SESSION_KEY, Tenancy
 from portal.messaging import notifications
 from portal.models import FollowUp, Invitation, Membership, Organisation, User, utcnow
+
+DECLINE = "decline"  # the signed link's purpose: "je ne connais pas cette entreprise" (notifications)
 
 
 class InvitationError(Exception):
@@ -87,7 +89,7 @@ def send_invitation(
     token = tokens.make("invitation", {"iid": invitation.id})
     template = "executive_invitation" if firm else "partner_invitation" if requester else "invitation"
     decline = (
-        url_for("notifications.decline", token=tokens.make("decline", {"iid": invitation.id}), _external=True)
+        url_for("notifications.decline", token=tokens.make(DECLINE, {"iid": invitation.id}), _external=True)
         if firm or requester
         else None
     )
@@ -158,7 +160,7 @@ def accept_invitation(token: str, password: str, *, first_name: str = "", last_n
         .where(
             FollowUp.invitation_id == invitation.id, FollowUp.partnership_id.is_(None), FollowUp.stopped_at.is_(None)
         )
-        .values(stopped_at=utcnow(), stop_reason="accepted", next_on=None)
+        .values(stopped_at=clock.stored_now(), stop_reason="accepted", next_on=None)
     )
     audit.record(
         "invitation.accepted", user_id=user.id, organisation_id=invitation.organisation_id, invitation_id=invitation.id

@@ -106,7 +106,7 @@ def sweep(on: date | None = None) -> Counter:
     return counts
 
 
-def _clients_asking(supplier_ids: set[int]) -> dict[int, dict[Organisation, set[int] | None]]:
+def _clients_asking(supplier_ids: set[int]) -> dict[int, dict[Organisation, set[int]]]:
     """For each supplier, its accepted clients and the type ids each requires of it (two queries;
     the legal documents are required by every client, whatever it chose)."""
     if not supplier_ids:

@@ -121,12 +121,12 @@ def save_preferences(user: User, choices: dict[str, str]) -> dict[str, str]:
             errors[code] = _l("Rappel d'une obligation légale : il peut être regroupé, pas désactivé.")
     if errors:
         raise InvalidInput(errors)
-    before = preferences_of(user)
-    changed = {code: cadence for code, cadence in choices.items() if before[code] != cadence}
     stored = {
         p.kind: p
         for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
     }
+    before = {(user.id, kind): row.cadence for kind, row in stored.items()}
+    changed = {code: cadence for code, cadence in choices.items() if chosen(before, user.id, code) != cadence}
     for code, cadence in changed.items():
         row = stored.get(code) or NotificationPreference(user_id=user.id, kind=code, cadence=cadence)
         row.cadence, row.updated_at = cadence, utcnow()
@@ -325,10 +325,7 @@ def send_chunk(user_ids: list[int], day: date) -> int:
     for notice, company in rows:
         by_user.setdefault(notice.user_id, []).append((notice, company))
     made = 0
-    links = {
-        "preferences": url_for("notifications.preferences", _external=True),
-        "inviters": url_for("notifications.inviters", _external=True),
-    }
+    links = {"preferences": url("notifications.preferences"), "inviters": url("notifications.inviters")}
     for user_id, items in by_user.items():
         user = users[user_id]
         digest = Digest(user_id=user_id, day=day, item_count=len(items))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -72,8 +73,9 @@ def set_days(tenancy: Tenancy, user: User, text: str) -> list[int]:
     return days
 
 
-def _first_next(started: datetime, days: list[int]) -> date:
-    return started.date() + timedelta(days=days[0])
+def _next_on(started: datetime, days: list[int], sent: int) -> date | None:
+    """The day of the step after ``sent`` steps, None when none is left."""
+    return started.date() + timedelta(days=days[sent]) if sent < len(days) else None
 
 
 def start(
@@ -87,7 +89,7 @@ def start(
         email=invitation.email if invitation else None,
         started_at=clock.stored_now(),
     )
-    follow_up.next_on = _first_next(follow_up.started_at, days_of(organisation))
+    follow_up.next_on = _next_on(follow_up.started_at, days_of(organisation), 0)
     db.session.add(follow_up)
     db.session.flush()
     return follow_up
@@ -132,7 +134,6 @@ class Row:
     follow_up: FollowUp
     who: str  # the company or the address invited
     what: str  # "partner" or "executive"
-    days: list[int]
 
     @property
     def open(self) -> bool:
@@ -155,9 +156,8 @@ def of(tenancy: Tenancy) -> list[Row]:
             .where(Partnership.id.in_([f.partnership_id for f in follow_ups if f.partnership_id]))
         ).all()
     )
-    days = days_of(organisation)
     return [
-        Row(f, f.email or targets.get(f.partnership_id, ""), "partner" if f.partnership_id else "executive", days)
+        Row(f, f.email or targets.get(f.partnership_id, ""), "partner" if f.partnership_id else "executive")
         for f in follow_ups
     ]
 
@@ -196,12 +196,15 @@ def sweep(on: date | None = None) -> dict:
         for o in db.session.scalars(
             select(Organisation).where(
                 Organisation.id.in_(
-                    {f.organisation_id for f in open_ups} | {p.target_id for p in partnerships.values()}
+                    {f.organisation_id for f in open_ups}
+                    | {p.target_id for p in partnerships.values()}
+                    | {i.organisation_id for i in invitation_rows.values()}
                 )
             )
         )
     }
     bounced = notifications.bounced_since({f.email for f in open_ups if f.email})
+    owners = notifications.owners(set(organisations))
     for follow_up in open_ups:
         partnership = partnerships.get(follow_up.partnership_id)
         invitation = invitation_rows.get(follow_up.invitation_id)
@@ -215,7 +218,7 @@ def sweep(on: date | None = None) -> dict:
         days = days_of(inviter)
         step = _due_step(follow_up.started_at, days, on)
         if step <= follow_up.sent_count:
-            follow_up.next_on = follow_up.started_at.date() + timedelta(days=days[step]) if step < len(days) else None
+            follow_up.next_on = _next_on(follow_up.started_at, days, step)
             db.session.commit()
             continue
         send = FollowUpSend(follow_up_id=follow_up.id, step=step)
@@ -225,11 +228,10 @@ def sweep(on: date | None = None) -> dict:
         except IntegrityError:
             db.session.rollback()
             continue
-        _remind(follow_up, send, inviter, partnership, invitation, organisations)
+        _remind(follow_up, send, inviter, partnership, invitation, organisations, owners)
         follow_up.sent_count, follow_up.last_sent_at = step, clock.stored_now()
-        if step < len(days):
-            follow_up.next_on = follow_up.started_at.date() + timedelta(days=days[step])
-        else:
+        follow_up.next_on = _next_on(follow_up.started_at, days, step)
+        if follow_up.next_on is None:
             _stop(follow_up, "done")
         db.session.commit()
         counts["sent"] += 1
@@ -251,29 +253,27 @@ def _stop_reason(follow_up, partnership, invitation, bounced) -> str | None:
     return None
 
 
-def _ordinal(step: int) -> str:
-    return str(_l("1re relance")) if step == 1 else str(_l("%(num)de relance", num=step))
+def _ordinal(step: int):
+    return _l("1re relance") if step == 1 else _l("%(num)de relance", num=step)
 
 
-def _remind(follow_up, send, inviter, partnership, invitation, organisations) -> None:
+def _remind(follow_up, send, inviter, partnership, invitation, organisations, owners_of) -> None:
     step = send.step
     if invitation is not None and invitation.accepted_at is None:  # no account yet: the invitation again
         invitation.expires_at = invitations.invitation_expiry()
-        company = organisations.get(invitation.organisation_id) or db.session.get(
-            Organisation, invitation.organisation_id
-        )
+        company = organisations[invitation.organisation_id]
         by = db.session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
         invitations.send_invitation(
             invitation,
             company,
-            by or notifications.owners({inviter.id}).get(inviter.id, [None])[0],
+            by or owners_of.get(inviter.id, [None])[0],
             requester=inviter if partnership is not None else None,
             firm=None if partnership is not None else inviter,
             reminder=step,
         )
     else:  # a company on Vigie: its owners' notice (their digest), and an SMS with the option
         target = organisations[partnership.target_id]
-        owners = notifications.owners({target.id}).get(target.id, [])
+        owners = owners_of.get(target.id, [])
         notices.notify(
             owners,
             target.id,
@@ -297,13 +297,14 @@ def _remind(follow_up, send, inviter, partnership, invitation, organisations) ->
             for owner in owners:
                 if not owner.mobile_phone:
                     continue
-                text = str(
-                    _l(
-                        "Vigie : %(client)s attend votre réponse à sa demande de mise en relation. %(link)s",
-                        client=inviter.legal_name[:60],
-                        link=notices.url("notifications.inviters"),
+                with force_locale(owner.language):
+                    text = str(
+                        _l(
+                            "Vigie : %(client)s attend votre réponse à sa demande de mise en relation. %(link)s",
+                            client=inviter.legal_name[:60],
+                            link=notices.url("notifications.inviters"),
+                        )
                     )
-                )
                 message = notifications.queue_sms(
                     owner.mobile_phone, text, tag="follow_up", organisation_id=inviter.id, deliver_later=False
                 )
@@ -311,9 +312,8 @@ def _remind(follow_up, send, inviter, partnership, invitation, organisations) ->
                 job.run_after = when.astimezone(UTC).replace(tzinfo=None)  # SMS hours only
                 send.by_sms = True
     if partnership is not None:  # the inviting side's weekly summary
-        owners = notifications.owners({inviter.id}).get(inviter.id, [])
         notices.notify(
-            owners,
+            owners_of.get(inviter.id, []),
             inviter.id,
             "request_waiting",
             f"follow_up:{follow_up.id}:{step}:waiting",
@@ -335,7 +335,7 @@ DECLINE_MAX_AGE = 400 * 24 * 3600
 def invitation_to_decline(token: str) -> tuple[Invitation, Organisation]:
     """The open invitation behind a refusal link, and who sent it (404 otherwise)."""
     try:
-        data = tokens.read("decline", token, DECLINE_MAX_AGE)
+        data = tokens.read(invitations.DECLINE, token, DECLINE_MAX_AGE)
     except tokens.InvalidToken:
         raise NotFound() from None
     invitation = db.session.get(Invitation, data.get("iid"))

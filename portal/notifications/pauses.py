@@ -35,7 +35,7 @@ STATUS_LABELS = {
     "cancelled": _l("Demande retirée"),
     "ended": _l("Relation terminée"),
 }
-DECISIONS = ("pause", "end", "refuse")
+DECISIONS = {"pause": "granted", "end": "ended", "refuse": "refused"}  # decision → audited outcome
 MAX_PAUSE_DAYS = 366
 COMMENT_MAX = 500
 

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased
 
 from portal.core import clock
 from portal.core.extensions import db
@@ -55,6 +56,7 @@ def upcoming(user: User) -> list[Planned]:
         for day, n in notices.waiting(user)
     ]
     config = current_app.config
+    replacement = aliased(DocumentVersion)
     rows = db.session.execute(
         select(DocumentVersion.valid_until, DocumentType, Document.organisation_id)
         .join(Document, Document.id == DocumentVersion.document_id)
@@ -63,6 +65,8 @@ def upcoming(user: User) -> list[Planned]:
             Document.organisation_id.in_(list(companies)),
             DocumentVersion.status.in_(("valid", "expiring", "expired")),
             DocumentVersion.valid_until.is_not(None),
+            # A replacement under review: the sweep does not remind it (documents.expiry).
+            ~exists().where(replacement.document_id == Document.id, replacement.status == "submitted"),
         )
     ).all()
     for valid_until, kind, organisation_id in rows:
