@@ -164,7 +164,14 @@ def test_two_web_nodes_and_two_workers_share_nothing_but_the_services(object_sto
         token = _token(supplier, f"{a}/documents/URSSAF_VIGILANCE/update")
         sent = supplier.post(
             f"{a}/documents/URSSAF_VIGILANCE/update",
-            data={"csrf_token": token, "issued_on": certified.isoformat(), "verification_code": "ABCDEFGH12345XY"},
+            # Martin's Attestation Légale sync provides this type once a worker has run it (the seed's
+            # or the hourly one, whichever comes first): the supplier ticks "J'ai compris", as asked.
+            data={
+                "csrf_token": token,
+                "issued_on": certified.isoformat(),
+                "verification_code": "ABCDEFGH12345XY",
+                "confirm_sync": "y",
+            },
             files={"file": ("attestation.pdf", data, "application/pdf")},
             allow_redirects=False,
         )
