@@ -96,7 +96,9 @@ def main(argv: list[str]) -> int:
                 worker.work(with_scheduler=True)
             except RedisError as exc:  # raised by RQ's teardown while Redis is still down
                 log.info("worker %s: work loop ended on a Redis error: %s", worker.name, exc)
-            if worker._stop_requested or stop.event.is_set():
+            # SIGTERM / SIGINT inside RQ's loop: RQ notes when it was asked, and only sets
+            # _stop_requested when a job was running (an idle worker just leaves its loop).
+            if worker._stop_requested or worker._shutdown_requested_date is not None or stop.event.is_set():
                 break
             # RQ's loop quit on its own (Redis went away under it): wait, then start again.
             stop.event.wait(1)

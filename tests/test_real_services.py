@@ -103,6 +103,20 @@ def _ask_for_reset(app) -> None:
     assert response.status_code == 200
 
 
+def _wait_until_idle(app, timeout: float = 60) -> None:
+    """Until every job the worker had (ours and the periodic ones its scheduler queued) has ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            busy = db.session.scalar(select(OutboxJob.id).where(OutboxJob.status.not_in(("done", "failed"))).limit(1))
+            db.session.remove()
+        if busy is None:
+            time.sleep(1)  # the worker is back in its loop, waiting for work
+            return
+        time.sleep(0.2)
+    pytest.fail("the worker still had jobs running")
+
+
 def test_real_worker_delivers_an_email_queued_by_the_web_app(pg_schema, redis_url, tmp_path):
     app = _app(pg_schema, redis_url, tmp_path)
     _ask_for_reset(app)
@@ -113,6 +127,11 @@ def test_real_worker_delivers_an_email_queued_by_the_web_app(pg_schema, redis_ur
     worker = _start_worker(pg_schema, redis_url, tmp_path)
     try:
         message = _wait_for_sent(app)
+        # An idle worker asked to stop (systemd, compose, a deploy) leaves at once, exit code 0:
+        # it does not start a fresh work loop and wait for SIGKILL.
+        _wait_until_idle(app)
+        worker.terminate()
+        assert worker.wait(timeout=10) == 0
     finally:
         _stop(worker)
     assert message.attempts == 1

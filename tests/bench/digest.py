@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from datetime import date
+import time as timer
+from datetime import date, time
 
 from sqlalchemy import func, insert, select
 
+from portal.core import clock, schedule
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
-from portal.models import Digest, Membership, Message, Notice, Organisation, User, utcnow
+from portal.models import Digest, Membership, Message, Notice, Organisation, PeriodicRun, User, utcnow
 from tests.bench.dashboard import ROOT, URL, analyze, bench_app, empty_database
 from tests.support.data import valid_siren
 
@@ -82,6 +83,22 @@ def seed() -> None:
         db.engine.dispose()
 
 
+def _claim_todays_slots(app) -> None:
+    """Claim every periodic slot of today, so the workers' scheduler enqueues nothing: the run
+    measured is the bench's own, not today's digest (or sweeps) started by a worker beforehand."""
+    with app.app_context():
+        today = clock.today().isoformat()
+        db.session.execute(
+            insert(PeriodicRun),
+            [
+                {"key": f"{name}@{today}T{time.fromisoformat(slot.strip()):%H:%M}"}
+                for name, _job, _queue, times_key, _catch_up in schedule.PERIODIC
+                for slot in app.config[times_key]
+            ],
+        )
+        db.session.commit()
+
+
 def run() -> None:
     from redis import Redis
 
@@ -89,6 +106,7 @@ def run() -> None:
 
     app = bench_app(QUEUE_BACKEND="rq", REDIS_URL=REDIS, MAIL_BACKEND="outbox")
     Redis.from_url(REDIS).flushdb()
+    _claim_todays_slots(app)
     env = {
         **os.environ,
         "DATABASE_URL": URL,
@@ -104,13 +122,13 @@ def run() -> None:
         for _ in range(2)
     ]
     try:
-        time.sleep(3)  # the workers start
-        started = time.perf_counter()
+        timer.sleep(3)  # the workers start
+        started = timer.perf_counter()
         with app.test_request_context():
             users = notices.run(DAY)
-        deadline = time.monotonic() + 600
+        deadline = timer.monotonic() + 600
         sent = 0
-        while time.monotonic() < deadline:
+        while timer.monotonic() < deadline:
             with app.app_context():
                 sent = db.session.scalar(
                     select(func.count())
@@ -120,8 +138,8 @@ def run() -> None:
                 db.session.remove()
             if sent >= SUPPLIERS:
                 break
-            time.sleep(0.2)
-        elapsed = time.perf_counter() - started
+            timer.sleep(0.2)
+        elapsed = timer.perf_counter() - started
         with app.app_context():
             digests = db.session.scalar(select(func.count()).select_from(Digest))
             twice = db.session.scalar(
