@@ -187,7 +187,7 @@ def decide(
     elif decision == "refuse":
         pause.status = "refused"
     audit.record(
-        f"reminder_pause.{ {'pause': 'granted', 'end': 'ended', 'refuse': 'refused'}[decision] }",
+        f"reminder_pause.{DECISIONS[decision]}",
         user_id=user.id,
         organisation_id=tenancy.organisation.id,
         pause_id=pause.id,
@@ -206,8 +206,14 @@ def decide(
         "refuse": _l("%(client)s refuse de mettre ses relances en pause.", client=tenancy.organisation.legal_name),
     }[decision]
     asker = db.session.get(User, pause.asked_by_id)
+    told = [asker] if asker and asker.active else []
+    if decision == "end":
+        # The end is told once, in the decision's words, to the supplier's owners and the asker
+        # (partnerships.change does not send its own "relation terminée" email as well).
+        owners = notifications.owners({partnership.target_id}).get(partnership.target_id, [])
+        told += [owner for owner in owners if owner not in told]
     notices.notify(
-        [asker] if asker and asker.active else [],
+        told,
         partnership.target_id,
         "pause_answer",
         f"pause:{pause.id}:answer",
@@ -219,7 +225,7 @@ def decide(
     db.session.flush()
     if decision == "end":
         pause.status = "ended"
-        partnerships.change(tenancy, user, partnership.id, "end")  # commits
+        partnerships.change(tenancy, user, partnership.id, "end", tell=False)  # commits
     else:
         db.session.commit()
     return pause

@@ -364,8 +364,9 @@ def partners_of(tenancy: Tenancy, *, search: str = "", page: int = 1) -> Partner
 CHANGES = {"suspend": ("accepted", "suspended"), "resume": ("suspended", "accepted"), "end": (None, "ended")}
 
 
-def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Partnership:
-    """Suspend, resume or end a relationship, from either side; the other side is told."""
+def change(tenancy: Tenancy, user: User, partnership_id: int, action: str, *, tell: bool = True) -> Partnership:
+    """Suspend, resume or end a relationship, from either side; the other side is told (unless
+    ``tell`` is False: the caller tells it in its own words, as a pause decision does)."""
     tenancy.require_role("owner", "member")
     partnership = db.session.get(Partnership, partnership_id)
     own = tenancy.organisation.id
@@ -379,7 +380,8 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str) -> Pa
     partnership.changed_at = utcnow()
     other = partnership.target_id if partnership.requester_id == own else partnership.requester_id
     audit.record(f"partnership.{new_status}", user_id=user.id, organisation_id=own, partnership_id=partnership.id)
-    notifications.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
+    if tell:
+        notifications.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
     if new_status == "ended":
         requester = db.session.get(Organisation, partnership.requester_id)
         target = db.session.get(Organisation, partnership.target_id)

@@ -192,6 +192,8 @@ def test_the_client_refuses_with_an_answer_or_ends_the_relationship(app, client,
         "Constructor SA refuse de mettre ses relances en pause." in b and "Le chantier de Lyon" in b for b in bodies
     )
     assert any("Demolitor SAS a mis fin à votre relation : ses relances s'arrêtent." in b for b in bodies)
+    ended_mails = [m for m in mails_to(app, SUPPLIER) if "Demolitor SAS" in (m.subject + m.body_text)]
+    assert len(ended_mails) == 1, [m.subject for m in ended_mails]  # one email, not a second "relation ended"
     auth.logout()
     auth.login(SUPPLIER)
     page = client.get("/notifications/inviters").get_data(as_text=True)
