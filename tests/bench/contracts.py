@@ -6,7 +6,6 @@ summary and confirmation time, and delivery rate to a local fake SMS provider wi
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -19,7 +18,16 @@ from portal.core import clock
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
 from portal.models import Contract, ContractTypology, Employee, Message, Organisation, User, utcnow
-from tests.bench.dashboard import ROOT, URL, analyze, bench_app, compare, empty_database, logged_in, serve, server_env
+from tests.bench.dashboard import (
+    analyze,
+    bench_app,
+    compare,
+    empty_database,
+    logged_in,
+    rq_workers,
+    serve,
+    server_env,
+)
 from tests.fakes.brevo import API_KEY, FakeBrevo
 
 REDIS = os.environ.get("VIGIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -129,24 +137,7 @@ def bench_campaign(employment: int) -> None:
                 f"SMS campaign of {len(plan.selection.recipients)} recipients: summary computed in {summary:.2f} s, "
                 f"confirmed and queued in {queued:.2f} s (aim < 2 s each)"
             )
-        env = {
-            **os.environ,
-            "DATABASE_URL": URL,
-            "REDIS_URL": REDIS,
-            "SECRET_KEY": "bench",
-            "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
-            "SMS_BACKEND": "brevo",
-            "SMS_API_URL": fake.url,
-            "SMS_API_KEY": API_KEY,
-            "MAIL_BACKEND": "outbox",
-        }
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            for _ in range(2)
-        ]
-        try:
+        with rq_workers(app, REDIS, SMS_BACKEND="brevo", SMS_API_URL=fake.url, SMS_API_KEY=API_KEY):
             first = last = None
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
@@ -166,10 +157,6 @@ def bench_campaign(employment: int) -> None:
             print(
                 f"delivered {CONTRACTS} SMS to the local fake provider at {rate:.0f} messages/s, 2 workers (aim ≥ 300)"
             )
-        finally:
-            for worker in workers:
-                worker.terminate()
-                worker.wait(timeout=30)
 
 
 def main() -> None:

@@ -16,6 +16,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import time as datetime_time
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,6 +59,58 @@ def analyze() -> None:
     """Statistics, as autovacuum would gather them after such a load (inside an app context)."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE"))
+
+
+def claim_todays_slots(app) -> None:
+    """Claim every periodic slot of today, so the workers' scheduler enqueues nothing: what is
+    measured is the bench's own work, not today's digest or sweeps started by a worker meanwhile."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    from portal.core import clock, schedule
+    from portal.models import PeriodicRun
+
+    with app.app_context():
+        day = clock.today().isoformat()
+        keys = [
+            {"key": f"{name}@{day}T{datetime_time.fromisoformat(slot.strip()):%H:%M}"}
+            for name, _job, _queue, times_key, _catch_up in schedule.PERIODIC
+            for slot in app.config[times_key]
+        ]
+        db.session.execute(pg_insert(PeriodicRun).on_conflict_do_nothing(), keys)
+        db.session.commit()
+
+
+@contextmanager
+def rq_workers(app, redis_url: str, count: int = 2, **extra: str) -> Iterator[list[subprocess.Popen]]:
+    """``count`` real ``worker.py`` processes on the bench database and ``redis_url``, stopped on
+    exit; today's periodic slots are claimed first (``claim_todays_slots``)."""
+    claim_todays_slots(app)
+    env = {
+        **os.environ,
+        "DATABASE_URL": URL,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "bench",
+        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
+        "MAIL_BACKEND": "outbox",
+        **extra,
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(count)
+    ]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
 
 def server_env(**extra) -> dict:

@@ -5,18 +5,16 @@ sent, one email per user (aim < 60 s)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time as timer
-from datetime import date, time
+import time
+from datetime import date
 
 from sqlalchemy import func, insert, select
 
-from portal.core import clock, schedule
 from portal.core.extensions import db
 from portal.demo.seed import seed_demo
-from portal.models import Digest, Membership, Message, Notice, Organisation, PeriodicRun, User, utcnow
-from tests.bench.dashboard import ROOT, URL, analyze, bench_app, empty_database
+from portal.models import Digest, Membership, Message, Notice, Organisation, User, utcnow
+from tests.bench.dashboard import analyze, bench_app, empty_database, rq_workers
 from tests.support.data import valid_siren
 
 REDIS = os.environ.get("VIGIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -83,22 +81,6 @@ def seed() -> None:
         db.engine.dispose()
 
 
-def _claim_todays_slots(app) -> None:
-    """Claim every periodic slot of today, so the workers' scheduler enqueues nothing: the run
-    measured is the bench's own, not today's digest (or sweeps) started by a worker beforehand."""
-    with app.app_context():
-        today = clock.today().isoformat()
-        db.session.execute(
-            insert(PeriodicRun),
-            [
-                {"key": f"{name}@{today}T{time.fromisoformat(slot.strip()):%H:%M}"}
-                for name, _job, _queue, times_key, _catch_up in schedule.PERIODIC
-                for slot in app.config[times_key]
-            ],
-        )
-        db.session.commit()
-
-
 def run() -> None:
     from redis import Redis
 
@@ -106,29 +88,14 @@ def run() -> None:
 
     app = bench_app(QUEUE_BACKEND="rq", REDIS_URL=REDIS, MAIL_BACKEND="outbox")
     Redis.from_url(REDIS).flushdb()
-    _claim_todays_slots(app)
-    env = {
-        **os.environ,
-        "DATABASE_URL": URL,
-        "REDIS_URL": REDIS,
-        "SECRET_KEY": "bench",
-        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
-        "MAIL_BACKEND": "outbox",
-    }
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(2)
-    ]
-    try:
-        timer.sleep(3)  # the workers start
-        started = timer.perf_counter()
+    with rq_workers(app, REDIS):
+        time.sleep(3)  # the workers start
+        started = time.perf_counter()
         with app.test_request_context():
             users = notices.run(DAY)
-        deadline = timer.monotonic() + 600
+        deadline = time.monotonic() + 600
         sent = 0
-        while timer.monotonic() < deadline:
+        while time.monotonic() < deadline:
             with app.app_context():
                 sent = db.session.scalar(
                     select(func.count())
@@ -138,8 +105,8 @@ def run() -> None:
                 db.session.remove()
             if sent >= SUPPLIERS:
                 break
-            timer.sleep(0.2)
-        elapsed = timer.perf_counter() - started
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
         with app.app_context():
             digests = db.session.scalar(select(func.count()).select_from(Digest))
             twice = db.session.scalar(
@@ -155,10 +122,6 @@ def run() -> None:
             f"digest run: {users} users with {NOTICES} notices each → {emails} emails ({digests} digests, "
             f"{twice} users with two, {left} notices left) sent in {elapsed:.1f} s with 2 workers (aim < 60 s)"
         )
-    finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=30)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from datetime import date
@@ -22,14 +21,13 @@ from portal.demo.seed import seed_demo
 from portal.firm import import_files, import_run, imports
 from portal.models import ClientFile, FiscalYear, Folder, ImportBatch, Organisation, OutboxJob, User
 from tests.bench.dashboard import (
-    ROOT,
-    URL,
     analyze,
     bench_app,
     compare,
     empty_database,
     logged_in,
     rate,
+    rq_workers,
     serve,
     server_env,
 )
@@ -136,21 +134,7 @@ def bench_trees(firm_id: int, ours_base: str) -> None:
         assert len(chosen) == TREES
     session = logged_in(ours_base, "cabinet@vigie.test")
     idle = rate(ours_base + "/firm/clients?page=2", lambda: session)
-    env = {
-        **os.environ,
-        "DATABASE_URL": URL,
-        "REDIS_URL": REDIS,
-        "SECRET_KEY": "bench",
-        "VIGIE_INSTANCE_PATH": "/tmp/vigie-bench-instance",
-        "MAIL_BACKEND": "outbox",
-    }
     started = time.perf_counter()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(2)
-    ]
     busy_rates = []
     done = threading.Event()
 
@@ -158,9 +142,9 @@ def bench_trees(firm_id: int, ours_base: str) -> None:
         while not done.is_set():
             busy_rates.append(rate(ours_base + "/firm/clients?page=2", lambda: session))
 
-    meter = threading.Thread(target=measure, daemon=True)
-    meter.start()
-    try:
+    with rq_workers(app, REDIS):
+        meter = threading.Thread(target=measure, daemon=True)
+        meter.start()
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
             with app.app_context():
@@ -182,10 +166,6 @@ def bench_trees(firm_id: int, ours_base: str) -> None:
             f"client list meanwhile {busy:.0f} req/s vs {idle:.0f} req/s idle "
             f"({busy / idle:.0%}: the web is not blocked)"
         )
-    finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=30)
 
 
 def main() -> None:

@@ -11,7 +11,10 @@ def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto(page.base_url + "/login")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    # Until the next page has loaded (its deferred scripts run): a click on it before htmx is
+    # ready would post the JavaScript-less form instead (a race seen on the loaded CI machine).
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Se connecter").click()
 
 
 def log_out(page) -> None:
