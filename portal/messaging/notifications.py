@@ -112,31 +112,33 @@ def deliver(message_id: int, backend=None) -> None:
     its outcome is committed right after. If a worker dies in between, the job runs again and
     finds it "sending": it is not sent a second time; the provider is asked what became of it, and
     if it cannot tell, the message is "issue inconnue", kept apart from the failures to retry."""
-    if not _claim(message_id):
-        message = db.session.get(Message, message_id, populate_existing=True)
-        if message is not None and message.status == "sending":
-            _resolve_interrupted(message, backend or _backend_for(message.channel))
+    claimed = _claim(message_id)
+    db.session.commit()
+    if claimed is None:
+        _after_lost_claim(message_id, backend)
         return
-    message = db.session.get(Message, message_id, populate_existing=True)
-    _send(message, backend or _backend_for(message.channel))
+    _send(claimed, backend or _backend_for(claimed.channel))
+    db.session.commit()
 
 
 def deliver_many(message_ids: list[int], backend) -> list[int]:
     """A campaign chunk's messages, one by one with the same guarantees as ``deliver``: each is
-    claimed in a commit of its own and its outcome committed before the next one, so a crash
-    leaves at most one message whose outcome is unknown. Returns the ids to retry later."""
+    claimed in a commit before the provider is called, and that same commit records the previous
+    message's outcome, so a crash leaves at most one message whose outcome is unknown. Two round
+    trips per message: the claim (which reads the message back) with the previous outcome, and
+    the commit. Returns the ids to retry later."""
     retry_later = []
     for message_id in message_ids:
         claimed = _claim(message_id)
-        message = db.session.get(Message, message_id, populate_existing=True)
-        if not claimed:
-            if message is not None and message.status == "sending":
-                _resolve_interrupted(message, backend)
+        db.session.commit()  # this claim, and the previous message's outcome
+        if claimed is None:
+            _after_lost_claim(message_id, backend)
             continue
         try:
-            _send(message, backend)
+            _send(claimed, backend)
         except DeliveryError:
-            retry_later.append(message.id)
+            retry_later.append(message_id)
+    db.session.commit()
     return retry_later
 
 
@@ -144,12 +146,35 @@ def _backend_for(channel: str):
     return mailer() if channel == "email" else sms_gateway()
 
 
-def _claim(message_id: int) -> bool:
-    claimed = db.session.execute(
-        update(Message).where(Message.id == message_id, Message.status == "queued").values(status="sending")
-    ).rowcount
-    db.session.commit()
-    return bool(claimed)
+# What a claim reads back: all the provider call and its outcome need.
+CLAIMED = (
+    Message.id,
+    Message.channel,
+    Message.recipient,
+    Message.subject,
+    Message.body_text,
+    Message.body_html,
+    Message.template,
+)
+
+
+def _claim(message_id: int):
+    """queued → sending, one attempt more, the message read back by the same statement (None: it
+    was not queued). The caller commits before calling the provider."""
+    return db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "queued")
+        .values(status="sending", attempts=Message.attempts + 1)  # an attempt, whatever becomes of it
+        .returning(*CLAIMED)
+        .execution_options(synchronize_session=False)  # the commit that follows expires the session
+    ).first()
+
+
+def _after_lost_claim(message_id: int, backend) -> None:
+    """Not queued: already sent, failed or cancelled, or left "sending" by a dead worker."""
+    message = db.session.get(Message, message_id, populate_existing=True)
+    if message is not None and message.status == "sending":
+        _resolve_interrupted(message, backend or _backend_for(message.channel))
 
 
 def _resolve_interrupted(message: Message, backend) -> None:
@@ -176,7 +201,8 @@ def _resolve_interrupted(message: Message, backend) -> None:
     log.warning("message %s: delivery interrupted, outcome unknown", message.id)
 
 
-def _outgoing(message: Message) -> Outgoing:
+def _outgoing(message) -> Outgoing:
+    """A message (or a claimed row) as the providers take it."""
     return Outgoing(
         id=message.id,
         recipient=message.recipient,
@@ -187,13 +213,24 @@ def _outgoing(message: Message) -> Outgoing:
     )
 
 
+def _sent(receipt) -> dict:
+    return {
+        "status": "sent",
+        "provider_id": receipt.provider_id,
+        "segments": receipt.segments,
+        "sent_at": utcnow(),
+        "failure_reason": None,
+    }
+
+
 def _record_sent(message: Message, receipt) -> None:
-    message.status = "sent"
-    message.provider_id = receipt.provider_id
-    message.segments = receipt.segments
-    message.sent_at = utcnow()
-    message.failure_reason = None
-    if message.channel == "sms" and receipt.provider_id.startswith(OutboxSMS.PREFIX):
+    for name, value in _sent(receipt).items():
+        setattr(message, name, value)
+    _report_later(message.channel, receipt)
+
+
+def _report_later(channel: str, receipt) -> None:
+    if channel == "sms" and receipt.provider_id.startswith(OutboxSMS.PREFIX):
         # The development outbox answers as the gateway would: a delivery report, a moment later.
         report = outbox.enqueue("dev_sms_report", provider_id=receipt.provider_id)
         report.run_after = utcnow() + timedelta(seconds=current_app.config["DEV_SMS_REPORT_SECONDS"])
@@ -204,27 +241,36 @@ def dev_sms_report(provider_id: str) -> None:
     record_sms_report(provider_id, "delivered")
 
 
-def _send(message: Message, backend) -> None:
-    """A claimed message to the provider, then its outcome, committed (raises DeliveryError to
-    retry later)."""
-    message.attempts += 1
+def _send(claimed, backend) -> None:
+    """A claimed message to the provider, then its outcome: a success written for the caller's
+    next commit (one statement), a failure committed here (DeliveryError raised to retry later)."""
     try:
-        receipt = backend.send(_outgoing(message))
+        receipt = backend.send(_outgoing(claimed))
     except DeliveryError as exc:
-        message.failure_reason = exc.reason
-        final = exc.permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
-        message.status = "failed" if final else "queued"
-        if exc.bounced and message.channel == "email":  # the server refused the address
-            db.session.add(
-                EmailBounce(email=message.recipient, source="smtp", reason=exc.reason[:300], message_id=message.id)
-            )
-        db.session.commit()
-        if not final:
-            raise
-        log.warning("message %s failed for good: %s", message.id, exc.reason)
+        _failed(claimed.id, exc)
         return
-    _record_sent(message, receipt)
+    db.session.execute(
+        update(Message)
+        .where(Message.id == claimed.id)
+        .values(**_sent(receipt))
+        .execution_options(synchronize_session=False)
+    )
+    _report_later(claimed.channel, receipt)
+
+
+def _failed(message_id: int, exc: DeliveryError) -> None:
+    message = db.session.get(Message, message_id, populate_existing=True)
+    message.failure_reason = exc.reason
+    final = exc.permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    message.status = "failed" if final else "queued"
+    if exc.bounced and message.channel == "email":  # the server refused the address
+        db.session.add(
+            EmailBounce(email=message.recipient, source="smtp", reason=exc.reason[:300], message_id=message.id)
+        )
     db.session.commit()
+    if not final:
+        raise exc
+    log.warning("message %s failed for good: %s", message.id, exc.reason)
 
 
 def retry(message_id: int, *, actor_id: int, not_before=None, risk_duplicate: bool = False) -> Message:

@@ -227,6 +227,47 @@ def test_an_interrupted_sms_brevo_never_saw_is_issue_inconnue_not_resent(make_ap
     assert len(brevo.requests) == 1
 
 
+class _Crash(BaseException):
+    """The worker dying in the middle of a provider call (not an error Vigie handles)."""
+
+
+def test_a_batch_cut_by_a_crash_keeps_each_outcome_and_sends_nothing_twice(make_app, brevo):
+    # deliver_many records a message's outcome with the next message's claim: a crash during the
+    # third call must still leave the first two "sent", the third alone unknown, the rest queued.
+    app = _sms_app(make_app, brevo)
+    with app.test_request_context():
+        ids = []
+        for n in range(5):
+            message = notifications.queue_sms(f"+3361234567{n}", f"Bonjour {n}", deliver_later=False)
+            db.session.flush()
+            ids.append(message.id)
+        db.session.commit()
+        gateway = notifications.sms_gateway()
+        send, calls = gateway.send, []
+
+        def dies_on_the_third(outgoing):
+            calls.append(outgoing.id)
+            if len(calls) == 3:
+                send(outgoing)  # Brevo took it; the worker dies before recording it
+                raise _Crash()
+            return send(outgoing)
+
+        gateway.send = dies_on_the_third
+        with pytest.raises(_Crash):
+            notifications.deliver_many(ids, gateway)
+        db.session.rollback()
+    with app.app_context():
+        statuses = [db.session.get(Message, i).status for i in ids]
+        assert statuses == ["sent", "sent", "sending", "queued", "queued"]
+    with app.test_request_context():
+        assert notifications.deliver_many(ids, notifications.sms_gateway()) == []  # the job again
+    with app.app_context():
+        rows = [db.session.get(Message, i) for i in ids]
+        assert [m.status for m in rows] == ["sent"] * 5
+        assert [m.attempts for m in rows] == [1] * 5
+    assert len(brevo.sent) == 5  # Brevo confirmed the third; nobody got two SMS
+
+
 def _sent_sms(app) -> Message:
     with app.test_request_context():
         notifications.queue_sms("+33612345678", "Bonjour")
