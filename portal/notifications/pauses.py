@@ -208,10 +208,10 @@ def decide(
     asker = db.session.get(User, pause.asked_by_id)
     told = [asker] if asker and asker.active else []
     if decision == "end":
-        # The end is told once, in the decision's words, to the supplier's owners and the asker
-        # (partnerships.change does not send its own "relation terminée" email as well).
+        # partnerships.change tells the supplier's owners the relationship ended, with the answer,
+        # whatever their preferences: an asker among them is not told a second time.
         owners = notifications.owners({partnership.target_id}).get(partnership.target_id, [])
-        told += [owner for owner in owners if owner not in told]
+        told = [u for u in told if u not in owners]
     notices.notify(
         told,
         partnership.target_id,
@@ -225,7 +225,7 @@ def decide(
     db.session.flush()
     if decision == "end":
         pause.status = "ended"
-        partnerships.change(tenancy, user, partnership.id, "end", tell=False)  # commits
+        partnerships.change(tenancy, user, partnership.id, "end", answer=answer)  # commits
     else:
         db.session.commit()
     return pause

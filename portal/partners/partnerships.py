@@ -364,9 +364,9 @@ def partners_of(tenancy: Tenancy, *, search: str = "", page: int = 1) -> Partner
 CHANGES = {"suspend": ("accepted", "suspended"), "resume": ("suspended", "accepted"), "end": (None, "ended")}
 
 
-def change(tenancy: Tenancy, user: User, partnership_id: int, action: str, *, tell: bool = True) -> Partnership:
-    """Suspend, resume or end a relationship, from either side; the other side is told (unless
-    ``tell`` is False: the caller tells it in its own words, as a pause decision does)."""
+def change(tenancy: Tenancy, user: User, partnership_id: int, action: str, *, answer: str = "") -> Partnership:
+    """Suspend, resume or end a relationship, from either side; the other side's owners are told,
+    whatever their preferences (with ``answer``, the words of the decision that ended it)."""
     tenancy.require_role("owner", "member")
     partnership = db.session.get(Partnership, partnership_id)
     own = tenancy.organisation.id
@@ -380,8 +380,7 @@ def change(tenancy: Tenancy, user: User, partnership_id: int, action: str, *, te
     partnership.changed_at = utcnow()
     other = partnership.target_id if partnership.requester_id == own else partnership.requester_id
     audit.record(f"partnership.{new_status}", user_id=user.id, organisation_id=own, partnership_id=partnership.id)
-    if tell:
-        notifications.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status)
+    notifications.tell_owners(other, "partner_status", partner=tenancy.organisation, status=new_status, answer=answer)
     if new_status == "ended":
         requester = db.session.get(Organisation, partnership.requester_id)
         target = db.session.get(Organisation, partnership.target_id)

@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 from portal.core import clock
 from portal.core.extensions import db
 from portal.messaging import notices
-from portal.models import AuditEvent, Message, Notice, Organisation, Partnership, ReminderPause, User
+from portal.models import (
+    AuditEvent,
+    Message,
+    Notice,
+    NotificationPreference,
+    Organisation,
+    Partnership,
+    ReminderPause,
+    User,
+)
 from tests.api.support import CONSTRUCTOR, DEMOLITOR, MARTIN, accept_all_requests_to
 from tests.support.data import drain
 from tests.support.http import HTMX, post
@@ -179,9 +188,19 @@ def test_the_client_refuses_with_an_answer_or_ends_the_relationship(app, client,
         {f"p{first.id}-decision": "refuse", f"p{first.id}-answer": "Le chantier de Lyon est en cours."},
     )
     assert refused.status_code == 303
-    # Demolitor's request is answered from Demolitor's account (the owner switches to it).
+    # Demolitor's request is answered from Demolitor's account (the owner switches to it). The
+    # supplier's owner who asked wants no pause answers at all: the end of a relationship still
+    # reaches him, once, with the client's answer.
+    with app.app_context():
+        asker = db.session.scalar(select(User).where(User.email == SUPPLIER))
+        db.session.add(NotificationPreference(user_id=asker.id, kind="pause_answer", cadence="never"))
+        db.session.commit()
     post(client, "/organisations/switch", {"organisation_id": org_in(app, DEMOLITOR)})
-    ended = post(client, f"/notifications/pauses/{second.id}/decide", {f"p{second.id}-decision": "end"})
+    ended = post(
+        client,
+        f"/notifications/pauses/{second.id}/decide",
+        {f"p{second.id}-decision": "end", f"p{second.id}-answer": "Nous ne travaillons plus ensemble."},
+    )
     assert ended.status_code == 303
     with app.app_context():
         assert db.session.get(ReminderPause, first.id).status == "refused"
@@ -191,9 +210,10 @@ def test_the_client_refuses_with_an_answer_or_ends_the_relationship(app, client,
     assert any(
         "Constructor SA refuse de mettre ses relances en pause." in b and "Le chantier de Lyon" in b for b in bodies
     )
-    assert any("Demolitor SAS a mis fin à votre relation : ses relances s'arrêtent." in b for b in bodies)
     ended_mails = [m for m in mails_to(app, SUPPLIER) if "Demolitor SAS" in (m.subject + m.body_text)]
-    assert len(ended_mails) == 1, [m.subject for m in ended_mails]  # one email, not a second "relation ended"
+    assert len(ended_mails) == 1, [m.subject for m in ended_mails]  # one email, not a second one
+    assert ended_mails[0].subject == "Demolitor SAS : relation terminée"
+    assert "Réponse : Nous ne travaillons plus ensemble." in ended_mails[0].body_text
     auth.logout()
     auth.login(SUPPLIER)
     page = client.get("/notifications/inviters").get_data(as_text=True)
