@@ -5,7 +5,7 @@ while everything was down runs once at the next start."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -29,18 +29,24 @@ PERIODIC = (
 )
 
 
+def slot_key(name: str, day: date, slot: time) -> str:
+    """The ``periodic_run`` key that claims one slot of one day."""
+    return f"{name}@{day.isoformat()}T{slot:%H:%M}"
+
+
+def slots(times: list[str]) -> list[time]:
+    """A ``*_TIMES`` setting's slots, in order."""
+    return sorted(time.fromisoformat(t.strip()) for t in times)
+
+
 def tick(now: datetime | None = None) -> list[str]:
     """Enqueue the periodic jobs whose slot of today has come; returns the slots claimed."""
     local = (now or clock.now()).astimezone(clock.PARIS)
     claimed = []
     for name, job, queue, times_key, catch_up in PERIODIC:
-        due = sorted(
-            slot
-            for slot in (time.fromisoformat(t.strip()) for t in current_app.config[times_key])
-            if slot <= local.time()
-        )
+        due = [slot for slot in slots(current_app.config[times_key]) if slot <= local.time()]
         for slot in due if catch_up else due[-1:]:
-            key = f"{name}@{local.date().isoformat()}T{slot:%H:%M}"
+            key = slot_key(name, local.date(), slot)
             db.session.add(PeriodicRun(key=key))
             outbox.enqueue(job, queue=queue)
             try:

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import time as datetime_time
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,11 +69,11 @@ def claim_todays_slots(app) -> None:
     from portal.models import PeriodicRun
 
     with app.app_context():
-        day = clock.today().isoformat()
+        day = clock.today()
         keys = [
-            {"key": f"{name}@{day}T{datetime_time.fromisoformat(slot.strip()):%H:%M}"}
+            {"key": schedule.slot_key(name, day, slot)}
             for name, _job, _queue, times_key, _catch_up in schedule.PERIODIC
-            for slot in app.config[times_key]
+            for slot in schedule.slots(app.config[times_key])
         ]
         db.session.execute(pg_insert(PeriodicRun).on_conflict_do_nothing(), keys)
         db.session.commit()
